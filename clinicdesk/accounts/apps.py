@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "clinicdesk.accounts"
+    label = "accounts"
+    verbose_name = "Staff accounts"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (login, logout and lockout auditing)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django import forms
+
+from clinicdesk.core.capabilities import Role
+
+
+class StaffCreateForm(forms.Form):
+    username = forms.CharField(max_length=150, help_text="What they type to sign in, e.g. luis.m")
+    display_name = forms.CharField(max_length=150, required=False, label="Full name")
+    email = forms.EmailField(required=False)
+    role = forms.ChoiceField(choices=Role.choices)
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label="Temporary password",
+        help_text="At least 12 characters. Give it to them in person; they can change it after signing in.",
+    )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class PasswordSetForm(forms.Form):
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), label="New temporary password"
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What will use it, e.g. “lab results import”.")
+    days = forms.IntegerField(min_value=1, initial=90, label="Valid for (days)")
+
+
+class EmergencyReasonForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        help_text="For example: “Patient in clinic with chest pain; covering for Dr. Okafor.” It is recorded and reviewed.",
+    )
+
+
+class ReviewForm(forms.Form):
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)

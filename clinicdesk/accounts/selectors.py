@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import ApiToken, EmergencyAccess, RestrictedRecord, User
+
+
+def staff_list(*, include_inactive: bool = True) -> QuerySet[User]:
+    qs = User.objects.all().order_by("-is_active", "username")
+    return qs if include_inactive else qs.filter(is_active=True)
+
+
+def record_is_restricted(*, patient_id: str) -> bool:
+    return RestrictedRecord.objects.filter(patient_id=patient_id).exists()
+
+
+def emergency_access_active(*, user: User, patient_id: str, now=None) -> EmergencyAccess | None:
+    """The grant that lets `user` open `patient_id` now, or None."""
+    now = now or timezone.now()
+    return (
+        EmergencyAccess.objects.filter(user=user, patient_id=patient_id, expires_at__gt=now)
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def emergency_access_pending() -> QuerySet[EmergencyAccess]:
+    return EmergencyAccess.objects.filter(reviewed_at__isnull=True).select_related("user").order_by("granted_at")
+
+
+def emergency_access_reviewed(*, limit: int = 50) -> QuerySet[EmergencyAccess]:
+    return (
+        EmergencyAccess.objects.filter(reviewed_at__isnull=False)
+        .select_related("user", "reviewed_by")
+        .order_by("-reviewed_at")[:limit]
+    )
+
+
+def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")

@@ -1,0 +1,310 @@
+"""Writes for staff accounts, sessions, API tokens and emergency access. Each is audited."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clinicdesk.audit.models import Action, Outcome
+from clinicdesk.audit.services import audit_record
+from clinicdesk.core.capabilities import Role
+
+from .models import ApiToken, EmergencyAccess, RestrictedRecord, StaffSession, User
+
+TOKEN_PREFIX = "cdk_"
+
+
+def _only_admin_grants_admin(actor: User, role: str) -> None:
+    # An office manager runs the office; the system administrator role (which can manage every
+    # account) is given only by another administrator.
+    if role == Role.ADMIN and actor.role != Role.ADMIN:
+        raise PermissionDenied("Only a system administrator can give the administrator role.")
+
+
+@transaction.atomic
+def staff_create(
+    *, actor: User, username: str, role: str, password: str, display_name: str = "", email: str = ""
+) -> User:
+    """Create an active staff account. Raises ValidationError naming the bad field."""
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose one of the roles in the list."})
+    _only_admin_grants_admin(actor, role)
+    username = username.strip()
+    if not username:
+        raise ValidationError({"username": "Enter a username."})
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "That username is taken. Choose another."})
+    user = User(username=username, role=role, display_name=display_name.strip(), email=email.strip())
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.save()
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type="staff",
+        object_id=str(user.public_id),
+        changed_fields=["username", "role", "display_name", "email", "password"],
+        detail=f"role {role}",
+    )
+    return user
+
+
+def _end_sessions(user: User) -> int:
+    """Delete every server-side session of `user`; the next request of each is signed out."""
+    keys = list(StaffSession.objects.filter(user=user).values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    StaffSession.objects.filter(user=user).delete()
+    return len(keys)
+
+
+@transaction.atomic
+def staff_change_role(*, actor: User, user: User, role: str) -> User:
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose one of the roles in the list."})
+    _only_admin_grants_admin(actor, role)
+    if user.role == Role.ADMIN:
+        _only_admin_grants_admin(actor, Role.ADMIN)
+    if user.pk == actor.pk:
+        raise ValidationError({"role": "You cannot change your own role; ask another manager."})
+    old = user.role
+    if old == role:
+        return user
+    user.role = role
+    user.save(update_fields=["role"])
+    # A new role means new capabilities: sessions restart so no page keeps the old ones.
+    _end_sessions(user)
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="staff",
+        object_id=str(user.public_id),
+        changed_fields=["role"],
+        detail=f"role {old} -> {role}",
+    )
+    return user
+
+
+@transaction.atomic
+def staff_deactivate(*, actor: User, user: User) -> User:
+    """Deactivate and sign out everywhere at once. API tokens stop working too."""
+    if user.pk == actor.pk:
+        raise ValidationError({"__all__": "You cannot deactivate your own account."})
+    if user.role == Role.ADMIN:
+        _only_admin_grants_admin(actor, Role.ADMIN)
+    if not user.is_active:
+        return user
+    user.is_active = False
+    user.deactivated_at = timezone.now()
+    user.save(update_fields=["is_active", "deactivated_at"])
+    ended = _end_sessions(user)
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="staff",
+        object_id=str(user.public_id),
+        changed_fields=["is_active"],
+        detail=f"deactivated; {ended} session(s) ended",
+    )
+    return user
+
+
+@transaction.atomic
+def staff_reactivate(*, actor: User, user: User) -> User:
+    if user.role == Role.ADMIN:
+        _only_admin_grants_admin(actor, Role.ADMIN)
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.deactivated_at = None
+    user.save(update_fields=["is_active", "deactivated_at"])
+    audit_record(
+        actor=actor, action=Action.UPDATE, object_type="staff", object_id=str(user.public_id),
+        changed_fields=["is_active"], detail="reactivated",
+    )
+    return user
+
+
+@transaction.atomic
+def staff_reset_mfa(*, actor: User, user: User) -> User:
+    """Remove the person's authenticators (lost phone); they enrol again at next sign-in."""
+    if user.pk == actor.pk:
+        raise ValidationError({"__all__": "Reset your own MFA from My account, not here."})
+    if user.role == Role.ADMIN:
+        _only_admin_grants_admin(actor, Role.ADMIN)
+    removed, _ = Authenticator.objects.filter(user=user).delete()
+    _end_sessions(user)
+    audit_record(
+        actor=actor, action=Action.UPDATE, object_type="staff", object_id=str(user.public_id),
+        changed_fields=["mfa"], detail=f"MFA reset; {removed} authenticator(s) removed",
+    )
+    return user
+
+
+@transaction.atomic
+def staff_set_password(*, actor: User, user: User, password: str) -> User:
+    """Set a temporary password for someone who forgot theirs; their sessions end."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    _end_sessions(user)
+    audit_record(
+        actor=actor, action=Action.UPDATE, object_type="staff", object_id=str(user.public_id),
+        changed_fields=["password"], detail="password set by manager",
+    )
+    return user
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+def session_started(*, user: User, session_key: str, ip: str, user_agent: str) -> None:
+    StaffSession.objects.update_or_create(
+        session_key=session_key,
+        defaults={"user": user, "started_at": timezone.now(), "ip": ip, "user_agent": user_agent},
+    )
+
+
+def session_ended(*, session_key: str | None) -> None:
+    if session_key:
+        StaffSession.objects.filter(session_key=session_key).delete()
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, actor: User, name: str, days: int) -> tuple[ApiToken, str]:
+    """Create a token for `actor`. Returns the row and the secret, which is never stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name, e.g. the program that will use it."})
+    if not 1 <= days <= settings.CLINICDESK_API_TOKEN_MAX_DAYS:
+        raise ValidationError(
+            {"days": f"A token lasts from 1 to {settings.CLINICDESK_API_TOKEN_MAX_DAYS} days."}
+        )
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=actor,
+        name=name[:100],
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        digest=token_digest(secret),
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    audit_record(
+        actor=actor, action=Action.CREATE, object_type="api_token", object_id=str(token.public_id),
+        changed_fields=["name", "expires_at"], detail=f"expires in {days} days",
+    )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor, action=Action.UPDATE, object_type="api_token", object_id=str(token.public_id),
+            changed_fields=["revoked_at"], detail="revoked",
+        )
+    return token
+
+
+def api_token_authenticate(*, secret: str) -> User | None:
+    """The owner of a usable token, or None. Refusals of a known token are audited."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = ApiToken.objects.select_related("user").filter(digest=token_digest(secret)).first()
+    if token is None:
+        return None
+    now = timezone.now()
+    if not token.is_usable(now):
+        why = "revoked" if token.revoked_at else ("account deactivated" if not token.user.is_active else "expired")
+        audit_record(
+            actor=None, actor_username=token.user.username, action=Action.LOGIN_FAILED,
+            object_type="api_token", object_id=str(token.public_id), outcome=Outcome.DENIED,
+            detail=f"API token refused: {why}",
+        )
+        return None
+    # Touch at most once a minute so a busy client does not write on every request.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+# --- emergency access ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_restrict(*, actor: User, patient_id: str, note: str = "") -> RestrictedRecord:
+    record, created = RestrictedRecord.objects.get_or_create(
+        patient_id=patient_id, defaults={"flagged_by": actor, "note": note[:200]}
+    )
+    if created:
+        audit_record(actor=actor, action=Action.UPDATE, object_type="patient", object_id=patient_id,
+                     patient_id=patient_id, changed_fields=["restricted"], detail="flagged restricted")
+    return record
+
+
+@transaction.atomic
+def record_unrestrict(*, actor: User, patient_id: str) -> None:
+    deleted, _ = RestrictedRecord.objects.filter(patient_id=patient_id).delete()
+    if deleted:
+        audit_record(actor=actor, action=Action.UPDATE, object_type="patient", object_id=patient_id,
+                     patient_id=patient_id, changed_fields=["restricted"], detail="restriction lifted")
+
+
+@transaction.atomic
+def emergency_access_grant(*, actor: User, patient_id: str, reason: str) -> EmergencyAccess:
+    """Open a restricted record for `CLINICDESK_EMERGENCY_ACCESS` on a typed reason."""
+    reason = " ".join(reason.split())
+    if len(reason) < 10:
+        raise ValidationError({"reason": "Say in a sentence why you need this record now (10 characters or more)."})
+    now = timezone.now()
+    grant = EmergencyAccess.objects.create(
+        user=actor, patient_id=patient_id, reason=reason[:500], granted_at=now,
+        expires_at=now + settings.CLINICDESK_EMERGENCY_ACCESS,
+    )
+    audit_record(
+        actor=actor, action=Action.EMERGENCY_ACCESS, object_type="patient", object_id=patient_id,
+        patient_id=patient_id, reason=reason, detail=f"grant {grant.public_id}",
+    )
+    return grant
+
+
+@transaction.atomic
+def emergency_access_review(*, actor: User, grant: EmergencyAccess, comment: str) -> EmergencyAccess:
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError({"comment": "Write what you found, e.g. \"Covering physician, appropriate.\""})
+    if grant.user_id == actor.pk:
+        raise ValidationError({"comment": "Someone else must review your own emergency access."})
+    if grant.reviewed_at is not None:
+        raise ValidationError({"comment": "This access was already reviewed."})
+    grant.reviewed_by = actor
+    grant.reviewed_at = timezone.now()
+    grant.review_comment = comment[:1000]
+    grant.save(update_fields=["reviewed_by", "reviewed_at", "review_comment"])
+    audit_record(
+        actor=actor, action=Action.UPDATE, object_type="emergency_access", object_id=str(grant.public_id),
+        patient_id=grant.patient_id, changed_fields=["reviewed_at", "review_comment"], detail="reviewed",
+    )
+    return grant

@@ -1,0 +1,85 @@
+"""The JSON API at /api/v1: one NinjaAPI, a router per app, one error shape (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from clinicdesk.accounts.api import router as staff_router
+from clinicdesk.accounts.api_auth import StaffSessionAuth, TokenAuth
+from clinicdesk.audit.api import router as audit_router
+from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.guards import requires
+from clinicdesk.core.problems import problem
+
+log = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="ClinicDesk API",
+    version="1",
+    description="Session (browser) or personal API token (`Authorization: Bearer cdk_…`). "
+    "Errors are RFC 9457 problem details.",
+    auth=[TokenAuth(), StaffSessionAuth()],
+    docs_url="/docs",
+    docs_decorator=requires(Cap.ACCOUNT_SELF),
+    urls_namespace="api",
+)
+api.add_router("/", staff_router)
+api.add_router("/audit", audit_router)
+
+
+def _loc(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "q")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    errors = [{"field": _loc(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors]
+    return problem(422, "Some fields are missing or invalid. See `errors`.", errors=errors)
+
+
+@api.exception_handler(DjangoValidationError)
+def on_service_validation_error(request, exc: DjangoValidationError):
+    if hasattr(exc, "error_dict"):
+        errors = [{"field": f, "message": m} for f, msgs in exc.message_dict.items() for m in msgs]
+    else:
+        errors = [{"field": "body", "message": m} for m in exc.messages]
+    return problem(422, "The request could not be carried out. See `errors`.", errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return problem(401, "Sign in, or send a valid API token as `Authorization: Bearer <token>`. "
+                   "A token stops working when it expires, is revoked, or its owner is deactivated.",
+                   headers={"WWW-Authenticate": 'Bearer realm="clinicdesk"'})
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    detail = str(exc)
+    if exc.status_code == 400 and "parse" in detail.lower():
+        detail = "The request body is not valid JSON."
+    return problem(exc.status_code, detail)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return problem(404, "No such record, or you do not have access to it.")
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return problem(403, str(exc) or "Your role does not include this.")
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc):
+    log.exception("API error on %s", request.path)
+    return problem(500, "Something went wrong on our side. The error was logged; try again shortly.")

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.paginator import Paginator
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from clinicdesk.core.api_guards import api_requires
+from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.schemas import InputSchema, StrictDate
+
+from .models import Action
+from .selectors import AuditFilter, audit_events
+
+router = Router(tags=["audit"])
+
+
+class EventOut(Schema):
+    seq: int
+    at: datetime
+    actor_username: str
+    actor_role: str
+    action: str
+    object_type: str
+    object_id: str
+    patient_id: str
+    reason: str
+    outcome: str
+    ip: str
+    changed_fields: str
+    detail: str
+    hash: str
+
+
+class EventPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[EventOut]
+
+
+class EventQuery(InputSchema):
+    person: str = ""
+    patient: str = ""
+    action: Action | None = None
+    date_from: StrictDate | None = None
+    date_to: StrictDate | None = None
+    sort: str = "-time"
+    page: int = Field(1, ge=1)
+    page_size: int = Field(100, ge=1, le=1000)
+
+
+@router.get("/events", response=EventPage, summary="Audit events, filtered")
+@api_requires(Cap.AUDIT_READ)
+def events(request, q: Query[EventQuery]):
+    filters = AuditFilter(person=q.person, patient=q.patient, action=q.action or "", date_from=q.date_from,
+                          date_to=q.date_to, sort=q.sort)
+    paginator = Paginator(audit_events(filters=filters), q.page_size)
+    page = paginator.get_page(q.page)
+    return EventPage(count=paginator.count, page=page.number, pages=paginator.num_pages, results=list(page))

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django import forms
+
+from .models import Action
+from .selectors import SORTABLE
+
+
+class AuditFilterForm(forms.Form):
+    person = forms.CharField(required=False, max_length=150, label="Person (username)")
+    patient = forms.CharField(required=False, max_length=64, label="Patient id")
+    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *Action.choices])
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[(k, k) for k in SORTABLE] + [(f"-{k}", f"-{k}") for k in SORTABLE],
+        widget=forms.HiddenInput,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+
+class PatientAccessForm(forms.Form):
+    patient = forms.CharField(max_length=64, label="Patient id", help_text="The patient's MRN or public id.")

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime, time, timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from clinicdesk.audit.export import fhir_bundle, write_csv
+from clinicdesk.audit.models import Action
+from clinicdesk.audit.selectors import audit_events_between
+from clinicdesk.audit.services import audit_record
+from clinicdesk.audit.verify import audit_event_count, audit_verify
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"{value!r} is not a date like 2026-03-01") from exc
+
+
+class Command(BaseCommand):
+    help = "Audit trail tools: `verify` checks the hash chain; `export` writes CSV or FHIR AuditEvent JSON."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        verify = sub.add_parser("verify", help="Walk the hash chain and report the first broken event.")
+        verify.add_argument("--no-progress", action="store_true")
+        export = sub.add_parser("export", help="Write events of a date range (practice-local days, inclusive).")
+        export.add_argument("--from", dest="date_from", required=True, help="First day, e.g. 2026-01-01")
+        export.add_argument("--to", dest="date_to", required=True, help="Last day, e.g. 2026-01-31")
+        export.add_argument("--format", choices=["csv", "fhir"], default="csv")
+        export.add_argument("--output", "-o", default="-", help="File to write; - for standard output.")
+
+    def handle(self, *args, **options):
+        if options["action"] == "verify":
+            return self._verify(progress=not options["no_progress"])
+        return self._export(options)
+
+    def _verify(self, *, progress: bool) -> None:
+        total = audit_event_count()
+        if progress and total:
+            with Progress(TextColumn("Verifying audit chain"), BarColumn(), MofNCompleteColumn(),
+                          TimeRemainingColumn(), transient=True, console=None) as bar:
+                task = bar.add_task("verify", total=total)
+                result = audit_verify(on_batch=lambda n: bar.advance(task, n))
+        else:
+            result = audit_verify()
+        if result.ok:
+            self.stdout.write(f"OK: {result.count} events, chain intact (last seq {result.last_seq}).")
+            return
+        b = result.broken
+        self.stdout.write(f"BROKEN at seq {b.seq}: {b.kind} — {b.why}. {result.count} events before it are intact.")
+        sys.exit(1)
+
+    def _export(self, options) -> None:
+        first, last = _day(options["date_from"]), _day(options["date_to"])
+        if last < first:
+            raise CommandError("--to is before --from")
+        start = timezone.make_aware(datetime.combine(first, time.min))
+        end = timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
+        events = audit_events_between(start=start, end=end)
+        out = sys.stdout if options["output"] == "-" else open(options["output"], "w", newline="", encoding="utf-8")  # noqa: SIM115
+        try:
+            with transaction.atomic():
+                if options["format"] == "csv":
+                    count = write_csv(events.iterator(chunk_size=5000), out)
+                else:
+                    bundle = fhir_bundle(events.iterator(chunk_size=5000))
+                    count = len(bundle["entry"])
+                    json.dump(bundle, out, indent=1, ensure_ascii=False)
+                    out.write("\n")
+                audit_record(actor=None, actor_username="system:audit-export", action=Action.EXPORT,
+                             object_type="audit_trail", detail=f"{count} events {first}..{last} as {options['format']}")
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        if out is not sys.stdout:
+            self.stderr.write(f"Wrote {count} events to {options['output']}.")

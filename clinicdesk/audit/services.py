@@ -1,0 +1,79 @@
+"""Writing to the audit trail. Every other app records its events through `audit_record`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from clinicdesk.core.request_context import current_origin
+
+from .chain import CHAINED_FIELDS, GENESIS, event_hash
+from .models import Action, AuditEvent, Outcome
+
+# Key of the PostgreSQL advisory lock that serialises appends to the chain. SQLite needs none:
+# every transaction there begins IMMEDIATE and so already holds the database's write lock.
+CHAIN_LOCK_KEY = 0x434C4443_4155  # "CLDC" "AU"
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    patient_id: str = "",
+    reason: str = "",
+    outcome: str = Outcome.SUCCESS,
+    changed_fields: Iterable[str] = (),
+    detail: str = "",
+    actor_username: str = "",
+) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction.
+
+    Call it inside the same `transaction.atomic()` as the change it records: if the change
+    rolls back, so does the event, and a committed change always has its event. `actor` may
+    be None for system work (then `actor_username` names the job, e.g. "system:rotate-keys")
+    or an anonymous visitor (login failures name the attempted username in `detail`-free
+    `actor_username`). The lock taken here is held until the caller's transaction ends, which
+    is what keeps `seq` gap-free and the chain unforked under concurrent writers.
+    """
+    if action not in Action.values:
+        raise ValueError(f"unknown audit action {action!r}")
+    if outcome not in Outcome.values:
+        raise ValueError(f"unknown audit outcome {outcome!r}")
+    origin = current_origin()
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        _lock_chain()
+        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        event = AuditEvent(
+            seq=seq,
+            at=timezone.now(),
+            actor=user,
+            actor_username=(user.get_username() if user else actor_username)[:150],
+            actor_role=(getattr(user, "role", "") or "") if user else "",
+            action=action,
+            object_type=object_type[:64],
+            object_id=str(object_id)[:200],
+            patient_id=str(patient_id)[:64],
+            reason=reason[:500],
+            outcome=outcome,
+            ip=origin.ip,
+            user_agent=origin.user_agent,
+            changed_fields=",".join(sorted(set(changed_fields)))[:1000],
+            detail=detail[:500],
+            prev_hash=prev_hash,
+        )
+        event.hash = event_hash(prev_hash, [getattr(event, name) for name in CHAINED_FIELDS])
+        event.save(force_insert=True)
+    return event

@@ -1,0 +1,127 @@
+"""The capability matrix: which role may do what.
+
+This is the minimum-necessary rule written once. Views and API endpoints name a capability
+(never a role); the matrix decides. Later issues add capabilities here as their features land,
+and `tests/test_capabilities.py` pins the rules that must never loosen (front desk never reads
+note text, billers read codes and not narratives, the auditor reads nothing clinical).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OFFICE_MANAGER = "office_manager", "Office manager"
+    FRONT_DESK = "front_desk", "Front desk"
+    CLINICIAN = "clinician", "Clinician"
+    NURSE = "nurse", "Nurse / MA"
+    BILLER = "biller", "Biller"
+    AUDITOR = "auditor", "Auditor / privacy officer"
+    ADMIN = "admin", "System administrator"
+
+
+class Cap:
+    """Names of capabilities. A route declares one of these."""
+
+    ACCOUNT_SELF = "account.self"  # own home page, password, MFA, API tokens
+    STAFF_MANAGE = "staff.manage"
+    AUDIT_READ = "audit.read"
+    AUDIT_EXPORT = "audit.export"
+    EMERGENCY_ACCESS = "emergency.access"
+    EMERGENCY_REVIEW = "emergency.review"
+    PATIENT_DEMOGRAPHICS_READ = "patient.demographics.read"
+    PATIENT_DEMOGRAPHICS_WRITE = "patient.demographics.write"
+    SCHEDULE_READ = "schedule.read"
+    SCHEDULE_WRITE = "schedule.write"
+    CLINICAL_NOTE_READ = "clinical.note.read"
+    CLINICAL_NOTE_WRITE = "clinical.note.write"
+    CLINICAL_NOTE_SIGN = "clinical.note.sign"
+    CLINICAL_CODES_READ = "clinical.codes.read"
+    BILLING_CLAIM_READ = "billing.claim.read"
+    BILLING_CLAIM_SUBMIT = "billing.claim.submit"
+    BILLING_PAYMENT_POST = "billing.payment.post"
+
+
+ALL_CAPABILITIES: frozenset[str] = frozenset(
+    value for name, value in vars(Cap).items() if name.isupper() and isinstance(value, str)
+)
+
+_EVERY_STAFF = {Cap.ACCOUNT_SELF}
+
+MATRIX: dict[str, frozenset[str]] = {
+    Role.OFFICE_MANAGER: frozenset(
+        _EVERY_STAFF
+        | {
+            Cap.STAFF_MANAGE,
+            Cap.AUDIT_READ,
+            Cap.AUDIT_EXPORT,
+            Cap.EMERGENCY_REVIEW,
+            Cap.PATIENT_DEMOGRAPHICS_READ,
+            Cap.PATIENT_DEMOGRAPHICS_WRITE,
+            Cap.SCHEDULE_READ,
+            Cap.SCHEDULE_WRITE,
+            Cap.CLINICAL_CODES_READ,
+            Cap.BILLING_CLAIM_READ,
+            Cap.BILLING_CLAIM_SUBMIT,
+            Cap.BILLING_PAYMENT_POST,
+        }
+    ),
+    Role.FRONT_DESK: frozenset(
+        _EVERY_STAFF
+        | {
+            Cap.PATIENT_DEMOGRAPHICS_READ,
+            Cap.PATIENT_DEMOGRAPHICS_WRITE,
+            Cap.SCHEDULE_READ,
+            Cap.SCHEDULE_WRITE,
+            Cap.BILLING_PAYMENT_POST,
+        }
+    ),
+    Role.CLINICIAN: frozenset(
+        _EVERY_STAFF
+        | {
+            Cap.EMERGENCY_ACCESS,
+            Cap.PATIENT_DEMOGRAPHICS_READ,
+            Cap.SCHEDULE_READ,
+            Cap.CLINICAL_NOTE_READ,
+            Cap.CLINICAL_NOTE_WRITE,
+            Cap.CLINICAL_NOTE_SIGN,
+            Cap.CLINICAL_CODES_READ,
+        }
+    ),
+    Role.NURSE: frozenset(
+        _EVERY_STAFF
+        | {
+            Cap.EMERGENCY_ACCESS,
+            Cap.PATIENT_DEMOGRAPHICS_READ,
+            Cap.SCHEDULE_READ,
+            Cap.SCHEDULE_WRITE,
+            Cap.CLINICAL_NOTE_READ,
+            Cap.CLINICAL_NOTE_WRITE,
+            Cap.CLINICAL_CODES_READ,
+        }
+    ),
+    Role.BILLER: frozenset(
+        _EVERY_STAFF
+        | {
+            Cap.PATIENT_DEMOGRAPHICS_READ,
+            Cap.CLINICAL_CODES_READ,
+            Cap.BILLING_CLAIM_READ,
+            Cap.BILLING_CLAIM_SUBMIT,
+            Cap.BILLING_PAYMENT_POST,
+        }
+    ),
+    Role.AUDITOR: frozenset(_EVERY_STAFF | {Cap.AUDIT_READ, Cap.AUDIT_EXPORT, Cap.EMERGENCY_REVIEW}),
+    Role.ADMIN: frozenset(_EVERY_STAFF | {Cap.STAFF_MANAGE}),
+}
+
+
+def role_can(role: str | None, capability: str) -> bool:
+    """True when `role` holds `capability`. Unknown roles and capabilities hold nothing."""
+    if capability not in ALL_CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}")
+    return capability in MATRIX.get(role or "", frozenset())
+
+
+def capabilities_of(role: str | None) -> frozenset[str]:
+    return MATRIX.get(role or "", frozenset())

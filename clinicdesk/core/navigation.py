@@ -1,0 +1,41 @@
+"""The left-hand navigation, built from capabilities so each role sees only its own work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from .capabilities import Cap
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    capability: str
+
+
+# Later apps add their entries here, in the order the office works.
+NAV: tuple[NavItem, ...] = (
+    NavItem("Home", "home", Cap.ACCOUNT_SELF),
+    NavItem("Staff", "accounts:staff_list", Cap.STAFF_MANAGE),
+    NavItem("Emergency access review", "accounts:emergency_review", Cap.EMERGENCY_REVIEW),
+    NavItem("Audit report", "audit:report", Cap.AUDIT_READ),
+    NavItem("Patient access report", "audit:patient_access", Cap.AUDIT_READ),
+    NavItem("My account", "accounts:my_account", Cap.ACCOUNT_SELF),
+)
+
+
+def navigation_for(caps: frozenset[str], current_path: str) -> list[dict]:
+    items = []
+    for item in NAV:
+        if item.capability not in caps:
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        current = url == current_path if item.url_name == "home" else current_path.startswith(url)
+        items.append({"label": item.label, "url": url, "current": current})
+    return items

@@ -1,0 +1,45 @@
+"""Where the current request came from, for audit events written deep inside services.
+
+Services take an explicit `actor`; the client address and user agent are carried here so
+that every service does not need a `request` parameter.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestOrigin:
+    ip: str = ""
+    user_agent: str = ""
+
+
+_origin: ContextVar[RequestOrigin] = ContextVar("clinicdesk_request_origin", default=RequestOrigin())
+
+
+def current_origin() -> RequestOrigin:
+    return _origin.get()
+
+
+def set_origin(origin: RequestOrigin):
+    return _origin.set(origin)
+
+
+def reset_origin(token) -> None:
+    _origin.reset(token)
+
+
+def origin_from_meta(meta: dict, proxy_count: int = 0) -> RequestOrigin:
+    """Client address and agent from a WSGI environ.
+
+    Behind `proxy_count` trusted proxies the client is that many hops from the right of
+    X-Forwarded-For; with none, the socket address is the only one we trust.
+    """
+    ip = meta.get("REMOTE_ADDR", "") or ""
+    if proxy_count:
+        hops = [h.strip() for h in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxy_count:
+            ip = hops[-proxy_count]
+    return RequestOrigin(ip=ip[:45], user_agent=(meta.get("HTTP_USER_AGENT", "") or "")[:255])

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from .capabilities import Cap, capabilities_of
+from .guards import public, requires
+from .problems import problem
+
+# What each capability puts on the home page. Later apps add their own tiles here.
+HOME_TILES: tuple[tuple[str, str, str, str], ...] = (
+    (Cap.STAFF_MANAGE, "accounts:staff_list", "Staff", "Create accounts, change roles, reset MFA."),
+    (Cap.EMERGENCY_REVIEW, "accounts:emergency_review", "Emergency access review", "Break-the-glass openings waiting for review."),
+    (Cap.AUDIT_READ, "audit:report", "Audit report", "Who looked at what, when and why."),
+    (Cap.ACCOUNT_SELF, "accounts:my_account", "My account", "Password, two-factor authentication, API tokens."),
+)
+
+
+@requires(Cap.ACCOUNT_SELF)
+def home(request: HttpRequest) -> HttpResponse:
+    caps = capabilities_of(request.user.role)
+    tiles = [
+        {"title": title, "text": text, "url": reverse(url_name)}
+        for cap, url_name, title, text in HOME_TILES
+        if cap in caps
+    ]
+    hour = timezone.localtime().hour
+    part = "morning" if hour < 12 else "afternoon" if hour < 18 else "evening"
+    context = {"tiles": tiles, "part_of_day": part}
+    return render(request, "core/home.html", context)
+
+
+@public
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database reachable and every migration applied. No PHI, no counts of anything."""
+    checks = {"database": "ok", "migrations": "ok"}
+    status = 200
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            checks["migrations"] = "pending"
+            status = 503
+    except DatabaseError:
+        checks["database"] = "unreachable"
+        checks["migrations"] = "unknown"
+        status = 503
+    return JsonResponse({"status": "ok" if status == 200 else "fail", "checks": checks}, status=status)
+
+
+_ERRORS = {
+    400: ("Something in the request was wrong", "The page could not understand what was sent. Go back and try again."),
+    403: ("You do not have access to this page", "Your role does not include this work. If you need it, ask your office manager."),
+    404: ("Page not found", "There is no page here, or you do not have access to it."),
+    500: ("Something went wrong on our side", "The error has been logged. Try again in a moment; if it keeps happening, tell your office manager."),
+}
+
+
+def _error(request: HttpRequest, status: int) -> HttpResponse:
+    title, message = _ERRORS[status]
+    if request.path.startswith("/api/"):
+        return problem(status, message, title=title)
+    return render(request, "core/error.html", {"title": title, "message": message}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _error(request, 400)
+
+
+def permission_denied(request, exception=None):
+    return _error(request, 403)
+
+
+def page_not_found(request, exception=None):
+    return _error(request, 404)
+
+
+def server_error(request):
+    title, message = _ERRORS[500]
+    if request.path.startswith("/api/"):
+        return problem(500, message, title=title)
+    # The 500 page must not depend on the database or context processors that may be broken.
+    return HttpResponse(
+        f"<!DOCTYPE html><html lang='en'><title>{title}</title><h1>{title}</h1><p>{message}</p></html>", status=500
+    )

@@ -1,0 +1,51 @@
+"""The URLconf. Every route here declares a capability (see core.guards); tests enforce it."""
+
+from __future__ import annotations
+
+from allauth.account import views as account_views
+from allauth.mfa.base import views as mfa_views
+from allauth.mfa.recovery_codes import views as recovery_views
+from allauth.mfa.totp import views as totp_views
+from django.urls import include, path
+
+from clinicdesk.core import views as core_views
+from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.guards import PUBLIC, mark, requires
+
+from .api import api
+
+# Only the allauth screens staff need. Sign-up, email management and password reset by email
+# are left out on purpose: the office manager creates accounts and sets temporary passwords.
+_own = requires(Cap.ACCOUNT_SELF)
+auth_patterns = [
+    path("login/", mark(account_views.login, PUBLIC), name="account_login"),
+    path("logout/", mark(account_views.logout, PUBLIC), name="account_logout"),
+    path("inactive/", mark(account_views.account_inactive, PUBLIC), name="account_inactive"),
+    path("reauthenticate/", _own(account_views.reauthenticate), name="account_reauthenticate"),
+    path("password/change/", _own(account_views.password_change), name="account_change_password"),
+    path("password/set/", _own(account_views.password_set), name="account_set_password"),
+    path("2fa/", _own(mfa_views.index), name="mfa_index"),
+    path("2fa/authenticate/", mark(mfa_views.authenticate, PUBLIC), name="mfa_authenticate"),
+    path("2fa/reauthenticate/", _own(mfa_views.reauthenticate), name="mfa_reauthenticate"),
+    path("2fa/totp/activate/", _own(totp_views.activate_totp), name="mfa_activate_totp"),
+    path("2fa/totp/deactivate/", _own(totp_views.deactivate_totp), name="mfa_deactivate_totp"),
+    path("2fa/recovery-codes/", _own(recovery_views.view_recovery_codes), name="mfa_view_recovery_codes"),
+    path("2fa/recovery-codes/generate/", _own(recovery_views.generate_recovery_codes),
+         name="mfa_generate_recovery_codes"),
+    path("2fa/recovery-codes/download/", _own(recovery_views.download_recovery_codes),
+         name="mfa_download_recovery_codes"),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("account/", include(auth_patterns)),
+    path("", include("clinicdesk.accounts.urls")),
+    path("audit/", include("clinicdesk.audit.urls")),
+    path("api/v1/", api.urls),
+]
+
+handler400 = "clinicdesk.core.views.bad_request"
+handler403 = "clinicdesk.core.views.permission_denied"
+handler404 = "clinicdesk.core.views.page_not_found"
+handler500 = "clinicdesk.core.views.server_error"
