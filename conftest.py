@@ -1,0 +1,140 @@
+"""Personas and shared fixtures for the whole suite.
+
+Every test runs on SQLite by default and on PostgreSQL when DATABASE_URL points there
+(`make test` runs both in CI). Personas are fixed people with fixed roles, so test names read
+like sentences: `test_front_desk_is_refused_the_audit_report(front_desk, client)`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pyotp
+import pytest
+from django.db import connection, transaction
+
+from clinicdesk.accounts.models import User
+from clinicdesk.audit.triggers import drop_statements, install_statements
+from clinicdesk.core.capabilities import Role
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_staff(username: str, role: str, **extra) -> User:
+    user = User(username=username, role=role, display_name=extra.pop("display_name", username.title()), **extra)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def enrol_totp(user: User) -> str:
+    """Give `user` a TOTP authenticator, as the enrolment page would. Returns the secret."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_now(secret: str) -> str:
+    return pyotp.TOTP(secret).now()
+
+
+@pytest.fixture
+def office_manager(db) -> User:
+    return make_staff("dana", Role.OFFICE_MANAGER, display_name="Dana Whitfield")
+
+
+@pytest.fixture
+def front_desk(db) -> User:
+    return make_staff("luis", Role.FRONT_DESK, display_name="Luis Moreno")
+
+
+@pytest.fixture
+def clinician(db) -> User:
+    return make_staff("okafor", Role.CLINICIAN, display_name="Dr. Amara Okafor")
+
+
+@pytest.fixture
+def nurse(db) -> User:
+    return make_staff("sam", Role.NURSE, display_name="Sam Patel")
+
+
+@pytest.fixture
+def biller(db) -> User:
+    return make_staff("priya", Role.BILLER, display_name="Priya Raman")
+
+
+@pytest.fixture
+def auditor(db) -> User:
+    return make_staff("audra", Role.AUDITOR, display_name="Audra Kim")
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return make_staff("alex", Role.ADMIN, display_name="Alex Admin")
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    """A signed-in account with no role: holds no capability at all."""
+    return make_staff("nobody", "", display_name="No Role")
+
+
+def sign_in(client, user: User, *, mfa: bool = True):
+    """Sign `user` in on `client` the way a finished login would leave the session."""
+    if mfa:
+        enrol_totp(user)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def as_user(client):
+    """`as_user(person)` returns the test client signed in as that person (MFA enrolled)."""
+
+    def _as(user: User, *, mfa: bool = True):
+        client.logout()
+        return sign_in(client, user, mfa=mfa)
+
+    return _as
+
+
+def clear_audit_table(using: str = "default") -> None:
+    """Empty the append-only table between transactional tests (drop triggers, delete, restore)."""
+    from django.db import connections
+
+    conn = connections[using]
+    with transaction.atomic(using=using), conn.cursor() as cursor:
+        for statement in drop_statements(conn.vendor):
+            cursor.execute(statement)
+        cursor.execute("DELETE FROM audit_auditevent")
+        for statement in install_statements(conn.vendor):
+            cursor.execute(statement)
+
+
+@pytest.fixture
+def committed_db(transactional_db):
+    """A database whose writes really commit (for concurrency and live-server tests).
+
+    The audit table refuses DELETE, so it is emptied here, with its triggers briefly dropped,
+    before pytest-django flushes the other tables.
+    """
+    yield
+    connection.close_if_unusable_or_obsolete()
+    clear_audit_table()
+
+
+@pytest.fixture
+def live_app(live_server, committed_db):
+    return live_server
+
+
+def database_is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_report_header(config):
+    url = os.environ.get("DATABASE_URL", "")
+    kind = "PostgreSQL" if url.startswith(("postgres", "pgsql")) else "SQLite"
+    return f"ClinicDesk test database: {kind}"
