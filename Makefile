@@ -10,11 +10,12 @@ export CLINICDESK_VAR_DIR ?= $(CURDIR)/var
 
 $(VENV)/bin/uv:
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv
+	$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip --upgrade
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv
 
 # Installs exactly what uv.lock pins (dev tools included); re-runs when the lock changes.
 $(VENV)/.installed: uv.lock pyproject.toml | $(VENV)/bin/uv
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --python $(PY)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --python $(PY)
 	touch $@
 
 install: $(VENV)/.installed
