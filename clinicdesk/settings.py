@@ -242,6 +242,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "clinicdesk" / "static"]
+if not PRODUCTION:
+    # WhiteNoise serves from the app folders in development but warns when STATIC_ROOT is absent.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -36,13 +36,23 @@ auth_patterns = [
          name="mfa_download_recovery_codes"),
 ]
 
+
+def _api_urls():
+    """The API's URLs, with ninja's own index page guarded like the docs."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        if getattr(pattern, "name", "") == "api-root":
+            pattern.callback = requires(Cap.ACCOUNT_SELF)(pattern.callback)
+    return patterns, app_name, namespace
+
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("account/", include(auth_patterns)),
     path("", include("clinicdesk.accounts.urls")),
     path("audit/", include("clinicdesk.audit.urls")),
-    path("api/v1/", api.urls),
+    path("api/v1/", _api_urls()),
 ]
 
 handler400 = "clinicdesk.core.views.bad_request"

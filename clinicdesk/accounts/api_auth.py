@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from ninja.security import HttpBearer, SessionAuth
 
+from clinicdesk.core.api_guards import enforce_capability
+
 from .services import api_token_authenticate
 
 
@@ -9,7 +11,7 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer cdk_...` with a personal API token."""
 
     def authenticate(self, request, token: str):
-        return api_token_authenticate(secret=token)
+        return enforce_capability(request, api_token_authenticate(secret=token))
 
 
 class StaffSessionAuth(SessionAuth):
@@ -17,5 +19,6 @@ class StaffSessionAuth(SessionAuth):
 
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
-        return user if user is not None and user.is_active else None
-
+        if user is None or not user.is_active:
+            return None
+        return enforce_capability(request, user)
