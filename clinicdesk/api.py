@@ -15,6 +15,7 @@ from clinicdesk.accounts.api import router as staff_router
 from clinicdesk.accounts.api_auth import StaffSessionAuth, TokenAuth
 from clinicdesk.audit.api import router as audit_router
 from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.errors import Conflict
 from clinicdesk.core.guards import requires
 from clinicdesk.core.problems import problem
 
@@ -51,6 +52,8 @@ def on_service_validation_error(request, exc: DjangoValidationError):
         errors = [{"field": f, "message": m} for f, msgs in exc.message_dict.items() for m in msgs]
     else:
         errors = [{"field": "body", "message": m} for m in exc.messages]
+    if isinstance(exc, Conflict):
+        return problem(409, "This clashes with an existing record. See `errors`.", errors=errors)
     return problem(422, "The request could not be carried out. See `errors`.", errors=errors)
 
 

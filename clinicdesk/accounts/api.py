@@ -2,7 +2,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap, Role, capabilities_of
@@ -64,7 +64,7 @@ def staff_index(request):
 def staff_create(request, payload: StaffIn):
     user = services.staff_create(actor=request.user, username=payload.username, role=payload.role,
                                  password=payload.password, display_name=payload.display_name, email=payload.email)
-    return 201, user
+    return Status(201, user)
 
 
 @router.get("/staff/{public_id}", response=StaffOut, summary="One staff account")

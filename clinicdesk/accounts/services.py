@@ -17,6 +17,7 @@ from django.utils import timezone
 from clinicdesk.audit.models import Action, Outcome
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Role
+from clinicdesk.core.errors import Conflict
 
 from .models import ApiToken, EmergencyAccess, RestrictedRecord, StaffSession, User
 
@@ -42,7 +43,7 @@ def staff_create(
     if not username:
         raise ValidationError({"username": "Enter a username."})
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": "That username is taken. Choose another."})
+        raise Conflict({"username": "That username is taken. Choose another."})
     user = User(username=username, role=role, display_name=display_name.strip(), email=email.strip())
     try:
         validate_password(password, user)
