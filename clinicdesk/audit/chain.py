@@ -67,6 +67,7 @@ class VerifyResult:
     count: int
     last_seq: int
     broken: Break | None
+    head_hash: str = GENESIS
 
     @property
     def ok(self) -> bool:
@@ -106,4 +107,4 @@ def verify_rows(rows: Iterable[Sequence[object]], known_hashes=None) -> VerifyRe
         prev = stored_hash
         expected_seq += 1
         count += 1
-    return VerifyResult(count, expected_seq - 1, None)
+    return VerifyResult(count, expected_seq - 1, None, prev)

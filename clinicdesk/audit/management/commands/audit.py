@@ -51,7 +51,8 @@ class Command(BaseCommand):
         else:
             result = audit_verify()
         if result.ok:
-            self.stdout.write(f"OK: {result.count} events, chain intact (last seq {result.last_seq}).")
+            # The head hash is the anchor: recorded elsewhere, it also exposes removal of the newest events.
+            self.stdout.write(f"OK: {result.count} events, chain intact (last seq {result.last_seq}, head {result.head_hash}).")
             return
         b = result.broken
         self.stdout.write(f"BROKEN at seq {b.seq}: {b.kind} — {b.why}. {result.count} events before it are intact.")
