@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         if User.objects.filter(username__iexact=options["username"]).exists():
             raise CommandError(f"username {options['username']!r} is taken")
         if options["password_stdin"]:
-            password = self.stdin.readline().rstrip("\n") if hasattr(self, "stdin") else input()
+            password = sys.stdin.readline().rstrip("\n")
         else:
             password = getpass.getpass("Password: ")
             if password != getpass.getpass("Again: "):

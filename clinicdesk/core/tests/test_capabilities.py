@@ -1,0 +1,43 @@
+"""Rules of the matrix that must never loosen."""
+
+from __future__ import annotations
+
+import pytest
+
+from clinicdesk.core.capabilities import ALL_CAPABILITIES, MATRIX, Cap, Role, capabilities_of, role_can
+
+CLINICAL = {c for c in ALL_CAPABILITIES if c.startswith("clinical.")}
+
+
+def test_every_role_is_in_the_matrix_and_holds_only_known_capabilities():
+    assert set(MATRIX) == set(Role.values)
+    for caps in MATRIX.values():
+        assert caps <= ALL_CAPABILITIES and Cap.ACCOUNT_SELF in caps
+
+
+def test_front_desk_never_reads_note_text():
+    assert not role_can(Role.FRONT_DESK, Cap.CLINICAL_NOTE_READ)
+
+
+def test_billers_read_codes_but_not_narratives():
+    assert role_can(Role.BILLER, Cap.CLINICAL_CODES_READ)
+    assert not role_can(Role.BILLER, Cap.CLINICAL_NOTE_READ)
+
+
+def test_the_auditor_reads_the_audit_trail_and_nothing_clinical():
+    assert role_can(Role.AUDITOR, Cap.AUDIT_READ)
+    assert capabilities_of(Role.AUDITOR) & (CLINICAL | {Cap.PATIENT_DEMOGRAPHICS_READ}) == set()
+
+
+def test_the_system_administrator_reads_no_patient_data():
+    assert not {c for c in capabilities_of(Role.ADMIN) if c.startswith(("clinical.", "patient.", "billing."))}
+
+
+def test_only_clinicians_sign_notes():
+    assert [r for r in Role.values if role_can(r, Cap.CLINICAL_NOTE_SIGN)] == [Role.CLINICIAN]
+
+
+def test_unknown_roles_hold_nothing_and_unknown_capabilities_are_a_bug():
+    assert capabilities_of("janitor") == frozenset() and capabilities_of(None) == frozenset()
+    with pytest.raises(ValueError):
+        role_can(Role.CLINICIAN, "clinical.notes.read")
