@@ -138,3 +138,13 @@ def pytest_report_header(config):
     url = os.environ.get("DATABASE_URL", "")
     kind = "PostgreSQL" if url.startswith(("postgres", "pgsql")) else "SQLite"
     return f"ClinicDesk test database: {kind}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI a skipped test is a failure: a skip proves nothing and hides a missing component."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which is not allowed: {report.longrepr}"
