@@ -59,9 +59,12 @@ def on_service_validation_error(request, exc: DjangoValidationError):
 
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc):
-    return problem(401, "Sign in, or send a valid API token as `Authorization: Bearer <token>`. "
-                   "A token stops working when it expires, is revoked, or its owner is deactivated.",
-                   headers={"WWW-Authenticate": 'Bearer realm="clinicdesk"'})
+    return problem(
+        401,
+        "Sign in, or send a valid API token as `Authorization: Bearer <token>`. "
+        "A token stops working when it expires, is revoked, or its owner is deactivated.",
+        headers={"WWW-Authenticate": 'Bearer realm="clinicdesk"'},
+    )
 
 
 @api.exception_handler(HttpError)

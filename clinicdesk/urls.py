@@ -30,10 +30,12 @@ auth_patterns = [
     path("2fa/totp/activate/", _own(totp_views.activate_totp), name="mfa_activate_totp"),
     path("2fa/totp/deactivate/", _own(totp_views.deactivate_totp), name="mfa_deactivate_totp"),
     path("2fa/recovery-codes/", _own(recovery_views.view_recovery_codes), name="mfa_view_recovery_codes"),
-    path("2fa/recovery-codes/generate/", _own(recovery_views.generate_recovery_codes),
-         name="mfa_generate_recovery_codes"),
-    path("2fa/recovery-codes/download/", _own(recovery_views.download_recovery_codes),
-         name="mfa_download_recovery_codes"),
+    path(
+        "2fa/recovery-codes/generate/", _own(recovery_views.generate_recovery_codes), name="mfa_generate_recovery_codes"
+    ),
+    path(
+        "2fa/recovery-codes/download/", _own(recovery_views.download_recovery_codes), name="mfa_download_recovery_codes"
+    ),
 ]
 
 

@@ -63,5 +63,8 @@ def access_restricted_record(*, actor: User, patient_id: str) -> None:
     Callers catch it and send the person to the break-the-glass form. Unrestricted records
     pass straight through.
     """
-    if record_is_restricted(patient_id=patient_id) and emergency_access_active(user=actor, patient_id=patient_id) is None:
+    if (
+        record_is_restricted(patient_id=patient_id)
+        and emergency_access_active(user=actor, patient_id=patient_id) is None
+    ):
         raise EmergencyAccessRequired(patient_id)

@@ -1,4 +1,3 @@
-
 from datetime import datetime
 from uuid import UUID
 
@@ -49,8 +48,13 @@ class RoleIn(InputSchema):
 @api_requires(Cap.ACCOUNT_SELF)
 def me(request):
     user = request.user
-    return MeOut(public_id=user.public_id, username=user.username, display_name=user.display_name,
-                 role=user.role, capabilities=sorted(capabilities_of(user.role)))
+    return MeOut(
+        public_id=user.public_id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        capabilities=sorted(capabilities_of(user.role)),
+    )
 
 
 @router.get("/staff", response=list[StaffOut], summary="List staff accounts")
@@ -62,8 +66,14 @@ def staff_index(request):
 @router.post("/staff", response={201: StaffOut}, summary="Create a staff account")
 @api_requires(Cap.STAFF_MANAGE)
 def staff_create(request, payload: StaffIn):
-    user = services.staff_create(actor=request.user, username=payload.username, role=payload.role,
-                                 password=payload.password, display_name=payload.display_name, email=payload.email)
+    user = services.staff_create(
+        actor=request.user,
+        username=payload.username,
+        role=payload.role,
+        password=payload.password,
+        display_name=payload.display_name,
+        email=payload.email,
+    )
     return Status(201, user)
 
 

@@ -40,25 +40,49 @@ def on_logout(sender, request, user, **kwargs) -> None:
 @receiver(user_login_failed)
 def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     username = str(credentials.get("username") or credentials.get("login") or "")[:150]
-    audit_record(actor=None, actor_username=username, action=Action.LOGIN_FAILED, object_type="session",
-                 outcome=Outcome.FAILURE, detail="wrong username or password")
+    audit_record(
+        actor=None,
+        actor_username=username,
+        action=Action.LOGIN_FAILED,
+        object_type="session",
+        outcome=Outcome.FAILURE,
+        detail="wrong username or password",
+    )
 
 
 @receiver(user_locked_out)
 def on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
-    audit_record(actor=None, actor_username=(username or "")[:150], action=Action.LOGIN_FAILED,
-                 object_type="session", outcome=Outcome.DENIED, detail="locked out after repeated failures")
+    audit_record(
+        actor=None,
+        actor_username=(username or "")[:150],
+        action=Action.LOGIN_FAILED,
+        object_type="session",
+        outcome=Outcome.DENIED,
+        detail="locked out after repeated failures",
+    )
 
 
 @receiver(authentication_failed)
 def on_mfa_failed(sender, request, user, **kwargs) -> None:
-    audit_record(actor=None, actor_username=user.get_username(), action=Action.LOGIN_FAILED,
-                 object_type="mfa", outcome=Outcome.FAILURE, detail="wrong MFA code")
+    audit_record(
+        actor=None,
+        actor_username=user.get_username(),
+        action=Action.LOGIN_FAILED,
+        object_type="mfa",
+        outcome=Outcome.FAILURE,
+        detail="wrong MFA code",
+    )
 
 
 def _mfa_changed(user, what: str) -> None:
-    audit_record(actor=user, action=Action.UPDATE, object_type="staff", object_id=str(user.public_id),
-                 changed_fields=["mfa"], detail=what)
+    audit_record(
+        actor=user,
+        action=Action.UPDATE,
+        object_type="staff",
+        object_id=str(user.public_id),
+        changed_fields=["mfa"],
+        detail=what,
+    )
 
 
 @receiver(authenticator_added)

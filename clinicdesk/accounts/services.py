@@ -131,8 +131,12 @@ def staff_reactivate(*, actor: User, user: User) -> User:
     user.deactivated_at = None
     user.save(update_fields=["is_active", "deactivated_at"])
     audit_record(
-        actor=actor, action=Action.UPDATE, object_type="staff", object_id=str(user.public_id),
-        changed_fields=["is_active"], detail="reactivated",
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="staff",
+        object_id=str(user.public_id),
+        changed_fields=["is_active"],
+        detail="reactivated",
     )
     return user
 
@@ -147,8 +151,12 @@ def staff_reset_mfa(*, actor: User, user: User) -> User:
     removed, _ = Authenticator.objects.filter(user=user).delete()
     _end_sessions(user)
     audit_record(
-        actor=actor, action=Action.UPDATE, object_type="staff", object_id=str(user.public_id),
-        changed_fields=["mfa"], detail=f"MFA reset; {removed} authenticator(s) removed",
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="staff",
+        object_id=str(user.public_id),
+        changed_fields=["mfa"],
+        detail=f"MFA reset; {removed} authenticator(s) removed",
     )
     return user
 
@@ -164,8 +172,12 @@ def staff_set_password(*, actor: User, user: User, password: str) -> User:
     user.save(update_fields=["password"])
     _end_sessions(user)
     audit_record(
-        actor=actor, action=Action.UPDATE, object_type="staff", object_id=str(user.public_id),
-        changed_fields=["password"], detail="password set by manager",
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="staff",
+        object_id=str(user.public_id),
+        changed_fields=["password"],
+        detail="password set by manager",
     )
     return user
 
@@ -199,9 +211,7 @@ def api_token_create(*, actor: User, name: str, days: int) -> tuple[ApiToken, st
     if not name:
         raise ValidationError({"name": "Give the token a name, e.g. the program that will use it."})
     if not 1 <= days <= settings.CLINICDESK_API_TOKEN_MAX_DAYS:
-        raise ValidationError(
-            {"days": f"A token lasts from 1 to {settings.CLINICDESK_API_TOKEN_MAX_DAYS} days."}
-        )
+        raise ValidationError({"days": f"A token lasts from 1 to {settings.CLINICDESK_API_TOKEN_MAX_DAYS} days."})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=actor,
@@ -211,8 +221,12 @@ def api_token_create(*, actor: User, name: str, days: int) -> tuple[ApiToken, st
         expires_at=timezone.now() + timedelta(days=days),
     )
     audit_record(
-        actor=actor, action=Action.CREATE, object_type="api_token", object_id=str(token.public_id),
-        changed_fields=["name", "expires_at"], detail=f"expires in {days} days",
+        actor=actor,
+        action=Action.CREATE,
+        object_type="api_token",
+        object_id=str(token.public_id),
+        changed_fields=["name", "expires_at"],
+        detail=f"expires in {days} days",
     )
     return token, secret
 
@@ -223,8 +237,12 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(
-            actor=actor, action=Action.UPDATE, object_type="api_token", object_id=str(token.public_id),
-            changed_fields=["revoked_at"], detail="revoked",
+            actor=actor,
+            action=Action.UPDATE,
+            object_type="api_token",
+            object_id=str(token.public_id),
+            changed_fields=["revoked_at"],
+            detail="revoked",
         )
     return token
 
@@ -240,8 +258,12 @@ def api_token_authenticate(*, secret: str) -> User | None:
     if not token.is_usable(now):
         why = "revoked" if token.revoked_at else ("account deactivated" if not token.user.is_active else "expired")
         audit_record(
-            actor=None, actor_username=token.user.username, action=Action.LOGIN_FAILED,
-            object_type="api_token", object_id=str(token.public_id), outcome=Outcome.DENIED,
+            actor=None,
+            actor_username=token.user.username,
+            action=Action.LOGIN_FAILED,
+            object_type="api_token",
+            object_id=str(token.public_id),
+            outcome=Outcome.DENIED,
             detail=f"API token refused: {why}",
         )
         return None
@@ -260,8 +282,15 @@ def record_restrict(*, actor: User, patient_id: str, note: str = "") -> Restrict
         patient_id=patient_id, defaults={"flagged_by": actor, "note": note[:200]}
     )
     if created:
-        audit_record(actor=actor, action=Action.UPDATE, object_type="patient", object_id=patient_id,
-                     patient_id=patient_id, changed_fields=["restricted"], detail="flagged restricted")
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type="patient",
+            object_id=patient_id,
+            patient_id=patient_id,
+            changed_fields=["restricted"],
+            detail="flagged restricted",
+        )
     return record
 
 
@@ -269,8 +298,15 @@ def record_restrict(*, actor: User, patient_id: str, note: str = "") -> Restrict
 def record_unrestrict(*, actor: User, patient_id: str) -> None:
     deleted, _ = RestrictedRecord.objects.filter(patient_id=patient_id).delete()
     if deleted:
-        audit_record(actor=actor, action=Action.UPDATE, object_type="patient", object_id=patient_id,
-                     patient_id=patient_id, changed_fields=["restricted"], detail="restriction lifted")
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type="patient",
+            object_id=patient_id,
+            patient_id=patient_id,
+            changed_fields=["restricted"],
+            detail="restriction lifted",
+        )
 
 
 @transaction.atomic
@@ -281,12 +317,20 @@ def emergency_access_grant(*, actor: User, patient_id: str, reason: str) -> Emer
         raise ValidationError({"reason": "Say in a sentence why you need this record now (10 characters or more)."})
     now = timezone.now()
     grant = EmergencyAccess.objects.create(
-        user=actor, patient_id=patient_id, reason=reason[:500], granted_at=now,
+        user=actor,
+        patient_id=patient_id,
+        reason=reason[:500],
+        granted_at=now,
         expires_at=now + settings.CLINICDESK_EMERGENCY_ACCESS,
     )
     audit_record(
-        actor=actor, action=Action.EMERGENCY_ACCESS, object_type="patient", object_id=patient_id,
-        patient_id=patient_id, reason=reason, detail=f"grant {grant.public_id}",
+        actor=actor,
+        action=Action.EMERGENCY_ACCESS,
+        object_type="patient",
+        object_id=patient_id,
+        patient_id=patient_id,
+        reason=reason,
+        detail=f"grant {grant.public_id}",
     )
     return grant
 
@@ -295,7 +339,7 @@ def emergency_access_grant(*, actor: User, patient_id: str, reason: str) -> Emer
 def emergency_access_review(*, actor: User, grant: EmergencyAccess, comment: str) -> EmergencyAccess:
     comment = comment.strip()
     if not comment:
-        raise ValidationError({"comment": "Write what you found, e.g. \"Covering physician, appropriate.\""})
+        raise ValidationError({"comment": 'Write what you found, e.g. "Covering physician, appropriate."'})
     if grant.user_id == actor.pk:
         raise ValidationError({"comment": "Someone else must review your own emergency access."})
     if grant.reviewed_at is not None:
@@ -305,7 +349,12 @@ def emergency_access_review(*, actor: User, grant: EmergencyAccess, comment: str
     grant.review_comment = comment[:1000]
     grant.save(update_fields=["reviewed_by", "reviewed_at", "review_comment"])
     audit_record(
-        actor=actor, action=Action.UPDATE, object_type="emergency_access", object_id=str(grant.public_id),
-        patient_id=grant.patient_id, changed_fields=["reviewed_at", "review_comment"], detail="reviewed",
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="emergency_access",
+        object_id=str(grant.public_id),
+        patient_id=grant.patient_id,
+        changed_fields=["reviewed_at", "review_comment"],
+        detail="reviewed",
     )
     return grant

@@ -14,7 +14,8 @@ from clinicdesk.core.guards import requires
 from . import services
 from .access import access_api_token, access_emergency_grant, access_staff
 from .forms import ApiTokenForm, EmergencyReasonForm, PasswordSetForm, ReviewForm, RoleForm, StaffCreateForm
-from .selectors import api_tokens_of, emergency_access_pending, emergency_access_reviewed, staff_list as staff_query
+from .selectors import api_tokens_of, emergency_access_pending, emergency_access_reviewed
+from .selectors import staff_list as staff_query
 
 
 def _status(code: int, response: HttpResponse) -> HttpResponse:
@@ -36,7 +37,9 @@ def staff_create(request: HttpRequest) -> HttpResponse:
         except (ValidationError, PermissionDenied) as exc:
             apply_service_errors(form, exc)
         else:
-            messages.success(request, f"Account {user.username} created. They set up two-factor authentication at first sign-in.")
+            messages.success(
+                request, f"Account {user.username} created. They set up two-factor authentication at first sign-in."
+            )
             return redirect("accounts:staff_detail", public_id=user.public_id)
     code = 422 if request.method == "POST" else 200
     return _status(code, render(request, "accounts/staff_create.html", {"form": form}))
@@ -108,8 +111,9 @@ def _account_action(request: HttpRequest, public_id: str, service, done: str) ->
 @require_POST
 @requires(Cap.STAFF_MANAGE)
 def staff_deactivate(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _account_action(request, public_id, services.staff_deactivate,
-                           "{username} is deactivated and signed out everywhere.")
+    return _account_action(
+        request, public_id, services.staff_deactivate, "{username} is deactivated and signed out everywhere."
+    )
 
 
 @require_POST
@@ -121,8 +125,12 @@ def staff_reactivate(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 @requires(Cap.STAFF_MANAGE)
 def staff_reset_mfa(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _account_action(request, public_id, services.staff_reset_mfa,
-                           "Two-factor authentication reset for {username}. They enrol again at next sign-in.")
+    return _account_action(
+        request,
+        public_id,
+        services.staff_reset_mfa,
+        "Two-factor authentication reset for {username}. They enrol again at next sign-in.",
+    )
 
 
 # --- my account -----------------------------------------------------------------------------
@@ -165,8 +173,9 @@ def emergency_access(request: HttpRequest, patient_id: str) -> HttpResponse:
     form = EmergencyReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            grant = services.emergency_access_grant(actor=request.user, patient_id=patient_id,
-                                                     reason=form.cleaned_data["reason"])
+            grant = services.emergency_access_grant(
+                actor=request.user, patient_id=patient_id, reason=form.cleaned_data["reason"]
+            )
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -174,15 +183,23 @@ def emergency_access(request: HttpRequest, patient_id: str) -> HttpResponse:
             messages.warning(request, f"Emergency access granted until {local:%H:%M} UTC. It will be reviewed.")
             return redirect(next_url or "home")
     code = 422 if request.method == "POST" else 200
-    return _status(code, render(request, "accounts/emergency_access.html",
-                                {"form": form, "patient_id": patient_id, "next": next_url}))
+    return _status(
+        code,
+        render(request, "accounts/emergency_access.html", {"form": form, "patient_id": patient_id, "next": next_url}),
+    )
 
 
 @requires(Cap.EMERGENCY_REVIEW)
 def emergency_review(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/emergency_review.html", {
-        "pending": emergency_access_pending(), "reviewed": emergency_access_reviewed(), "form": ReviewForm(),
-    })
+    return render(
+        request,
+        "accounts/emergency_review.html",
+        {
+            "pending": emergency_access_pending(),
+            "reviewed": emergency_access_reviewed(),
+            "form": ReviewForm(),
+        },
+    )
 
 
 @require_POST
@@ -198,7 +215,17 @@ def emergency_review_one(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, "Review recorded.")
             return redirect("accounts:emergency_review")
-    return _status(422, render(request, "accounts/emergency_review.html", {
-        "pending": emergency_access_pending(), "reviewed": emergency_access_reviewed(),
-        "form": ReviewForm(), "error_grant": grant.public_id, "error_form": form,
-    }))
+    return _status(
+        422,
+        render(
+            request,
+            "accounts/emergency_review.html",
+            {
+                "pending": emergency_access_pending(),
+                "reviewed": emergency_access_reviewed(),
+                "form": ReviewForm(),
+                "error_grant": grant.public_id,
+                "error_form": form,
+            },
+        ),
+    )

@@ -1,4 +1,3 @@
-
 from datetime import datetime
 
 from django.core.paginator import Paginator
@@ -53,8 +52,9 @@ class EventQuery(InputSchema):
 @router.get("/events", response=EventPage, summary="Audit events, filtered")
 @api_requires(Cap.AUDIT_READ)
 def events(request, q: Query[EventQuery]):
-    filters = AuditFilter(person=q.person, patient=q.patient, action=q.action or "", date_from=q.date_from,
-                          date_to=q.date_to, sort=q.sort)
+    filters = AuditFilter(
+        person=q.person, patient=q.patient, action=q.action or "", date_from=q.date_from, date_to=q.date_to, sort=q.sort
+    )
     paginator = Paginator(audit_events(filters=filters), q.page_size)
     page = paginator.get_page(q.page)
     return EventPage(count=paginator.count, page=page.number, pages=paginator.num_pages, results=list(page))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import json.encoder
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -32,7 +33,25 @@ CHAINED_FIELDS: tuple[str, ...] = (
     "detail",
 )
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_dumps = _encoder.encode
+
+
+def _array_dumper() -> Callable[[list[object]], str]:
+    """`_dumps` for a flat list, at half the cost per call.
+
+    `JSONEncoder.encode` builds a new C encoder on every call; over a million rows that is
+    most of the JSON time. This builds it once, with exactly the arguments `iterencode` would
+    pass (no circular check: a row of scalars cannot contain itself), so the output is
+    identical. Without the C accelerator it is `_dumps` itself.
+    """
+    make = json.encoder.c_make_encoder
+    if make is None:
+        return _dumps
+    e = _encoder
+    encode = make(None, e.default, json.encoder.encode_basestring, e.indent, e.key_separator,
+                  e.item_separator, e.sort_keys, e.skipkeys, e.allow_nan)
+    return lambda values: "".join(encode(values, 0))
 
 
 def format_time(at: datetime | str) -> str:
@@ -53,6 +72,24 @@ def event_hash(prev_hash: str, values: Sequence[object]) -> str:
     values[1] = format_time(values[1])  # type: ignore[arg-type]
     payload = prev_hash + _dumps(values)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _canonical_time(at: object) -> str:
+    """`format_time(at)`, without parsing the two text forms `audit verify` selects.
+
+    "2025-01-06 13:00:01.234567" is how Django stores a UTC time in SQLite; a string already
+    in the canonical form ("…T13:00:01.234567Z") comes from PostgreSQL's `to_char`. Both are
+    rewritten by slicing alone. Anything else, a year before 1000 included, goes through
+    `format_time`. A shortcut can only produce the canonical string of a valid time when its
+    input is that time's stored form, so it never accepts a row that `format_time` would not.
+    \"""
+    if at.__class__ is str and at[:1] != "0":  # type: ignore[index]
+        size = len(at)  # type: ignore[arg-type]
+        if size == 26 and at[10] == " " and at[19] == ".":  # type: ignore[index]
+            return f"{at[:10]}T{at[11:]}Z"  # type: ignore[index]
+        if size == 27 and at[10] == "T" and at[19] == "." and at[26] == "Z":  # type: ignore[index]
+            return at  # type: ignore[return-value]
+    return format_time(at)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -87,10 +124,12 @@ def verify_rows(rows: Iterable[Sequence[object]], known_hashes=None) -> VerifyRe
     prev = GENESIS
     count = 0
     sha256 = hashlib.sha256
+    dumps = _array_dumper()
+    canonical_time = _canonical_time
     for row in rows:
-        prev_hash, stored_hash = row[0], row[1]
-        values = list(row[2:])
-        seq = int(values[0])  # type: ignore[call-overload]
+        prev_hash, stored_hash, seq = row[0], row[1], row[2]
+        if seq != expected_seq:
+            seq = int(seq)  # type: ignore[call-overload]
         if seq != expected_seq:
             if seq > expected_seq:
                 missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}–{seq - 1}"
@@ -101,10 +140,11 @@ def verify_rows(rows: Iterable[Sequence[object]], known_hashes=None) -> VerifyRe
                 why = f"its prev_hash points to another event than seq {seq - 1}"
                 return VerifyResult(count, seq, Break(seq, "reordered", why))
             return VerifyResult(count, seq, Break(seq, "edited", f"its prev_hash does not match seq {seq - 1}"))
-        values[1] = format_time(values[1])  # type: ignore[arg-type]
-        if sha256((prev_hash + _dumps(values)).encode()).hexdigest() != stored_hash:
+        # The hashed array holds seq as stored (not int(seq)) and every other field as read.
+        payload = prev_hash + dumps([row[2], canonical_time(row[3]), *row[4:]])  # type: ignore[operator]
+        if sha256(payload.encode()).hexdigest() != stored_hash:
             return VerifyResult(count, seq, Break(seq, "edited", "its content does not match its hash"))
         prev = stored_hash
         expected_seq += 1
         count += 1
-    return VerifyResult(count, expected_seq - 1, None, prev)
+    return VerifyResult(count, expected_seq - 1, None)

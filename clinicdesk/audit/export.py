@@ -10,8 +10,22 @@ from .chain import format_time
 from .models import Action, AuditEvent, Outcome
 
 CSV_COLUMNS = (
-    "seq", "at", "actor_username", "actor_role", "action", "object_type", "object_id", "patient_id",
-    "reason", "outcome", "ip", "user_agent", "changed_fields", "detail", "prev_hash", "hash",
+    "seq",
+    "at",
+    "actor_username",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "patient_id",
+    "reason",
+    "outcome",
+    "ip",
+    "user_agent",
+    "changed_fields",
+    "detail",
+    "prev_hash",
+    "hash",
 )
 
 
@@ -36,8 +50,16 @@ def write_csv(events: Iterable[AuditEvent], out: IO[str]) -> int:
 
 # DICOM audit codes (DCM) and FHIR's action/outcome codes, as FHIR R4 AuditEvent expects them.
 _FHIR_ACTION = {
-    Action.CREATE: "C", Action.READ: "R", Action.UPDATE: "U", Action.DELETE: "D", Action.EXECUTE: "E",
-    Action.LOGIN: "E", Action.LOGIN_FAILED: "E", Action.LOGOUT: "E", Action.PRINT: "R", Action.EXPORT: "R",
+    Action.CREATE: "C",
+    Action.READ: "R",
+    Action.UPDATE: "U",
+    Action.DELETE: "D",
+    Action.EXECUTE: "E",
+    Action.LOGIN: "E",
+    Action.LOGIN_FAILED: "E",
+    Action.LOGOUT: "E",
+    Action.PRINT: "R",
+    Action.EXPORT: "R",
     Action.EMERGENCY_ACCESS: "R",
 }
 _FHIR_OUTCOME = {Outcome.SUCCESS: "0", Outcome.FAILURE: "4", Outcome.DENIED: "4"}
@@ -90,18 +112,33 @@ def fhir_audit_event(event: AuditEvent) -> dict[str, Any]:
         resource["outcomeDesc"] = event.detail
     entities = []
     if event.object_type or event.object_id:
-        entity: dict[str, Any] = {"what": {"identifier": {"system": f"urn:clinicdesk:{event.object_type or 'object'}",
-                                                           "value": event.object_id or "-"}}}
+        entity: dict[str, Any] = {
+            "what": {
+                "identifier": {
+                    "system": f"urn:clinicdesk:{event.object_type or 'object'}",
+                    "value": event.object_id or "-",
+                }
+            }
+        }
         if event.changed_fields:
             entity["detail"] = [{"type": "changed-fields", "valueString": event.changed_fields}]
         entities.append(entity)
     if event.patient_id:
-        entities.append({
-            "what": {"identifier": {"system": "urn:clinicdesk:patient", "value": event.patient_id}},
-            "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1",
-                     "display": "Person"},
-            "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient"},
-        })
+        entities.append(
+            {
+                "what": {"identifier": {"system": "urn:clinicdesk:patient", "value": event.patient_id}},
+                "type": {
+                    "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                    "code": "1",
+                    "display": "Person",
+                },
+                "role": {
+                    "system": "http://terminology.hl7.org/CodeSystem/object-role",
+                    "code": "1",
+                    "display": "Patient",
+                },
+            }
+        )
     if entities:
         resource["entity"] = entities
     return resource

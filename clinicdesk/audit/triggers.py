@@ -19,7 +19,7 @@ SQLITE_DROP = ["DROP TRIGGER IF EXISTS audit_no_update;", "DROP TRIGGER IF EXIST
 
 POSTGRES_INSTALL = [
     # Truncating an empty table loses nothing; allowing it lets test databases be flushed.
-    "CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "  # noqa: S608
     f"IF TG_OP = 'TRUNCATE' AND NOT EXISTS (SELECT 1 FROM {TABLE}) THEN RETURN NULL; END IF; "
     f"RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'insufficient_privilege'; END; $$;",
     f"CREATE OR REPLACE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON {TABLE} "

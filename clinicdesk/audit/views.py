@@ -25,8 +25,12 @@ CSV_LIMIT = 200_000
 def _filters(form: AuditFilterForm) -> AuditFilter:
     data = form.cleaned_data if form.is_valid() else {}
     return AuditFilter(
-        person=data.get("person", ""), patient=data.get("patient", ""), action=data.get("action", ""),
-        date_from=data.get("date_from"), date_to=data.get("date_to"), sort=data.get("sort") or "-time",
+        person=data.get("person", ""),
+        patient=data.get("patient", ""),
+        action=data.get("action", ""),
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        sort=data.get("sort") or "-time",
     )
 
 
@@ -71,7 +75,9 @@ def report_csv(request: HttpRequest) -> HttpResponse:
     with transaction.atomic():
         count = write_csv(events.iterator(chunk_size=2000), buffer)
         audit_record(
-            actor=request.user, action=Action.EXPORT, object_type="audit_report",
+            actor=request.user,
+            action=Action.EXPORT,
+            object_type="audit_report",
             detail=f"{count} events; filters {urlencode({k: v for k, v in request.GET.items() if v})}"[:500],
             patient_id=filters.patient,
         )
@@ -88,8 +94,13 @@ def patient_access(request: HttpRequest) -> HttpResponse:
     events = None
     if request.GET and form.is_valid():
         patient = form.cleaned_data["patient"].strip()
-        audit_record(actor=request.user, action=Action.READ, object_type="patient_access_report",
-                     object_id=patient, patient_id=patient)
+        audit_record(
+            actor=request.user,
+            action=Action.READ,
+            object_type="patient_access_report",
+            object_id=patient,
+            patient_id=patient,
+        )
         events = Paginator(audit_events(filters=AuditFilter(patient=patient, sort="-time")), PAGE_SIZE).get_page(
             request.GET.get("page")
         )

@@ -19,10 +19,22 @@ TITLES = {
 }
 
 
-def problem(status: int, detail: str, *, errors: list[dict[str, Any]] | None = None, title: str | None = None,
-            type_: str = "about:blank", headers: dict[str, str] | None = None) -> JsonResponse:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    title: str | None = None,
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+) -> JsonResponse:
     """A problem+json response. `errors` lists `{"field": ..., "message": ...}` for 422."""
-    body: dict[str, Any] = {"type": type_, "title": title or TITLES.get(status, "Error"), "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title or TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
     if errors:
         body["errors"] = errors
     response = JsonResponse(body, status=status, content_type="application/problem+json")

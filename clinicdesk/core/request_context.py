@@ -16,11 +16,13 @@ class RequestOrigin:
     user_agent: str = ""
 
 
-_origin: ContextVar[RequestOrigin] = ContextVar("clinicdesk_request_origin", default=RequestOrigin())
+_NOWHERE = RequestOrigin()
+_origin: ContextVar[RequestOrigin | None] = ContextVar("clinicdesk_request_origin", default=None)
 
 
 def current_origin() -> RequestOrigin:
-    return _origin.get()
+    """Where the current request came from; empty outside a request (commands, workers)."""
+    return _origin.get() or _NOWHERE
 
 
 def set_origin(origin: RequestOrigin):

@@ -15,7 +15,12 @@ from .problems import problem
 # What each capability puts on the home page. Later apps add their own tiles here.
 HOME_TILES: tuple[tuple[str, str, str, str], ...] = (
     (Cap.STAFF_MANAGE, "accounts:staff_list", "Staff", "Create accounts, change roles, reset MFA."),
-    (Cap.EMERGENCY_REVIEW, "accounts:emergency_review", "Emergency access review", "Break-the-glass openings waiting for review."),
+    (
+        Cap.EMERGENCY_REVIEW,
+        "accounts:emergency_review",
+        "Emergency access review",
+        "Break-the-glass openings waiting for review.",
+    ),
     (Cap.AUDIT_READ, "audit:report", "Audit report", "Who looked at what, when and why."),
     (Cap.ACCOUNT_SELF, "accounts:my_account", "My account", "Password, two-factor authentication, API tokens."),
 )
@@ -57,9 +62,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 _ERRORS = {
     400: ("Something in the request was wrong", "The page could not understand what was sent. Go back and try again."),
-    403: ("You do not have access to this page", "Your role does not include this work. If you need it, ask your office manager."),
+    403: (
+        "You do not have access to this page",
+        "Your role does not include this work. If you need it, ask your office manager.",
+    ),
     404: ("Page not found", "There is no page here, or you do not have access to it."),
-    500: ("Something went wrong on our side", "The error has been logged. Try again in a moment; if it keeps happening, tell your office manager."),
+    500: (
+        "Something went wrong on our side",
+        "The error has been logged. Try again in a moment; if it keeps happening, tell your office manager.",
+    ),
 }
 
 

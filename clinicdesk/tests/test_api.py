@@ -80,8 +80,12 @@ def test_a_token_of_a_deactivated_person_is_refused_and_audited(client, office_m
     response = client.get("/api/v1/me", **_bearer(secret))
     assert response.status_code == 401
     assert "deactivated" in response.json()["detail"]
-    assert AuditEvent.objects.filter(action=Action.LOGIN_FAILED, actor_username="luis",
-                                     detail="API token refused: account deactivated").count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action=Action.LOGIN_FAILED, actor_username="luis", detail="API token refused: account deactivated"
+        ).count()
+        == 1
+    )
 
 
 def test_nobody_revokes_someone_elses_token(as_user, front_desk, biller):
@@ -111,8 +115,12 @@ def test_malformed_json_is_a_400_problem(client, manager_token):
 
 
 def test_invalid_fields_are_a_422_problem_naming_each_field(client, manager_token):
-    response = client.post("/api/v1/staff", data={"username": "x", "role": "janitor", "surprise": 1},
-                           content_type="application/json", **_bearer(manager_token))
+    response = client.post(
+        "/api/v1/staff",
+        data={"username": "x", "role": "janitor", "surprise": 1},
+        content_type="application/json",
+        **_bearer(manager_token),
+    )
     assert response.status_code == 422 and response["Content-Type"] == PROBLEM
     fields = {e["field"] for e in response.json()["errors"]}
     assert {"role", "password", "surprise"} <= fields
@@ -148,16 +156,24 @@ def test_an_iso_date_filters_the_audit_events(client, auditor):
 
 
 def test_a_taken_username_is_a_409_conflict(client, manager_token, front_desk):
-    response = client.post("/api/v1/staff", data={"username": "LUIS", "role": "biller", "password": "long enough pass 1"},
-                           content_type="application/json", **_bearer(manager_token))
+    response = client.post(
+        "/api/v1/staff",
+        data={"username": "LUIS", "role": "biller", "password": "long enough pass 1"},
+        content_type="application/json",
+        **_bearer(manager_token),
+    )
     assert response.status_code == 409 and response["Content-Type"] == PROBLEM
     assert response.json()["errors"] == [{"field": "username", "message": "That username is taken. Choose another."}]
 
 
 def test_the_api_and_the_page_create_staff_through_one_service(client, manager_token):
     before = AuditEvent.objects.count()
-    response = client.post("/api/v1/staff", data={"username": "newbie", "role": "nurse", "password": "long enough pass 1"},
-                           content_type="application/json", **_bearer(manager_token))
+    response = client.post(
+        "/api/v1/staff",
+        data={"username": "newbie", "role": "nurse", "password": "long enough pass 1"},
+        content_type="application/json",
+        **_bearer(manager_token),
+    )
     assert response.status_code == 201 and response.json()["role"] == "nurse"
     assert User.objects.get(username="newbie").role == Role.NURSE
     assert AuditEvent.objects.filter(seq__gt=before, action=Action.CREATE, object_type="staff").count() == 1

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from clinicdesk.api import api
 from clinicdesk.core.capabilities import ALL_CAPABILITIES, Role, role_can
 from clinicdesk.core.guards import PUBLIC, declared_capability
 from conftest import enrol_totp, make_staff
@@ -52,8 +51,13 @@ def _walk(patterns, prefix: str = ""):
             path_view = _ninja_path_view(entry.callback)
             if path_view is not None:
                 for operation in path_view.operations:
-                    yield Route(_fill(full), entry.name or "", declared_capability(operation.view_func),
-                                tuple(operation.methods), True)
+                    yield Route(
+                        _fill(full),
+                        entry.name or "",
+                        declared_capability(operation.view_func),
+                        tuple(operation.methods),
+                        True,
+                    )
             else:
                 yield Route(_fill(full), entry.name or "", declared_capability(entry.callback), (), False)
 
@@ -109,7 +113,9 @@ def test_each_role_gets_exactly_what_the_matrix_allows(client, db, role):
             elif allowed and status == 403:
                 failures.append(f"{method} {route.path}: refused {role} holding {route.capability}")
             elif not allowed and status not in (403, 404):
-                failures.append(f"{method} {route.path}: let {role or 'no-role'} in without {route.capability} ({status})")
+                failures.append(
+                    f"{method} {route.path}: let {role or 'no-role'} in without {route.capability} ({status})"
+                )
     assert failures == []
 
 

@@ -32,12 +32,18 @@ def test_a_clinician_breaks_the_glass_with_a_typed_reason(as_user, clinician, re
     client = as_user(clinician)
     form = client.get(f"/emergency/{restricted}/?next=/")
     assert form.status_code == 200 and b"This record is restricted" in form.content
-    response = client.post(f"/emergency/{restricted}/", {"reason": "Chest pain in clinic, covering for Dr. Lee", "next": "/"})
+    response = client.post(
+        f"/emergency/{restricted}/", {"reason": "Chest pain in clinic, covering for Dr. Lee", "next": "/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/"
     grant = EmergencyAccess.objects.get()
     assert grant.user == clinician and grant.expires_at - grant.granted_at == timedelta(minutes=60)
     event = AuditEvent.objects.get(action=Action.EMERGENCY_ACCESS)
-    assert (event.actor, event.patient_id, event.reason) == (clinician, restricted, "Chest pain in clinic, covering for Dr. Lee")
+    assert (event.actor, event.patient_id, event.reason) == (
+        clinician,
+        restricted,
+        "Chest pain in clinic, covering for Dr. Lee",
+    )
     access_restricted_record(actor=clinician, patient_id=restricted)  # now open
 
 
@@ -56,13 +62,16 @@ def test_the_grant_ends_after_sixty_minutes(clinician, restricted):
 
 
 def test_an_offsite_next_url_is_ignored(as_user, clinician, restricted):
-    response = as_user(clinician).post(f"/emergency/{restricted}/", {"reason": "Urgent review of results",
-                                                                       "next": "https://evil.example/"})
+    response = as_user(clinician).post(
+        f"/emergency/{restricted}/", {"reason": "Urgent review of results", "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/"
 
 
 def test_front_desk_cannot_break_the_glass(as_user, front_desk, restricted):
-    assert as_user(front_desk).post(f"/emergency/{restricted}/", {"reason": "just curious about this"}).status_code == 403
+    assert (
+        as_user(front_desk).post(f"/emergency/{restricted}/", {"reason": "just curious about this"}).status_code == 403
+    )
     assert not EmergencyAccess.objects.exists()
 
 

@@ -36,8 +36,9 @@ def test_five_failures_lock_the_account_with_a_clear_message(client, front_desk)
     again = _login(Client(), "luis", PASSWORD)
     assert again.status_code == 429
     assert "_auth_user_id" not in again.client.session
-    assert AuditEvent.objects.filter(action=Action.LOGIN_FAILED, outcome=Outcome.DENIED,
-                                     detail__contains="locked out").exists()
+    assert AuditEvent.objects.filter(
+        action=Action.LOGIN_FAILED, outcome=Outcome.DENIED, detail__contains="locked out"
+    ).exists()
 
 
 def test_case_does_not_give_a_second_set_of_attempts(client, front_desk):
@@ -87,8 +88,10 @@ def test_changing_mfa_asks_for_the_password_again(client, front_desk):
 
 def test_changing_the_password_needs_the_old_one(as_user, front_desk):
     client = as_user(front_desk)
-    response = client.post("/account/password/change/", {"oldpassword": "guess guess guess",
-                                                           "password1": "brand new phrase 77", "password2": "brand new phrase 77"})
+    response = client.post(
+        "/account/password/change/",
+        {"oldpassword": "guess guess guess", "password1": "brand new phrase 77", "password2": "brand new phrase 77"},
+    )
     assert response.status_code == 200 and b"Please type your current password" in response.content
     front_desk.refresh_from_db()
     assert front_desk.check_password(PASSWORD)

@@ -17,13 +17,22 @@ def _events(**filters):
 def test_the_office_manager_creates_a_front_desk_account(as_user, office_manager):
     client = as_user(office_manager)
     before = AuditEvent.objects.count()
-    response = client.post("/staff/new/", {"username": "maria.g", "display_name": "Maria Garcia",
-                                           "role": Role.FRONT_DESK, "password": "a long pass phrase 42"})
+    response = client.post(
+        "/staff/new/",
+        {
+            "username": "maria.g",
+            "display_name": "Maria Garcia",
+            "role": Role.FRONT_DESK,
+            "password": "a long pass phrase 42",
+        },
+    )
     person = User.objects.get(username="maria.g")
     assert response.status_code == 302 and response["Location"] == f"/staff/{person.public_id}/"
     assert person.role == Role.FRONT_DESK and person.is_active and person.check_password("a long pass phrase 42")
     created = AuditEvent.objects.filter(seq__gt=before)
-    assert [(e.action, e.object_type, e.object_id) for e in created] == [(Action.CREATE, "staff", str(person.public_id))]
+    assert [(e.action, e.object_type, e.object_id) for e in created] == [
+        (Action.CREATE, "staff", str(person.public_id))
+    ]
     assert "a long pass phrase" not in created[0].detail
 
 
@@ -40,8 +49,15 @@ def test_a_weak_password_is_refused_next_to_the_field_and_nothing_is_created(as_
 
 def test_a_password_like_the_name_is_refused(as_user, office_manager):
     client = as_user(office_manager)
-    response = client.post("/staff/new/", {"username": "mariagarcia2026", "display_name": "Maria",
-                                           "role": Role.FRONT_DESK, "password": "mariagarcia2026"})
+    response = client.post(
+        "/staff/new/",
+        {
+            "username": "mariagarcia2026",
+            "display_name": "Maria",
+            "role": Role.FRONT_DESK,
+            "password": "mariagarcia2026",
+        },
+    )
     assert response.status_code == 422 and b"too similar" in response.content
 
 

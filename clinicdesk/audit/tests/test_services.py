@@ -15,8 +15,13 @@ from clinicdesk.core.capabilities import Role
 
 def test_the_first_event_links_to_genesis_and_each_next_to_the_one_before(office_manager):
     first = audit_record(actor=office_manager, action=Action.READ, object_type="patient", object_id="P1")
-    second = audit_record(actor=office_manager, action=Action.UPDATE, object_type="patient", object_id="P1",
-                          changed_fields=["phone", "address"])
+    second = audit_record(
+        actor=office_manager,
+        action=Action.UPDATE,
+        object_type="patient",
+        object_id="P1",
+        changed_fields=["phone", "address"],
+    )
     assert (first.seq, first.prev_hash) == (1, GENESIS)
     assert (second.seq, second.prev_hash) == (2, first.hash)
     assert second.changed_fields == "address,phone"
@@ -24,8 +29,14 @@ def test_the_first_event_links_to_genesis_and_each_next_to_the_one_before(office
 
 
 def test_an_event_records_the_actor_and_role_at_the_time(office_manager):
-    event = audit_record(actor=office_manager, action=Action.READ, object_type="patient", object_id="P1",
-                         patient_id="P1", reason="treatment")
+    event = audit_record(
+        actor=office_manager,
+        action=Action.READ,
+        object_type="patient",
+        object_id="P1",
+        patient_id="P1",
+        reason="treatment",
+    )
     event.refresh_from_db()
     assert event.actor == office_manager
     assert (event.actor_username, event.actor_role) == ("dana", Role.OFFICE_MANAGER)
@@ -60,10 +71,13 @@ def test_a_committed_change_always_has_its_event(office_manager):
     assert AuditEvent.objects.filter(action=Action.UPDATE, changed_fields="display_name").count() == 1
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_auditevent SET reason = 'x'",
-    "DELETE FROM audit_auditevent",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_auditevent SET reason = 'x'",
+        "DELETE FROM audit_auditevent",
+    ],
+)
 def test_the_database_refuses_to_change_or_remove_events(office_manager, statement):
     audit_record(actor=office_manager, action=Action.READ)
     with pytest.raises(Exception) as info, transaction.atomic(), connection.cursor() as cursor:

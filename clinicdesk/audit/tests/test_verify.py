@@ -17,8 +17,14 @@ from clinicdesk.audit.triggers import drop_statements
 @pytest.fixture
 def ten_events(office_manager):
     for i in range(10):
-        audit_record(actor=office_manager, action=Action.READ, object_type="patient", object_id=f"P{i}",
-                     patient_id=f"P{i}", reason="treatment")
+        audit_record(
+            actor=office_manager,
+            action=Action.READ,
+            object_type="patient",
+            object_id=f"P{i}",
+            patient_id=f"P{i}",
+            reason="treatment",
+        )
     return office_manager
 
 
@@ -104,12 +110,24 @@ def test_export_writes_csv_and_fhir_for_a_date_range(ten_events, tmp_path):
 
     today = timezone.localdate().isoformat()
     csv_path, fhir_path = tmp_path / "a.csv", tmp_path / "a.json"
-    call_command("audit", "export", "--from", today, "--to", today, "--format", "csv", "-o", str(csv_path),
-                 stderr=io.StringIO())
+    call_command(
+        "audit", "export", "--from", today, "--to", today, "--format", "csv", "-o", str(csv_path), stderr=io.StringIO()
+    )
     lines = csv_path.read_text().splitlines()
     assert lines[0].startswith("seq,at,actor_username") and len(lines) == 11
-    call_command("audit", "export", "--from", today, "--to", today, "--format", "fhir", "-o", str(fhir_path),
-                 stderr=io.StringIO())
+    call_command(
+        "audit",
+        "export",
+        "--from",
+        today,
+        "--to",
+        today,
+        "--format",
+        "fhir",
+        "-o",
+        str(fhir_path),
+        stderr=io.StringIO(),
+    )
     bundle = json.loads(fhir_path.read_text())
     assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
     # The CSV export of 10 events was itself recorded, so the FHIR export holds 11.
@@ -129,10 +147,13 @@ def test_export_of_an_empty_range_is_empty(ten_events, tmp_path):
     assert out.read_text().splitlines()[1:] == []
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--from", "yesterday", "--to", "2026-01-01"], "is not a date"),
-    (["--from", "2026-02-01", "--to", "2026-01-01"], "--to is before --from"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--from", "yesterday", "--to", "2026-01-01"], "is not a date"),
+        (["--from", "2026-02-01", "--to", "2026-01-01"], "--to is before --from"),
+    ],
+)
 def test_export_refuses_bad_dates_plainly(db, args, message):
     from django.core.management import CommandError
 

@@ -8,10 +8,22 @@ from clinicdesk.audit.services import audit_record
 
 
 def _seed(clinician, front_desk):
-    audit_record(actor=clinician, action=Action.READ, object_type="patient", object_id="MRN1", patient_id="MRN1",
-                 reason="treatment")
-    audit_record(actor=front_desk, action=Action.UPDATE, object_type="patient", object_id="MRN1", patient_id="MRN1",
-                 changed_fields=["phone"])
+    audit_record(
+        actor=clinician,
+        action=Action.READ,
+        object_type="patient",
+        object_id="MRN1",
+        patient_id="MRN1",
+        reason="treatment",
+    )
+    audit_record(
+        actor=front_desk,
+        action=Action.UPDATE,
+        object_type="patient",
+        object_id="MRN1",
+        patient_id="MRN1",
+        changed_fields=["phone"],
+    )
     audit_record(actor=front_desk, action=Action.READ, object_type="patient", object_id="MRN2", patient_id="MRN2")
 
 
@@ -29,8 +41,11 @@ def test_the_report_filters_by_patient_action_and_date(as_user, auditor, clinici
     _seed(clinician, front_desk)
     today = timezone.localdate().isoformat()
     client = as_user(auditor)
-    rows = list(client.get("/audit/", {"patient": "MRN1", "action": "update", "date_from": today, "date_to": today})
-                .context["page"])
+    rows = list(
+        client.get("/audit/", {"patient": "MRN1", "action": "update", "date_from": today, "date_to": today}).context[
+            "page"
+        ]
+    )
     assert [(e.actor_username, e.changed_fields) for e in rows] == [("luis", "phone")]
     assert list(client.get("/audit/", {"date_from": "2001-01-01", "date_to": "2001-01-02"}).context["page"]) == []
 
@@ -85,7 +100,7 @@ def test_the_csv_download_is_itself_audited(as_user, auditor, clinician, front_d
 
 
 def test_csv_cells_cannot_smuggle_spreadsheet_formulas(as_user, auditor):
-    audit_record(actor=auditor, action=Action.READ, object_type="x", reason="=HYPERLINK(\"http://evil\")")
+    audit_record(actor=auditor, action=Action.READ, object_type="x", reason='=HYPERLINK("http://evil")')
     body = as_user(auditor).get("/audit/csv/").content.decode()
     assert "'=HYPERLINK" in body
 
@@ -97,7 +112,9 @@ def test_the_patient_access_report_lists_who_opened_a_record_and_why(as_user, au
     assert response.status_code == 200
     rows = list(response.context["page"])
     assert [(e.actor_username, e.action, e.reason) for e in rows][-2:] == [
-        ("luis", Action.UPDATE, ""), ("okafor", Action.READ, "treatment")]
+        ("luis", Action.UPDATE, ""),
+        ("okafor", Action.READ, "treatment"),
+    ]
     looked = AuditEvent.objects.filter(object_type="patient_access_report").get()
     assert (looked.actor, looked.patient_id) == (auditor, "MRN1")
 

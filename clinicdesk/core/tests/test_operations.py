@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[3]
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICDESK_")}
     full_env.update({"DJANGO_SETTINGS_MODULE": "clinicdesk.settings"}, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "clinicdesk", *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "clinicdesk", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_health_says_ok_without_any_patient_data(client, db):
@@ -76,10 +77,16 @@ def test_check_deploy_passes_in_production_mode(tmp_path):
 def test_check_deploy_fails_loudly_with_debug_on_in_production(tmp_path):
     import secrets
 
-    env = {"CLINICDESK_ENV": "production", "CLINICDESK_SECRET_KEY": secrets.token_urlsafe(60), "DEBUG": "true",
-           "CLINICDESK_ENCRYPTION_KEYS": "k1:" + "A" * 43 + "=", "CLINICDESK_BLIND_INDEX_KEY": "B" * 43 + "=",
-           "ALLOWED_HOSTS": "clinic.example.org", "CLINICDESK_VAR_DIR": str(tmp_path),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}"}
+    env = {
+        "CLINICDESK_ENV": "production",
+        "CLINICDESK_SECRET_KEY": secrets.token_urlsafe(60),
+        "DEBUG": "true",
+        "CLINICDESK_ENCRYPTION_KEYS": "k1:" + "A" * 43 + "=",
+        "CLINICDESK_BLIND_INDEX_KEY": "B" * 43 + "=",
+        "ALLOWED_HOSTS": "clinic.example.org",
+        "CLINICDESK_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+    }
     result = _run(["check", "--deploy", "--fail-level", "WARNING"], env)
     assert result.returncode != 0 and "DEBUG" in result.stderr
 
@@ -102,8 +109,8 @@ def test_createstaff_makes_the_first_office_manager(db, monkeypatch):
 
 
 def test_createstaff_refuses_a_weak_password_and_creates_nothing(db, monkeypatch):
-    from django.core.management import CommandError
     import pytest
+    from django.core.management import CommandError
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
     with pytest.raises(CommandError, match="too short"):

@@ -34,8 +34,9 @@ class Command(BaseCommand):
             password = getpass.getpass("Password: ")
             if password != getpass.getpass("Again: "):
                 raise CommandError("the two passwords differ")
-        user = User(username=options["username"], role=options["role"], display_name=options["name"],
-                    email=options["email"])
+        user = User(
+            username=options["username"], role=options["role"], display_name=options["name"], email=options["email"]
+        )
         try:
             validate_password(password, user)
         except ValidationError as exc:
@@ -43,7 +44,13 @@ class Command(BaseCommand):
         with transaction.atomic():
             user.set_password(password)
             user.save()
-            audit_record(actor=None, actor_username="system:createstaff", action=Action.CREATE, object_type="staff",
-                         object_id=str(user.public_id), changed_fields=["username", "role", "password"],
-                         detail=f"role {user.role}")
+            audit_record(
+                actor=None,
+                actor_username="system:createstaff",
+                action=Action.CREATE,
+                object_type="staff",
+                object_id=str(user.public_id),
+                changed_fields=["username", "role", "password"],
+                detail=f"role {user.role}",
+            )
         self.stdout.write(self.style.SUCCESS(f"Created {user.username} ({user.role_label})."))

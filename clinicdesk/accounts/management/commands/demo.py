@@ -36,13 +36,19 @@ class Command(BaseCommand):
                 user = User(username=username, display_name=name, role=role, email=f"{username}@demo.clinicdesk.test")
                 user.set_password(DEMO_PASSWORD)
                 user.save()
-                audit_record(actor=None, actor_username="system:demo", action=Action.CREATE, object_type="staff",
-                             object_id=str(user.public_id), changed_fields=["username", "role", "password"],
-                             detail=f"demo account, role {role}")
+                audit_record(
+                    actor=None,
+                    actor_username="system:demo",
+                    action=Action.CREATE,
+                    object_type="staff",
+                    object_id=str(user.public_id),
+                    changed_fields=["username", "role", "password"],
+                    detail=f"demo account, role {role}",
+                )
                 created += 1
         if options["quiet"]:
             return
         self.stdout.write(f"Demo practice ready ({created} account(s) created now).")
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, name, role in DEMO_STAFF:
             self.stdout.write(f"  {username:<8} {Role(role).label:<28} {name}")

@@ -44,15 +44,23 @@ class Command(BaseCommand):
     def _verify(self, *, progress: bool) -> None:
         total = audit_event_count()
         if progress and total:
-            with Progress(TextColumn("Verifying audit chain"), BarColumn(), MofNCompleteColumn(),
-                          TimeRemainingColumn(), transient=True, console=None) as bar:
+            with Progress(
+                TextColumn("Verifying audit chain"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                transient=True,
+                console=None,
+            ) as bar:
                 task = bar.add_task("verify", total=total)
                 result = audit_verify(on_batch=lambda n: bar.advance(task, n))
         else:
             result = audit_verify()
         if result.ok:
             # The head hash is the anchor: recorded elsewhere, it also exposes removal of the newest events.
-            self.stdout.write(f"OK: {result.count} events, chain intact (last seq {result.last_seq}, head {result.head_hash}).")
+            self.stdout.write(
+                f"OK: {result.count} events, chain intact (last seq {result.last_seq}, head {result.head_hash})."
+            )
             return
         b = result.broken
         self.stdout.write(f"BROKEN at seq {b.seq}: {b.kind} — {b.why}. {result.count} events before it are intact.")
@@ -75,8 +83,13 @@ class Command(BaseCommand):
                     count = len(bundle["entry"])
                     json.dump(bundle, out, indent=1, ensure_ascii=False)
                     out.write("\n")
-                audit_record(actor=None, actor_username="system:audit-export", action=Action.EXPORT,
-                             object_type="audit_trail", detail=f"{count} events {first}..{last} as {options['format']}")
+                audit_record(
+                    actor=None,
+                    actor_username="system:audit-export",
+                    action=Action.EXPORT,
+                    object_type="audit_trail",
+                    detail=f"{count} events {first}..{last} as {options['format']}",
+                )
         finally:
             if out is not sys.stdout:
                 out.close()

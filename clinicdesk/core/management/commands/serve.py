@@ -19,18 +19,28 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Do not start a task worker.")
 
     def handle(self, *args, **options):
-        if not settings.PRODUCTION:
-            # In development the static files are served from the app folders by WhiteNoise's finders.
-            pass
-        else:
+        # In development WhiteNoise serves static files straight from the app folders.
+        if settings.PRODUCTION:
             call_command("collectstatic", interactive=False, verbosity=0)
         procs: list[subprocess.Popen] = []
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinicdesk.settings"}
-        web = [sys.executable, "-m", "gunicorn", "clinicdesk.wsgi:application", "--bind", options["bind"],
-               "--workers", str(options["workers"]), "--access-logfile", "-", "--graceful-timeout", "5"]
-        procs.append(subprocess.Popen(web, env=env))
+        web = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "clinicdesk.wsgi:application",
+            "--bind",
+            options["bind"],
+            "--workers",
+            str(options["workers"]),
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "5",
+        ]
+        procs.append(subprocess.Popen(web, env=env))  # noqa: S603  (our own interpreter and fixed arguments)
         if not options["no_worker"]:
-            procs.append(subprocess.Popen([sys.executable, "-m", "clinicdesk", "worker"], env=env))
+            procs.append(subprocess.Popen([sys.executable, "-m", "clinicdesk", "worker"], env=env))  # noqa: S603
         self.stdout.write(self.style.SUCCESS(f"ClinicDesk is at http://{options['bind']}/  (Ctrl-C stops it)"))
 
         def stop(*_):
