@@ -14,8 +14,15 @@ from clinicdesk.core.guards import requires
 from . import services
 from .access import access_api_token, access_emergency_grant, access_staff
 from .forms import ApiTokenForm, EmergencyReasonForm, PasswordSetForm, ReviewForm, RoleForm, StaffCreateForm
+from .models import User
 from .selectors import api_tokens_of, emergency_access_pending, emergency_access_reviewed
 from .selectors import staff_list as staff_query
+
+
+class StaffRequest(HttpRequest):
+    """A request that passed `requires(...)`: the user is a signed-in member of staff."""
+
+    user: User  # type: ignore[assignment]  # narrowed by the guard
 
 
 def _status(code: int, response: HttpResponse) -> HttpResponse:
@@ -24,12 +31,12 @@ def _status(code: int, response: HttpResponse) -> HttpResponse:
 
 
 @requires(Cap.STAFF_MANAGE)
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: StaffRequest) -> HttpResponse:
     return render(request, "accounts/staff_list.html", {"staff": staff_query()})
 
 
 @requires(Cap.STAFF_MANAGE)
-def staff_create(request: HttpRequest) -> HttpResponse:
+def staff_create(request: StaffRequest) -> HttpResponse:
     form = StaffCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -45,7 +52,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
     return _status(code, render(request, "accounts/staff_create.html", {"form": form}))
 
 
-def _detail(request: HttpRequest, person, **forms) -> HttpResponse:
+def _detail(request: StaffRequest, person, **forms) -> HttpResponse:
     from allauth.mfa.models import Authenticator
 
     context = {
@@ -61,13 +68,13 @@ def _detail(request: HttpRequest, person, **forms) -> HttpResponse:
 
 
 @requires(Cap.STAFF_MANAGE)
-def staff_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+def staff_detail(request: StaffRequest, public_id: str) -> HttpResponse:
     return _detail(request, access_staff(actor=request.user, public_id=public_id))
 
 
 @require_POST
 @requires(Cap.STAFF_MANAGE)
-def staff_role(request: HttpRequest, public_id: str) -> HttpResponse:
+def staff_role(request: StaffRequest, public_id: str) -> HttpResponse:
     person = access_staff(actor=request.user, public_id=public_id)
     form = RoleForm(request.POST)
     if form.is_valid():
@@ -83,7 +90,7 @@ def staff_role(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @requires(Cap.STAFF_MANAGE)
-def staff_password(request: HttpRequest, public_id: str) -> HttpResponse:
+def staff_password(request: StaffRequest, public_id: str) -> HttpResponse:
     person = access_staff(actor=request.user, public_id=public_id)
     form = PasswordSetForm(request.POST)
     if form.is_valid():
@@ -97,7 +104,7 @@ def staff_password(request: HttpRequest, public_id: str) -> HttpResponse:
     return _detail(request, person, password_form=form)
 
 
-def _account_action(request: HttpRequest, public_id: str, service, done: str) -> HttpResponse:
+def _account_action(request: StaffRequest, public_id: str, service, done: str) -> HttpResponse:
     person = access_staff(actor=request.user, public_id=public_id)
     try:
         service(actor=request.user, user=person)
@@ -110,7 +117,7 @@ def _account_action(request: HttpRequest, public_id: str, service, done: str) ->
 
 @require_POST
 @requires(Cap.STAFF_MANAGE)
-def staff_deactivate(request: HttpRequest, public_id: str) -> HttpResponse:
+def staff_deactivate(request: StaffRequest, public_id: str) -> HttpResponse:
     return _account_action(
         request, public_id, services.staff_deactivate, "{username} is deactivated and signed out everywhere."
     )
@@ -118,13 +125,13 @@ def staff_deactivate(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @requires(Cap.STAFF_MANAGE)
-def staff_reactivate(request: HttpRequest, public_id: str) -> HttpResponse:
+def staff_reactivate(request: StaffRequest, public_id: str) -> HttpResponse:
     return _account_action(request, public_id, services.staff_reactivate, "{username} can sign in again.")
 
 
 @require_POST
 @requires(Cap.STAFF_MANAGE)
-def staff_reset_mfa(request: HttpRequest, public_id: str) -> HttpResponse:
+def staff_reset_mfa(request: StaffRequest, public_id: str) -> HttpResponse:
     return _account_action(
         request,
         public_id,
@@ -137,7 +144,7 @@ def staff_reset_mfa(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @requires(Cap.ACCOUNT_SELF)
-def my_account(request: HttpRequest) -> HttpResponse:
+def my_account(request: StaffRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
@@ -154,7 +161,7 @@ def my_account(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires(Cap.ACCOUNT_SELF)
-def token_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
+def token_revoke(request: StaffRequest, public_id: str) -> HttpResponse:
     token = access_api_token(actor=request.user, public_id=public_id)
     services.api_token_revoke(actor=request.user, token=token)
     messages.success(request, f"Token “{token.name}” revoked. Programs using it are refused from now on.")
@@ -165,7 +172,7 @@ def token_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @requires(Cap.EMERGENCY_ACCESS)
-def emergency_access(request: HttpRequest, patient_id: str) -> HttpResponse:
+def emergency_access(request: StaffRequest, patient_id: str) -> HttpResponse:
     """The break-the-glass form: a typed reason opens a restricted record for a limited time."""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
@@ -190,7 +197,7 @@ def emergency_access(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 
 @requires(Cap.EMERGENCY_REVIEW)
-def emergency_review(request: HttpRequest) -> HttpResponse:
+def emergency_review(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "accounts/emergency_review.html",
@@ -204,7 +211,7 @@ def emergency_review(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires(Cap.EMERGENCY_REVIEW)
-def emergency_review_one(request: HttpRequest, public_id: str) -> HttpResponse:
+def emergency_review_one(request: StaffRequest, public_id: str) -> HttpResponse:
     grant = access_emergency_grant(actor=request.user, public_id=public_id)
     form = ReviewForm(request.POST)
     if form.is_valid():

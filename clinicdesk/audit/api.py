@@ -57,4 +57,9 @@ def events(request, q: Query[EventQuery]):
     )
     paginator = Paginator(audit_events(filters=filters), q.page_size)
     page = paginator.get_page(q.page)
-    return EventPage(count=paginator.count, page=page.number, pages=paginator.num_pages, results=list(page))
+    return EventPage(
+        count=paginator.count,
+        page=page.number,
+        pages=paginator.num_pages,
+        results=[EventOut.model_validate(e, from_attributes=True) for e in page],
+    )

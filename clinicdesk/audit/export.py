@@ -49,7 +49,7 @@ def write_csv(events: Iterable[AuditEvent], out: IO[str]) -> int:
 
 
 # DICOM audit codes (DCM) and FHIR's action/outcome codes, as FHIR R4 AuditEvent expects them.
-_FHIR_ACTION = {
+_FHIR_ACTION: dict[str, str] = {
     Action.CREATE: "C",
     Action.READ: "R",
     Action.UPDATE: "U",
@@ -62,9 +62,9 @@ _FHIR_ACTION = {
     Action.EXPORT: "R",
     Action.EMERGENCY_ACCESS: "R",
 }
-_FHIR_OUTCOME = {Outcome.SUCCESS: "0", Outcome.FAILURE: "4", Outcome.DENIED: "4"}
+_FHIR_OUTCOME: dict[str, str] = {Outcome.SUCCESS: "0", Outcome.FAILURE: "4", Outcome.DENIED: "4"}
 _DCM = "http://dicom.nema.org/resources/ontology/DCM"
-_TYPE = {
+_TYPE: dict[str, tuple[str, str]] = {
     Action.LOGIN: ("110114", "User Authentication"),
     Action.LOGIN_FAILED: ("110114", "User Authentication"),
     Action.LOGOUT: ("110114", "User Authentication"),
@@ -72,7 +72,7 @@ _TYPE = {
     Action.PRINT: ("110106", "Export"),
     Action.EMERGENCY_ACCESS: ("110113", "Security Alert"),
 }
-_SUBTYPE = {
+_SUBTYPE: dict[str, tuple[str, str]] = {
     Action.LOGIN: ("110122", "Login"),
     Action.LOGIN_FAILED: ("110122", "Login"),
     Action.LOGOUT: ("110123", "Logout"),

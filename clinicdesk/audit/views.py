@@ -60,7 +60,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "query": params.urlencode(),
         "csv_url": "csv/?" + params.urlencode(),
     }
-    template = "audit/report.html#results" if request.htmx else "audit/report.html"
+    template = "audit/report.html#results" if getattr(request, "htmx", False) else "audit/report.html"
     status = 422 if request.GET and not form.is_valid() else 200
     return render(request, template, context, status=status)
 

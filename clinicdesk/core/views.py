@@ -28,7 +28,7 @@ HOME_TILES: tuple[tuple[str, str, str, str], ...] = (
 
 @requires(Cap.ACCOUNT_SELF)
 def home(request: HttpRequest) -> HttpResponse:
-    caps = capabilities_of(request.user.role)
+    caps = capabilities_of(getattr(request.user, "role", None))
     tiles = [
         {"title": title, "text": text, "url": reverse(url_name)}
         for cap, url_name, title, text in HOME_TILES

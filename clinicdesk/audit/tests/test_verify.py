@@ -42,7 +42,7 @@ def _verify() -> tuple[int, str]:
     try:
         call_command("audit", "verify", "--no-progress", stdout=out)
     except SystemExit as exc:
-        return int(exc.code), out.getvalue()
+        return int(exc.code or 0), out.getvalue()
     return 0, out.getvalue()
 
 

@@ -63,6 +63,7 @@ class Command(BaseCommand):
             )
             return
         b = result.broken
+        assert b is not None  # not ok means broken
         self.stdout.write(f"BROKEN at seq {b.seq}: {b.kind} — {b.why}. {result.count} events before it are intact.")
         sys.exit(1)
 
