@@ -15,3 +15,5 @@ from clinicdesk.settings import DATABASES, VAR_DIR  # noqa: E402
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-clinicdesk.sqlite3")}
+# A test-only model with encrypted fields (clinicdesk/core/tests/fieldapp).
+INSTALLED_APPS += ["clinicdesk.core.tests.fieldapp"]

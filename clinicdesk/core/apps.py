@@ -5,3 +5,6 @@ class CoreConfig(AppConfig):
     name = "clinicdesk.core"
     label = "core"
     verbose_name = "ClinicDesk core"
+
+    def ready(self) -> None:
+        from . import crypto  # noqa: F401  (registers the key-list system check)
