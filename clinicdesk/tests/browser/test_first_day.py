@@ -1,0 +1,397 @@
+"""The first day of a practice, clicked through in a real browser.
+
+Dana, the office manager, signs in for the first time, is made to enrol two-factor
+authentication and creates an account for Luis at the front desk. Luis signs in, enrols too,
+and is refused the audit report. The privacy officer then finds all of it in the audit report,
+filters it to Luis and downloads it as CSV.
+
+Headless Debian chromium through playwright's sync API; nothing is ever downloaded (no
+`playwright install`). Each step is photographed at desktop (1280 px) and tablet (768 px)
+width into test-artifacts/ for a person to look at, and every page visited gets a basic
+accessibility check (language, one <h1>, a label on every field, names on buttons and links,
+no sideways scrolling at tablet width, no script errors or CSP violations).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyotp
+import pytest
+from allauth.mfa.models import Authenticator
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+
+from clinicdesk.accounts.models import User
+from clinicdesk.audit.models import Action, AuditEvent, Outcome
+from clinicdesk.core.capabilities import Role
+from conftest import PASSWORD, enrol_totp, make_staff
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+TABLET: ViewportSize = {"width": 768, "height": 1024}
+LUIS_PASSWORD = "front desk first day 2718"
+
+# An axe-like smoke check that needs no network: what every page must get right.
+BASIC_A11Y = """
+() => {
+  const problems = [];
+  const describe = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : el.name ? "[name=" + el.name + "]" : "");
+  if (!(document.documentElement.getAttribute("lang") || "").trim()) problems.push("<html> has no lang");
+  if (!document.title.trim()) problems.push("the page has no <title>");
+  const h1s = document.querySelectorAll("h1");
+  if (h1s.length !== 1) problems.push(h1s.length + " <h1> elements instead of one");
+  for (const el of document.querySelectorAll("input, select, textarea")) {
+    if (el.type === "hidden") continue;
+    const labelled = [...(el.labels || [])].some((l) => l.textContent.trim())
+      || (el.getAttribute("aria-label") || "").trim()
+      || (el.getAttribute("aria-labelledby") || "").split(/\\s+/).some((id) => id && document.getElementById(id));
+    if (!labelled) problems.push(describe(el) + " has no label");
+    for (const id of (el.getAttribute("aria-describedby") || "").split(/\\s+/)) {
+      if (id && !document.getElementById(id)) problems.push(describe(el) + " is described by missing #" + id);
+    }
+  }
+  for (const el of document.querySelectorAll("button, a[href]")) {
+    const name = (el.innerText || "").trim() || (el.getAttribute("aria-label") || "").trim();
+    if (!name) problems.push(describe(el) + " has no accessible name");
+  }
+  for (const img of document.querySelectorAll("img")) {
+    if (!img.hasAttribute("alt")) problems.push(describe(img) + " has no alt text");
+  }
+  return problems;
+}
+"""
+
+
+# Problems in templates this test does not own, reported to their owners. Each entry must still
+# occur (the first-day test checks), so a fix fails the test until the entry is removed here.
+KNOWN_PROBLEMS = {
+    # core/templates/core/partials/form_fields.html gives help text the id "<id>_help", while
+    # Django's widgets point aria-describedby at "<id>_helptext": help is never read out.
+    r"input#id_(username|password) is described by missing #id_\1_helptext",
+}
+seen_known_problems: set[str] = set()
+
+
+def unexpected(problems: list[str]) -> list[str]:
+    left = []
+    for problem in problems:
+        known = [pattern for pattern in KNOWN_PROBLEMS if re.fullmatch(pattern, problem)]
+        seen_known_problems.update(known)
+        if not known:
+            left.append(problem)
+    return left
+
+
+class Camera:
+    """Screenshots in the order they are taken, at both widths, with the accessibility check."""
+
+    def __init__(self, page: Page, prefix: str) -> None:
+        self.page = page
+        self.prefix = prefix
+        self.count = 0
+        ARTIFACTS.mkdir(exist_ok=True)
+
+    def shoot(self, name: str) -> None:
+        page = self.page
+        page.wait_for_load_state("load")
+        problems = unexpected(page.evaluate(BASIC_A11Y))
+        assert problems == [], f"accessibility problems on {page.url}: {problems}"
+        self.count += 1
+        stem = f"{self.prefix}-{self.count:02d}-{name}"
+        page.screenshot(path=ARTIFACTS / f"{stem}-1280.png", full_page=True)
+        page.set_viewport_size(TABLET)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        page.screenshot(path=ARTIFACTS / f"{stem}-768.png", full_page=True)
+        page.set_viewport_size(DESKTOP)
+        assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px at tablet width"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing. Browser tests drive Debian's chromium: `apt-get install chromium`. "
+            "They never download a browser (`playwright install`) and never skip.",
+            pytrace=False,
+        )
+    # playwright's sync API keeps an asyncio event loop running in this thread, and Django refuses
+    # ORM calls from a thread with a running loop. The test's own database work between clicks is
+    # synchronous, so allow it, but only while the browser runs: other tests keep the guard.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Browser, live_app) -> Iterator[Page]:
+    context = chromium.new_context(base_url=live_app.url, viewport=DESKTOP, accept_downloads=True)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    # A CSP violation or a script error is a broken page even when it looks fine.
+    broken: list[str] = []
+    page.on("pageerror", lambda exc: broken.append(f"script error: {exc}"))
+    page.on("console", lambda msg: broken.append(msg.text) if "Content Security Policy" in msg.text else None)
+    yield page
+    context.close()
+    assert broken == [], broken
+
+
+def fresh_code(secret: str) -> str:
+    """The current TOTP code, waiting out the last seconds of a period so it is still valid when posted."""
+    totp = pyotp.TOTP(secret)
+    left = totp.interval - time.time() % totp.interval
+    if left < 4:
+        time.sleep(left + 0.5)
+    return totp.now()
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    page.goto("/account/login/")
+    page.fill("#id_login", username)
+    page.fill("#id_password", password)
+    # The header holds a Sign-out form too when someone is signed in; use the one in <main>.
+    page.locator("main").get_by_role("button", name="Sign in").click()
+
+
+def sign_out(page: Page) -> None:
+    page.locator("header").get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state("load")
+    if "/account/logout/" in page.url:  # allauth's confirmation page, if it ever asks
+        page.locator("main").get_by_role("button", name=re.compile("sign out", re.I)).click()
+    expect(page).to_have_url(re.compile(r"/account/login/"))
+    expect(page.locator("header")).not_to_contain_text("Sign out")
+
+
+def enrol_mfa(page: Page, camera: Camera, *, password: str) -> str:
+    """Walk the forced enrolment: password again, scan (read) the secret, type a code. Returns the secret."""
+    expect(page).to_have_url(re.compile(r"/account/reauthenticate/"))
+    camera.shoot("reauthenticate")
+    page.get_by_label("Password").fill(password)
+    page.locator("main").get_by_role("button", name="Confirm").click()
+
+    expect(page).to_have_url(re.compile(r"/account/2fa/totp/activate/$"))
+    expect(page.locator("main img[src^='data:image/svg+xml']")).to_be_visible()
+    secret = page.get_by_label("Authenticator secret").input_value()
+    assert re.fullmatch(r"[A-Z2-7]{16,}", secret), secret
+    camera.shoot("activate-totp")
+    page.get_by_label("Authenticator code").fill(fresh_code(secret))
+    page.locator("main").get_by_role("button", name="Activate").click()
+
+    expect(page).to_have_url(re.compile(r"/account/2fa/recovery-codes/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Recovery codes", re.I))
+    codes = page.get_by_label("Unused codes").input_value().split()
+    assert len(codes) == 10 and len(set(codes)) == 10
+    camera.shoot("recovery-codes")
+    return secret
+
+
+def labelled(text: str) -> re.Pattern[str]:
+    """A label exactly `text` in any case, perhaps followed by the required-field star."""
+    return re.compile(rf"^{re.escape(text)}(\s*\*)?$", re.I)
+
+
+def audit_rows(page: Page) -> list[dict[str, str]]:
+    """The rendered audit table as dicts keyed by its column headings."""
+    table = page.locator("table.audit-table")
+    headings = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+    cells = table.locator("tbody tr").evaluate_all("rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
+    return [dict(zip(headings, row, strict=True)) for row in cells]
+
+
+def find(rows: list[dict[str, str]], **want: str) -> list[dict[str, str]]:
+    """Rows whose columns contain every given text (column names as in the table: Person, Action, ...)."""
+    columns = {"person": "Person", "action": "Action", "what": "What", "detail": "Why / detail", "outcome": "Outcome"}
+    return [row for row in rows if all(text in row[columns[key]] for key, text in want.items())]
+
+
+def test_the_first_day_of_the_practice(page: Page):
+    camera = Camera(page, "first-day")
+    make_staff("dana", Role.OFFICE_MANAGER, display_name="Dana Whitfield")
+
+    # 1-2. Dana signs in for the first time and is sent to enrol two-factor authentication.
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/account/login/"))
+    camera.shoot("login")
+    sign_in(page, "dana", PASSWORD)
+    enrol_mfa(page, camera, password=PASSWORD)
+    assert Authenticator.objects.filter(user__username="dana", type=Authenticator.Type.TOTP).count() == 1
+
+    # 3. Staff -> Add a staff member.
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Staff", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Staff")
+    camera.shoot("staff-list")
+    page.get_by_role("link", name="Add a staff member").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a staff member")
+    page.get_by_label("Username").fill("luis")
+    page.get_by_label("Full name").fill("Luis Moreno")
+    page.get_by_label("Role").select_option(label="Front desk")
+    page.get_by_label("Temporary password").fill(LUIS_PASSWORD)
+    camera.shoot("staff-create")
+    page.locator("main").get_by_role("button", name="Create account").click()
+
+    luis = User.objects.get(username="luis")
+    expect(page).to_have_url(re.compile(rf"/staff/{luis.public_id}/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Luis Moreno")
+    expect(page.locator("main")).to_contain_text("Account luis created")
+    expect(page.locator("main .facts")).to_contain_text("Front desk")
+    expect(page.locator("main .facts")).to_contain_text("Not enrolled yet")
+    assert (luis.role, luis.is_active, luis.check_password(LUIS_PASSWORD)) == (Role.FRONT_DESK, True, True)
+    camera.shoot("staff-detail")
+
+    # 4. She signs out.
+    sign_out(page)
+
+    # 5. Luis signs in, enrols, and is refused the audit report; the navigation never offers it.
+    sign_in(page, "luis", LUIS_PASSWORD)
+    enrol_mfa(page, camera, password=LUIS_PASSWORD)
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Luis Moreno")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Home")).to_be_visible()
+    expect(nav.get_by_role("link", name="Audit report", exact=True)).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text("Audit report")
+    camera.shoot("front-desk-home")
+    refused = page.goto("/audit/")
+    assert refused is not None and refused.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("You do not have access to this page")
+    expect(nav.get_by_role("link", name="Audit report", exact=True)).to_have_count(0)
+    camera.shoot("front-desk-refused")
+    sign_out(page)
+
+    # 6. The privacy officer signs in with her authenticator and reads the whole story.
+    secret = enrol_totp(make_staff("audra", Role.AUDITOR, display_name="Audra Kim"))
+    sign_in(page, "audra", PASSWORD)
+    expect(page).to_have_url(re.compile(r"/account/2fa/authenticate/$"))
+    camera.shoot("mfa-authenticate")
+    page.get_by_label("Code").fill(fresh_code(secret))
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Audra Kim")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit report", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Audit report")
+    camera.shoot("audit-report")
+
+    rows = audit_rows(page)
+    assert len(rows) == AuditEvent.objects.count()
+    assert find(rows, person="dana", action="Login", what="session", outcome="Success")
+    assert find(rows, person="dana", action="Update", what="staff", detail="totp added")
+    assert find(rows, person="dana", action="Create", what=f"staff {luis.public_id}", detail="role front_desk")
+    assert find(rows, person="luis", action="Login", what="session", outcome="Success")
+    assert find(rows, person="luis", action="Update", what="staff", detail="totp added")
+    assert find(rows, person="luis", action="Read", what="route /audit/", outcome="Denied")
+
+    # Filter to Luis with the filter form.
+    page.get_by_label("Person (username)").fill("luis")
+    page.locator("form.filters").get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"[?&]person=luis(&|$)"))
+    luis_count = AuditEvent.objects.filter(actor_username="luis").count()
+    expect(page.locator("#results [role=status]")).to_have_text(f"{luis_count} events")
+    rows = audit_rows(page)
+    assert len(rows) == luis_count and {row["Person"] for row in rows} == {"luis"}
+    denied = find(rows, action="Read", what="route /audit/", outcome="Denied")
+    assert len(denied) == 1 and "needs audit.read" in denied[0]["Why / detail"]
+    camera.shoot("audit-report-luis")
+
+    # The CSV download of the same filtered report, as the spreadsheet will see it.
+    # KNOWN PROBLEM (reported to the owner of audit/report.html): the Download link sits outside
+    # the fragment htmx refreshes, so after filtering it still offers the unfiltered export. When
+    # that is fixed this line fails: then delete it and the reload, and download straight away.
+    assert page.get_by_role("link", name="Download CSV").get_attribute("href") == "csv/?"
+    page.reload()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    download = download_info.value
+    assert re.fullmatch(r"audit-\d{8}-\d{4}\.csv", download.suggested_filename)
+    exported = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert len(exported) == luis_count and {row["actor_username"] for row in exported} == {"luis"}
+    assert [(r["action"], r["outcome"]) for r in exported if r["object_id"] == "/audit/"] == [("read", "denied")]
+    export = AuditEvent.objects.get(action=Action.EXPORT)
+    assert (export.actor_username, export.object_type, export.outcome) == ("audra", "audit_report", Outcome.SUCCESS)
+
+    fixed = KNOWN_PROBLEMS - seen_known_problems
+    assert not fixed, f"fixed, so remove from KNOWN_PROBLEMS: {fixed}"
+
+
+def test_the_sign_in_form_works_with_the_keyboard_alone(page: Page):
+    camera = Camera(page, "keyboard")
+    secret = enrol_totp(make_staff("sam", Role.NURSE, display_name="Sam Patel"))
+    page.goto("/account/login/")
+    expect(page.locator("#id_login")).to_be_focused()
+    page.keyboard.type("sam")
+    page.keyboard.press("Tab")
+    expect(page.locator("#id_password")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/account/2fa/authenticate/$"))
+    code_field = page.get_by_label("Code")
+    # Reach the code field from the top of the page with Tab alone, as someone without a mouse would.
+    for _ in range(10):
+        if code_field.evaluate("el => el === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(code_field).to_be_focused()
+    page.keyboard.type(fresh_code(secret))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sam Patel")
+
+    # The first Tab on a page offers the skip link, and following it lands in <main>.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    camera.shoot("skip-link")
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+
+
+def test_the_account_security_pages_look_like_the_rest_of_the_app(page: Page):
+    """allauth's own pages (password change, two-factor overview) use our field and button styles,
+    and a mistake is shown next to the field it belongs to."""
+    camera = Camera(page, "account")
+    secret = enrol_totp(make_staff("priya", Role.BILLER, display_name="Priya Raman"))
+    sign_in(page, "priya", PASSWORD)
+    page.get_by_label("Code").fill(fresh_code(secret))
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    nav = page.get_by_role("navigation", name="Main")
+
+    nav.get_by_role("link", name="My account").click()
+    page.get_by_role("link", name="Change my password").click()
+    expect(page).to_have_url(re.compile(r"/account/password/change/$"))
+    page.get_by_label(labelled("Current password")).fill("not my password at all")
+    page.get_by_label(labelled("New password")).fill("a brand new passphrase 31")
+    page.get_by_label(labelled("New password (again)")).fill("a brand new passphrase 31")
+    page.locator("main").get_by_role("button", name=re.compile(r"^change password$", re.I)).click()
+    current = page.get_by_label(labelled("Current password"))
+    expect(current).to_have_attribute("aria-invalid", "true")
+    described_by = current.get_attribute("aria-describedby") or ""
+    assert described_by.endswith("id_oldpassword_error"), described_by
+    error = page.locator("#id_oldpassword_error")
+    expect(error).to_have_text("Please type your current password.")
+    expect(error).to_have_class(re.compile(r"\bfield-error\b"))
+    camera.shoot("password-change-error")
+    user = User.objects.get(username="priya")
+    assert user.check_password(PASSWORD)
+
+    nav.get_by_role("link", name="My account").click()
+    page.get_by_role("link", name="Two-factor authentication and recovery codes").click()
+    expect(page).to_have_url(re.compile(r"/account/2fa/$"))
+    expect(page.locator("main section.card")).to_have_count(2)
+    camera.shoot("mfa-overview")
