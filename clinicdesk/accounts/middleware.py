@@ -66,7 +66,10 @@ class MfaRequiredMiddleware:
 
             if Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():
                 request.session[MFA_OK_KEY] = True
-            elif not request.path.startswith(_mfa_exempt_paths()):
+            else:
+                # Until enrolled, the layout hides navigation that would only bounce back here.
+                request.mfa_pending = True
+            if getattr(request, "mfa_pending", False) and not request.path.startswith(_mfa_exempt_paths()):
                 if request.path.startswith("/api/"):
                     return problem(403, "Set up two-factor authentication in the app before using the API.")
                 messages.warning(request, "Set up two-factor authentication to continue. It takes a minute.")

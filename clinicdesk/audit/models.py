@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from clinicdesk.core.capabilities import Role
+
 
 class Action(models.TextChoices):
     CREATE = "create", "Create"
@@ -62,6 +64,11 @@ class AuditEvent(models.Model):
             models.Index(fields=["patient_id", "at"], name="audit_patient_at"),
             models.Index(fields=["action", "at"], name="audit_action_at"),
         ]
+
+    @property
+    def actor_role_label(self) -> str:
+        """The role as people say it ("Front desk"); the stored code if it is no longer a role."""
+        return Role(self.actor_role).label if self.actor_role in Role.values else (self.actor_role or "—")
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id} by {self.actor_username or 'system'}"

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from clinicdesk.core.capabilities import Cap
@@ -58,7 +59,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "page": page,
         "sort_links": _sort_links(request, filters.sort),
         "query": params.urlencode(),
-        "csv_url": "csv/?" + params.urlencode(),
+        "csv_url": reverse("audit:report_csv") + "?" + params.urlencode(),
     }
     template = "audit/report.html#results" if getattr(request, "htmx", False) else "audit/report.html"
     status = 422 if request.GET and not form.is_valid() else 200

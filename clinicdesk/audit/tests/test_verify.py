@@ -65,7 +65,11 @@ def test_an_edited_event_is_named(ten_events):
 
 
 def test_an_edited_hash_is_caught_at_the_next_event(ten_events):
-    _tamper("UPDATE audit_auditevent SET hash = 'f' || substr(hash, 2) WHERE seq = 6")
+    # Flip the first hex digit to a different one, whatever it was.
+    _tamper(
+        "UPDATE audit_auditevent SET hash = "
+        "(CASE WHEN substr(hash, 1, 1) = 'f' THEN '0' ELSE 'f' END) || substr(hash, 2) WHERE seq = 6"
+    )
     code, out = _verify()
     assert code == 1 and "BROKEN at seq 6: edited" in out
 
