@@ -65,10 +65,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["action", "at"], name="audit_action_at"),
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id} by {self.actor_username or 'system'}"
+
     @property
     def actor_role_label(self) -> str:
         """The role as people say it ("Front desk"); the stored code if it is no longer a role."""
         return Role(self.actor_role).label if self.actor_role in Role.values else (self.actor_role or "—")
-
-    def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id} by {self.actor_username or 'system'}"
