@@ -45,12 +45,21 @@ def _array_dumper() -> Callable[[list[object]], str]:
     pass (no circular check: a row of scalars cannot contain itself), so the output is
     identical. Without the C accelerator it is `_dumps` itself.
     """
-    make = json.encoder.c_make_encoder
+    make = getattr(json.encoder, "c_make_encoder", None)  # CPython's accelerator; not in the stubs
     if make is None:
         return _dumps
     e = _encoder
-    encode = make(None, e.default, json.encoder.encode_basestring, e.indent, e.key_separator,
-                  e.item_separator, e.sort_keys, e.skipkeys, e.allow_nan)
+    encode = make(
+        None,
+        e.default,
+        json.encoder.encode_basestring,
+        e.indent,
+        e.key_separator,
+        e.item_separator,
+        e.sort_keys,
+        e.skipkeys,
+        e.allow_nan,
+    )
     return lambda values: "".join(encode(values, 0))
 
 
@@ -82,7 +91,7 @@ def _canonical_time(at: object) -> str:
     rewritten by slicing alone. Anything else, a year before 1000 included, goes through
     `format_time`. A shortcut can only produce the canonical string of a valid time when its
     input is that time's stored form, so it never accepts a row that `format_time` would not.
-    \"""
+    """
     if at.__class__ is str and at[:1] != "0":  # type: ignore[index]
         size = len(at)  # type: ignore[arg-type]
         if size == 26 and at[10] == " " and at[19] == ".":  # type: ignore[index]
@@ -134,7 +143,9 @@ def verify_rows(rows: Iterable[Sequence[object]], known_hashes=None) -> VerifyRe
             if seq > expected_seq:
                 missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}–{seq - 1}"
                 return VerifyResult(count, seq, Break(expected_seq, "deleted", f"event(s) {missing} are missing"))
-            return VerifyResult(count, seq, Break(seq, "reordered", f"seq {seq} appears again after {expected_seq - 1}"))
+            return VerifyResult(
+                count, seq, Break(seq, "reordered", f"seq {seq} appears again after {expected_seq - 1}")
+            )
         if prev_hash != prev:
             if known_hashes is not None and known_hashes(prev_hash):
                 why = f"its prev_hash points to another event than seq {seq - 1}"
@@ -147,4 +158,4 @@ def verify_rows(rows: Iterable[Sequence[object]], known_hashes=None) -> VerifyRe
         prev = stored_hash
         expected_seq += 1
         count += 1
-    return VerifyResult(count, expected_seq - 1, None)
+    return VerifyResult(count, expected_seq - 1, None, prev)

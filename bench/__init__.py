@@ -1,0 +1,1 @@
+"""Benchmarks of ClinicDesk, run by `make bench` (`python -m bench`). Never timed unit tests."""

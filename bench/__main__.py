@@ -1,0 +1,148 @@
+"""`make bench`: run every benchmark on SQLite and PostgreSQL and write bench/RESULTS.md.
+
+    python -m bench            full run (1,000,000-event chain), writes bench/RESULTS.md
+    python -m bench --quick    smaller run (100,000 events), writes bench/data/RESULTS-quick.md
+
+Each database's part runs in its own process (`bench/run.py`) against a throwaway database:
+a SQLite file under bench/data/ and the PostgreSQL database `cd_bench` on 127.0.0.1:5432,
+both created here and removed afterwards. PostgreSQL being unreachable is an error, never a
+reason to skip it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+from rich.console import Console
+
+from . import report
+
+BENCH_DIR = Path(__file__).resolve().parent
+DATA_DIR = BENCH_DIR / "data"
+PG_SERVER = os.environ.get("CLINICDESK_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+PG_DATABASE = "cd_bench"
+
+SIZES = {
+    "full": {"events": 1_000_000, "append_seconds": 5.0, "reads": 2_000, "verify_rounds": 2},
+    "quick": {"events": 100_000, "append_seconds": 2.0, "reads": 500, "verify_rounds": 1},
+}
+
+console = Console()
+
+
+def _pg_admin() -> psycopg.Connection:
+    try:
+        return psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        console.print(f"[bold red]PostgreSQL is unreachable at {PG_SERVER}: {exc}".rstrip())
+        console.print("[bold red]The benchmarks need it; nothing was measured. Start PostgreSQL and run again.")
+        sys.exit(2)
+
+
+def _pg_recreate(admin: psycopg.Connection) -> None:
+    admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+    admin.execute(f"CREATE DATABASE {PG_DATABASE}")
+
+
+def _sqlite_files() -> list[Path]:
+    return [DATA_DIR / f"bench.sqlite3{suffix}" for suffix in ("", "-wal", "-shm")]
+
+
+def _run_database(database: str, size: dict, out: Path) -> dict:
+    url = f"{PG_SERVER}/{PG_DATABASE}" if database == "postgresql" else f"sqlite:///{_sqlite_files()[0]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CLINICDESK_VAR_DIR": str(DATA_DIR),
+        "DJANGO_SETTINGS_MODULE": "clinicdesk.settings",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "bench.run",
+        "--events",
+        str(size["events"]),
+        "--verify-rounds",
+        str(size["verify_rounds"]),
+        "--append-seconds",
+        str(size["append_seconds"]),
+        "--reads",
+        str(size["reads"]),
+        "--out",
+        str(out),
+    ]
+    finished = subprocess.run(command, env=env, cwd=BENCH_DIR.parent, check=False)
+    if finished.returncode != 0:
+        console.print(f"[bold red]The {database} benchmarks failed (exit {finished.returncode}); no results written.")
+        sys.exit(1)
+    return json.loads(out.read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller datasets, for trying changes out")
+    parser.add_argument("--output", type=Path, help="where to write the Markdown results")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
+    args = parser.parse_args()
+    mode = "quick" if args.quick else "full"
+    size = SIZES[mode]
+    output = args.output or (DATA_DIR / "RESULTS-quick.md" if args.quick else BENCH_DIR / "RESULTS.md")
+
+    admin = _pg_admin()
+    postgres_version = admin.execute("SHOW server_version").fetchone()[0]
+    DATA_DIR.mkdir(exist_ok=True)
+    # Other work on the machine skews every figure; the load average at least shows it.
+    load_at_start = os.getloadavg()[0]
+    started = time.perf_counter()
+    results: dict[str, dict] = {}
+    try:
+        for path in _sqlite_files():
+            path.unlink(missing_ok=True)
+        results["SQLite"] = _run_database("sqlite", size, DATA_DIR / "sqlite.json")
+        _pg_recreate(admin)
+        results["PostgreSQL"] = _run_database("postgresql", size, DATA_DIR / "postgresql.json")
+    finally:
+        if not args.keep:
+            admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+            for path in _sqlite_files():
+                path.unlink(missing_ok=True)
+        admin.close()
+    elapsed = time.perf_counter() - started
+
+    tables = [
+        report.append_table(results, size["append_seconds"]),
+        report.verify_table(results),
+        report.read_table(results),
+    ]
+    facts = [
+        *report.machine(postgres_version),
+        ("Load average (1 min) at start / end", f"{load_at_start:.2f} / {os.getloadavg()[0]:.2f}"),
+        ("Run", f"{mode} (`python -m bench{' --quick' if args.quick else ''}`), {elapsed / 60:.1f} min"),
+    ]
+    console.print()
+    for name, value in facts:
+        console.print(f"[bold]{name}:[/] {value}")
+    for table in tables:
+        console.print()
+        console.print(table.rich())
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`bench/__main__.py`); see bench/README.md for what "
+        "each figure means. Do not edit by hand.",
+        "",
+    ]
+    lines += [f"- **{name}:** {value}" for name, value in facts]
+    output.write_text("\n".join(lines) + "\n\n" + "\n".join(t.markdown() for t in tables))
+    console.print(f"\nWrote {output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""The machine the run happened on, and the result tables as rich tables and as Markdown."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from rich.table import Table as RichTable
+
+APPEND_TARGET = 0.5
+VERIFY_TARGET = 200_000
+READ_TARGET_MS = 2.0
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def rich(self) -> RichTable:
+        table = RichTable(title=self.title, title_justify="left", caption="\n".join(self.notes), caption_justify="left")
+        for n, column in enumerate(self.columns):
+            table.add_column(column, justify="left" if n < 2 else "right")
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+    def markdown(self) -> str:
+        lines = [f"## {self.title}", "", "| " + " | ".join(self.columns) + " |"]
+        lines.append("|" + "|".join(["---"] + ["---"] + ["---:"] * (len(self.columns) - 2)) + "|")
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        if self.notes:
+            lines += [""] + self.notes
+        return "\n".join(lines) + "\n"
+
+
+def machine(postgres_version: str) -> list[tuple[str, str]]:
+    return [
+        ("Date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        ("Machine", f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"),
+        ("Python", platform.python_version()),
+        ("SQLite", sqlite3.sqlite_version),
+        ("PostgreSQL", postgres_version),
+    ]
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def append_table(results: dict[str, dict], seconds: float) -> Table:
+    table = Table(
+        "1. Audit append throughput (events/s)",
+        [
+            "Database",
+            "Writers",
+            "Chained (audit_record)",
+            "Plain INSERT (baseline)",
+            "Ratio chained/plain",
+            f"Target ≥ {APPEND_TARGET}",
+            "ORM save, no chain",
+            "Ratio chained/ORM",
+            "Events timed (chained / plain / ORM)",
+            "Chain length before",
+        ],
+    )
+    for database, result in results.items():
+        runs = {(a["kind"], a["writers"]): a for a in result["appends"]}
+        for writers in sorted({w for _, w in runs}):
+            chained, plain, orm = runs["chained", writers], runs["plain", writers], runs["orm", writers]
+            ratio = chained["per_second"] / plain["per_second"]
+            table.rows.append(
+                [
+                    database,
+                    str(writers),
+                    _rate(chained["per_second"]),
+                    _rate(plain["per_second"]),
+                    f"{ratio:.2f}",
+                    _met(ratio >= APPEND_TARGET),
+                    _rate(orm["per_second"]),
+                    f"{chained['per_second'] / orm['per_second']:.2f}",
+                    f"{chained['events']:,} / {plain['events']:,} / {orm['events']:,}",
+                    f"{result['verify']['events']:,}",
+                ]
+            )
+    table.notes = [
+        f"Each figure: separate processes, each with its own connection, appending for {seconds:g} s after a "
+        "warm-up; one event per transaction. Chained = `audit_record` inside `transaction.atomic()` "
+        "(advisory lock on PostgreSQL, read of the chain head, SHA-256, ORM insert). Plain = a raw INSERT of the "
+        "same values into a copy of the audit table (same columns, indexes, foreign key and rows) without lock, "
+        "read or hash. ORM save, no chain = `AuditEvent(...).save()` of the same values into that copy: the gap "
+        "between it and Chained is the chain alone, the gap between it and Plain is the ORM. On SQLite every "
+        "transaction begins IMMEDIATE, as in the application.",
+    ]
+    return table
+
+
+def verify_table(results: dict[str, dict]) -> Table:
+    table = Table(
+        "2. `audit verify` speed",
+        [
+            "Database",
+            "Events",
+            "Verify (events/s)",
+            "Verify time",
+            "Fetch only (rows/s, baseline)",
+            "Ratio verify/fetch",
+            f"Target ≥ {VERIFY_TARGET:,}/s",
+            "Chain load time",
+        ],
+    )
+    for database, result in results.items():
+        v = result["verify"]
+        verify_rate, fetch_rate = v["events"] / v["verify_seconds"], v["events"] / v["fetch_seconds"]
+        table.rows.append(
+            [
+                database,
+                f"{v['events']:,}",
+                _rate(verify_rate),
+                f"{v['verify_seconds']:.2f} s",
+                _rate(fetch_rate),
+                f"{verify_rate / fetch_rate:.2f}",
+                _met(verify_rate >= VERIFY_TARGET),
+                f"{v['load_seconds']:.1f} s",
+            ]
+        )
+    rounds = next(iter(results.values()))["verify"]["rounds"]
+    table.notes = [
+        f"Best of {rounds} round{'s' if rounds != 1 else ''} each, alternated. Verify = `audit_verify()` (every check: seq gaps, links, "
+        "SHA-256 of each row), asserted to find the chain intact with exactly the events loaded. Fetch only = the "
+        "same query through the same cursor and batches, rows discarded. The chain is generated with the "
+        "application's `event_hash` and bulk-loaded (executemany / COPY) into the real audit table.",
+    ]
+    return table
+
+
+def read_table(results: dict[str, dict]) -> Table:
+    table = Table(
+        "3. Latency an audit event adds to a PHI read (ms)",
+        [
+            "Database",
+            "Reads each",
+            "Unaudited median",
+            "Audited median",
+            "Added (median)",
+            "Ratio audited/unaudited",
+            f"Target added ≤ {READ_TARGET_MS:g} ms",
+            "p95 unaudited / audited",
+        ],
+    )
+    for database, result in results.items():
+        r = result["reads"]
+        added = r["audited_median_ms"] - r["unaudited_median_ms"]
+        table.rows.append(
+            [
+                database,
+                f"{r['iterations']:,}",
+                f"{r['unaudited_median_ms']:.3f}",
+                f"{r['audited_median_ms']:.3f}",
+                f"{added:.3f}",
+                f"{r['audited_median_ms'] / r['unaudited_median_ms']:.1f}",
+                _met(added <= READ_TARGET_MS),
+                f"{r['unaudited_p95_ms']:.3f} / {r['audited_p95_ms']:.3f}",
+            ]
+        )
+    table.notes = [
+        "Unaudited = `User.objects.get(public_id=…)` (a staff row stands in for a patient row until patients "
+        'exist). Audited = the same fetch plus `audit_record(action="read")` in one `transaction.atomic()`, '
+        "as `access_patient` will do. Pairs are interleaved; the chain already holds the loaded events.",
+    ]
+    return table
