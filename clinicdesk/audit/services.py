@@ -17,11 +17,38 @@ from .models import Action, AuditEvent, Outcome
 # every transaction there begins IMMEDIATE and so already holds the database's write lock.
 CHAIN_LOCK_KEY = 0x434C4443_4155  # "CLDC" "AU"
 
+_TABLE = AuditEvent._meta.db_table
+_COLUMNS = [AuditEvent._meta.get_field(name).column for name in CHAINED_FIELDS] + ["prev_hash", "hash"]
+# Every PHI read writes one of these, so the append goes through the cursor: the ORM's query
+# building costs more than the lock, the head read and the hash together (bench/RESULTS.md).
+_HEAD_SQL = f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1"  # noqa: S608  (constant)
+_INSERT_SQL = (
+    f"INSERT INTO {_TABLE} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"  # noqa: S608
+)
 
-def _lock_chain() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+
+def _append(event: AuditEvent) -> None:
+    """Lock the chain, link `event` to its head, hash it and insert it (caller holds a transaction)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        cursor.execute(_HEAD_SQL)
+        head = cursor.fetchone()
+        event.seq, event.prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
+        # The time is read under the lock, so time order and seq order agree.
+        event.at = timezone.now()
+        values = [getattr(event, name) for name in CHAINED_FIELDS]
+        event.hash = event_hash(event.prev_hash, values)
+        params = values + [event.prev_hash, event.hash]
+        params[1] = connection.ops.adapt_datetimefield_value(event.at)
+        if connection.features.can_return_columns_from_insert:
+            cursor.execute(_INSERT_SQL + " RETURNING id", params)
+            event.pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(_INSERT_SQL, params)
+            event.pk = cursor.lastrowid
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 def audit_record(
@@ -52,28 +79,21 @@ def audit_record(
         raise ValueError(f"unknown audit outcome {outcome!r}")
     origin = current_origin()
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    event = AuditEvent(
+        actor=user,
+        actor_username=(user.get_username() if user else actor_username)[:150],
+        actor_role=(getattr(user, "role", "") or "") if user else "",
+        action=action,
+        object_type=object_type[:64],
+        object_id=str(object_id)[:200],
+        patient_id=str(patient_id)[:64],
+        reason=reason[:500],
+        outcome=outcome,
+        ip=origin.ip,
+        user_agent=origin.user_agent,
+        changed_fields=",".join(sorted(set(changed_fields)))[:1000],
+        detail=detail[:500],
+    )
     with transaction.atomic():
-        _lock_chain()
-        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        event = AuditEvent(
-            seq=seq,
-            at=timezone.now(),
-            actor=user,
-            actor_username=(user.get_username() if user else actor_username)[:150],
-            actor_role=(getattr(user, "role", "") or "") if user else "",
-            action=action,
-            object_type=object_type[:64],
-            object_id=str(object_id)[:200],
-            patient_id=str(patient_id)[:64],
-            reason=reason[:500],
-            outcome=outcome,
-            ip=origin.ip,
-            user_agent=origin.user_agent,
-            changed_fields=",".join(sorted(set(changed_fields)))[:1000],
-            detail=detail[:500],
-            prev_hash=prev_hash,
-        )
-        event.hash = event_hash(prev_hash, [getattr(event, name) for name in CHAINED_FIELDS])
-        event.save(force_insert=True)
+        _append(event)
     return event
