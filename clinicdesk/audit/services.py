@@ -31,8 +31,10 @@ def _append(event: AuditEvent) -> None:
     """Lock the chain, link `event` to its head, hash it and insert it (caller holds a transaction)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-        cursor.execute(_HEAD_SQL)
+            # Lock, then read the head (migration 0003), in one round trip.
+            cursor.execute("SELECT seq, hash FROM audit_chain_head(%s)", [CHAIN_LOCK_KEY])
+        else:
+            cursor.execute(_HEAD_SQL)
         head = cursor.fetchone()
         event.seq, event.prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
         # The time is read under the lock, so time order and seq order agree.
