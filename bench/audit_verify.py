@@ -10,7 +10,7 @@ from collections.abc import Callable
 from django.db import connection, transaction
 
 from clinicdesk.audit.models import AuditEvent
-from clinicdesk.audit.verify import audit_verify, chain_rows
+from clinicdesk.audit.verify import audit_verify, chain_rows, default_jobs
 
 from .generate import LOAD_COLUMNS, audit_chain
 
@@ -76,6 +76,8 @@ def verify_bench(*, expected: int, rounds: int, progress) -> dict:
     """
     fetch_times: list[float] = []
     verify_times: list[float] = []
+    single_times: list[float] = []
+    jobs = default_jobs()
     for r in range(1, rounds + 1):
         task = progress.add_task(f"fetch only, round {r}/{rounds}", total=expected)
         started = time.perf_counter()
@@ -84,18 +86,23 @@ def verify_bench(*, expected: int, rounds: int, progress) -> dict:
         progress.remove_task(task)
         assert fetched == expected, f"fetched {fetched} rows, expected {expected}"
 
-        task = progress.add_task(f"audit verify, round {r}/{rounds}", total=expected)
-        started = time.perf_counter()
-        result = audit_verify(on_batch=lambda n, task=task: progress.advance(task, n))
-        verify_times.append(time.perf_counter() - started)
-        progress.remove_task(task)
-        assert result.ok, f"verify found a break in the generated chain: {result.broken}"
-        assert result.count == expected, f"verify counted {result.count} events, expected {expected}"
+        for processes, times in ((1, single_times), (jobs, verify_times)):
+            task = progress.add_task(f"audit verify, {processes} process(es), round {r}/{rounds}", total=expected)
+            started = time.perf_counter()
+            result = audit_verify(
+                on_batch=lambda n, task=task: progress.advance(task, n), jobs=processes, parallel_min=0
+            )
+            times.append(time.perf_counter() - started)
+            progress.remove_task(task)
+            assert result.ok, f"verify found a break in the generated chain: {result.broken}"
+            assert result.count == expected, f"verify counted {result.count} events, expected {expected}"
     return {
         "events": expected,
         "rounds": rounds,
         "fetch_seconds": min(fetch_times),
         "verify_seconds": min(verify_times),
+        "jobs": jobs,
+        "single_seconds": min(single_times),
         "all_fetch_seconds": fetch_times,
         "all_verify_seconds": verify_times,
     }

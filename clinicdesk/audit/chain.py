@@ -120,7 +120,20 @@ class VerifyResult:
         return self.broken is None
 
 
-def verify_rows(rows: Iterable[Sequence[object]], known_hashes=None) -> VerifyResult:
+def missing_break(first: int, next_present: int) -> Break:
+    """The break for events first .. next_present - 1 being absent."""
+    missing = f"{first}" if next_present == first + 1 else f"{first}–{next_present - 1}"
+    return Break(first, "deleted", f"event(s) {missing} are missing")
+
+
+def verify_rows(
+    rows: Iterable[Sequence[object]],
+    known_hashes=None,
+    *,
+    first_seq: int = 1,
+    start_prev: str | None = GENESIS,
+    end_seq: int | None = None,
+) -> VerifyResult:
     """Walk rows of (prev_hash, hash, *CHAINED_FIELDS) ordered by seq and stop at the first break.
 
     `known_hashes(h)` answers whether some event anywhere carries hash `h`; it tells a row
@@ -128,9 +141,14 @@ def verify_rows(rows: Iterable[Sequence[object]], known_hashes=None) -> VerifyRe
     for each row: a gap in seq means the missing events were deleted; a prev_hash that is
     not the previous event's hash means the order was changed (or the previous event
     replaced); a hash that does not match the row's own content means the row was edited.
+
+    A part of the chain is walked with `first_seq` (where it starts), `start_prev` (the hash of
+    the event before it; None when that event is missing, which the part before reports) and
+    `end_seq` (one past the last seq the part must contain, so that events deleted from its
+    end are caught too).
     """
-    expected_seq = 1
-    prev = GENESIS
+    expected_seq = first_seq
+    prev = start_prev
     count = 0
     sha256 = hashlib.sha256
     dumps = _array_dumper()
@@ -141,12 +159,11 @@ def verify_rows(rows: Iterable[Sequence[object]], known_hashes=None) -> VerifyRe
             seq = int(seq)  # type: ignore[call-overload]
         if seq != expected_seq:
             if seq > expected_seq:
-                missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}–{seq - 1}"
-                return VerifyResult(count, seq, Break(expected_seq, "deleted", f"event(s) {missing} are missing"))
+                return VerifyResult(count, seq, missing_break(expected_seq, seq))
             return VerifyResult(
                 count, seq, Break(seq, "reordered", f"seq {seq} appears again after {expected_seq - 1}")
             )
-        if prev_hash != prev:
+        if prev_hash != prev and prev is not None:
             if known_hashes is not None and known_hashes(prev_hash):
                 why = f"its prev_hash points to another event than seq {seq - 1}"
                 return VerifyResult(count, seq, Break(seq, "reordered", why))
@@ -158,4 +175,6 @@ def verify_rows(rows: Iterable[Sequence[object]], known_hashes=None) -> VerifyRe
         prev = stored_hash
         expected_seq += 1
         count += 1
-    return VerifyResult(count, expected_seq - 1, None, prev)
+    if end_seq is not None and expected_seq < end_seq:
+        return VerifyResult(count, expected_seq - 1, missing_break(expected_seq, end_seq))
+    return VerifyResult(count, expected_seq - 1, None, prev or GENESIS)

@@ -22,9 +22,7 @@ _COLUMNS = [AuditEvent._meta.get_field(name).column for name in CHAINED_FIELDS] 
 # Every PHI read writes one of these, so the append goes through the cursor: the ORM's query
 # building costs more than the lock, the head read and the hash together (bench/RESULTS.md).
 _HEAD_SQL = f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1"  # noqa: S608  (constant)
-_INSERT_SQL = (
-    f"INSERT INTO {_TABLE} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"  # noqa: S608
-)
+_INSERT_SQL = f"INSERT INTO {_TABLE} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"  # noqa: S608
 
 
 def _append(event: AuditEvent) -> None:

@@ -163,3 +163,62 @@ def test_export_refuses_bad_dates_plainly(db, args, message):
 
     with pytest.raises(CommandError, match=message):
         call_command("audit", "export", *args)
+
+
+# The same checks split across processes: parts of 3 events, so seq 1-3, 4-6, 7-9 and 10 are
+# checked by different processes with their own connections (the rows must really be committed).
+PARALLEL = ["--jobs", "2", "--chunk-size", "3", "--parallel-min", "0"]
+
+
+@pytest.fixture
+def ten_committed_events(committed_db):
+    from clinicdesk.core.capabilities import Role
+    from conftest import make_staff
+
+    person = make_staff("dana", Role.OFFICE_MANAGER)
+    for i in range(10):
+        audit_record(actor=person, action=Action.READ, object_type="patient", object_id=f"P{i}")
+
+
+def _verify_parallel() -> tuple[int, str]:
+    out = io.StringIO()
+    try:
+        call_command("audit", "verify", "--no-progress", *PARALLEL, stdout=out)
+    except SystemExit as exc:
+        return int(exc.code or 0), out.getvalue()
+    return 0, out.getvalue()
+
+
+def test_a_parallel_verify_of_an_intact_chain_agrees_with_one_walk(ten_committed_events):
+    code, out = _verify_parallel()
+    assert code == 0 and out == _verify()[1]
+    assert AuditEvent.objects.get(seq=10).hash in out
+
+
+@pytest.mark.parametrize(
+    "statements,expected",
+    [
+        (["DELETE FROM audit_auditevent WHERE seq = 3"], "BROKEN at seq 3: deleted — event(s) 3 are missing"),
+        (["DELETE FROM audit_auditevent WHERE seq = 4"], "BROKEN at seq 4: deleted — event(s) 4 are missing"),
+        (["DELETE FROM audit_auditevent WHERE seq IN (6, 7)"], "BROKEN at seq 6: deleted — event(s) 6–7 are missing"),
+        (["UPDATE audit_auditevent SET object_id = 'X' WHERE seq = 8"], "BROKEN at seq 8: edited"),
+        (
+            [
+                "UPDATE audit_auditevent SET seq = -1 WHERE seq = 3",
+                "UPDATE audit_auditevent SET seq = 3 WHERE seq = 4",
+                "UPDATE audit_auditevent SET seq = 4 WHERE seq = -1",
+            ],
+            "BROKEN at seq 3: reordered",
+        ),
+        (
+            ["UPDATE audit_auditevent SET object_id = 'X' WHERE seq = 9", "DELETE FROM audit_auditevent WHERE seq = 2"],
+            "BROKEN at seq 2: deleted",
+        ),
+    ],
+    ids=["end-of-part", "start-of-part", "across-parts", "edited", "swapped-across-parts", "first-break-wins"],
+)
+def test_a_parallel_verify_names_the_same_first_break(ten_committed_events, statements, expected):
+    _tamper(*statements)
+    code, out = _verify_parallel()
+    assert code == 1 and out.startswith(expected), out
+    assert _verify()[1] == out  # one walk says exactly the same

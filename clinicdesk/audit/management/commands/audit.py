@@ -13,7 +13,7 @@ from clinicdesk.audit.export import fhir_bundle, write_csv
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.selectors import audit_events_between
 from clinicdesk.audit.services import audit_record
-from clinicdesk.audit.verify import audit_event_count, audit_verify
+from clinicdesk.audit.verify import CHUNK, PARALLEL_MIN, audit_event_count, audit_verify, default_jobs
 
 
 def _day(value: str) -> date:
@@ -30,6 +30,16 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         verify = sub.add_parser("verify", help="Walk the hash chain and report the first broken event.")
         verify.add_argument("--no-progress", action="store_true")
+        verify.add_argument(
+            "--jobs",
+            type=int,
+            default=default_jobs(),
+            help="processes that check parts of a long chain at once (default: cores, at most 4)",
+        )
+        verify.add_argument("--chunk-size", type=int, default=CHUNK, help="events per part when checking in parallel")
+        verify.add_argument(
+            "--parallel-min", type=int, default=PARALLEL_MIN, help="check in one process below this many events"
+        )
         export = sub.add_parser("export", help="Write events of a date range (practice-local days, inclusive).")
         export.add_argument("--from", dest="date_from", required=True, help="First day, e.g. 2026-01-01")
         export.add_argument("--to", dest="date_to", required=True, help="Last day, e.g. 2026-01-31")
@@ -38,10 +48,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["action"] == "verify":
-            return self._verify(progress=not options["no_progress"])
+            if options["jobs"] < 1 or options["chunk_size"] < 1:
+                raise CommandError("--jobs and --chunk-size must be at least 1")
+            tuning = {"jobs": options["jobs"], "chunk": options["chunk_size"], "parallel_min": options["parallel_min"]}
+            return self._verify(progress=not options["no_progress"], tuning=tuning)
         return self._export(options)
 
-    def _verify(self, *, progress: bool) -> None:
+    def _verify(self, *, progress: bool, tuning: dict) -> None:
         total = audit_event_count()
         if progress and total:
             with Progress(
@@ -53,9 +66,9 @@ class Command(BaseCommand):
                 console=None,
             ) as bar:
                 task = bar.add_task("verify", total=total)
-                result = audit_verify(on_batch=lambda n: bar.advance(task, n))
+                result = audit_verify(on_batch=lambda n: bar.advance(task, n), **tuning)
         else:
-            result = audit_verify()
+            result = audit_verify(**tuning)
         if result.ok:
             # The head hash is the anchor: recorded elsewhere, it also exposes removal of the newest events.
             self.stdout.write(
