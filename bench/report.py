@@ -95,7 +95,8 @@ def append_table(results: dict[str, dict], seconds: float) -> Table:
     table.notes = [
         f"Each figure: separate processes, each with its own connection, appending for {seconds:g} s after a "
         "warm-up; one event per transaction. Chained = `audit_record` inside `transaction.atomic()` "
-        "(advisory lock on PostgreSQL, read of the chain head, SHA-256, ORM insert). Plain = a raw INSERT of the "
+        "(lock, read of the chain head, SHA-256, insert: on PostgreSQL one call of the `audit_append` SQL function, on SQLite "
+        "three statements under the IMMEDIATE transaction's write lock). Plain = a raw INSERT of the "
         "same values into a copy of the audit table (same columns, indexes, foreign key and rows) without lock, "
         "read or hash. ORM save, no chain = `AuditEvent(...).save()` of the same values into that copy: the gap "
         "between it and Chained is the chain alone, the gap between it and Plain is the ORM. On SQLite every "

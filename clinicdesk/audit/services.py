@@ -25,26 +25,29 @@ _HEAD_SQL = f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1"  # noqa:
 _INSERT_SQL = f"INSERT INTO {_TABLE} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"  # noqa: S608
 
 
+_PG_APPEND_SQL = "SELECT id, seq, at, prev_hash, hash FROM audit_append(%s, %s, {})".format(  # noqa: S608
+    ", ".join(["%s"] * (len(CHAINED_FIELDS) - 3))  # placeholders only
+)
+
+
 def _append(event: AuditEvent) -> None:
     """Lock the chain, link `event` to its head, hash it and insert it (caller holds a transaction)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Lock, then read the head (migration 0003), in one round trip.
-            cursor.execute("SELECT seq, hash FROM audit_chain_head(%s)", [CHAIN_LOCK_KEY])
+            # One round trip: the function in migration 0003 does what the branch below does.
+            texts = [getattr(event, name) for name in CHAINED_FIELDS[3:]]
+            cursor.execute(_PG_APPEND_SQL, [CHAIN_LOCK_KEY, event.actor_id, *texts])
+            event.pk, event.seq, event.at, event.prev_hash, event.hash = cursor.fetchone()
         else:
             cursor.execute(_HEAD_SQL)
-        head = cursor.fetchone()
-        event.seq, event.prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
-        # The time is read under the lock, so time order and seq order agree.
-        event.at = timezone.now()
-        values = [getattr(event, name) for name in CHAINED_FIELDS]
-        event.hash = event_hash(event.prev_hash, values)
-        params = values + [event.prev_hash, event.hash]
-        params[1] = connection.ops.adapt_datetimefield_value(event.at)
-        if connection.features.can_return_columns_from_insert:
-            cursor.execute(_INSERT_SQL + " RETURNING id", params)
-            event.pk = cursor.fetchone()[0]
-        else:
+            head = cursor.fetchone()
+            event.seq, event.prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
+            # The time is read under the lock, so time order and seq order agree.
+            event.at = timezone.now()
+            values = [getattr(event, name) for name in CHAINED_FIELDS]
+            event.hash = event_hash(event.prev_hash, values)
+            params = values + [event.prev_hash, event.hash]
+            params[1] = connection.ops.adapt_datetimefield_value(event.at)
             cursor.execute(_INSERT_SQL, params)
             event.pk = cursor.lastrowid
     event._state.adding = False
