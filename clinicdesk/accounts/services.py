@@ -24,18 +24,30 @@ from .models import ApiToken, EmergencyAccess, RestrictedRecord, StaffSession, U
 TOKEN_PREFIX = "cdk_"
 
 
-def _only_admin_grants_admin(actor: User, role: str) -> None:
+def _only_admin_grants_admin(actor: User | None, role: str) -> None:
     # An office manager runs the office; the system administrator role (which can manage every
-    # account) is given only by another administrator.
-    if role == Role.ADMIN and actor.role != Role.ADMIN:
+    # account) is given only by another administrator, or by the operator at the command line
+    # (actor None), who has the server anyway.
+    if role == Role.ADMIN and actor is not None and actor.role != Role.ADMIN:
         raise PermissionDenied("Only a system administrator can give the administrator role.")
 
 
 @transaction.atomic
 def staff_create(
-    *, actor: User, username: str, role: str, password: str, display_name: str = "", email: str = ""
+    *,
+    actor: User | None,
+    username: str,
+    role: str,
+    password: str,
+    display_name: str = "",
+    email: str = "",
+    system: str = "",
 ) -> User:
-    """Create an active staff account. Raises ValidationError naming the bad field."""
+    """Create an active staff account. Raises ValidationError naming the bad field.
+
+    `actor` None means an operator command; `system` then names it in the audit trail
+    (e.g. "system:createstaff"). The password rules apply to everyone.
+    """
     if role not in Role.values:
         raise ValidationError({"role": "Choose one of the roles in the list."})
     _only_admin_grants_admin(actor, role)
@@ -53,6 +65,7 @@ def staff_create(
     user.save()
     audit_record(
         actor=actor,
+        actor_username=system,
         action=Action.CREATE,
         object_type="staff",
         object_id=str(user.public_id),
@@ -282,15 +295,7 @@ def record_restrict(*, actor: User, patient_id: str, note: str = "") -> Restrict
         patient_id=patient_id, defaults={"flagged_by": actor, "note": note[:200]}
     )
     if created:
-        audit_record(
-            actor=actor,
-            action=Action.UPDATE,
-            object_type="patient",
-            object_id=patient_id,
-            patient_id=patient_id,
-            changed_fields=["restricted"],
-            detail="flagged restricted",
-        )
+        _audit_restriction(actor, patient_id, "flagged restricted")
     return record
 
 
@@ -298,15 +303,19 @@ def record_restrict(*, actor: User, patient_id: str, note: str = "") -> Restrict
 def record_unrestrict(*, actor: User, patient_id: str) -> None:
     deleted, _ = RestrictedRecord.objects.filter(patient_id=patient_id).delete()
     if deleted:
-        audit_record(
-            actor=actor,
-            action=Action.UPDATE,
-            object_type="patient",
-            object_id=patient_id,
-            patient_id=patient_id,
-            changed_fields=["restricted"],
-            detail="restriction lifted",
-        )
+        _audit_restriction(actor, patient_id, "restriction lifted")
+
+
+def _audit_restriction(actor: User, patient_id: str, what: str) -> None:
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="patient",
+        object_id=patient_id,
+        patient_id=patient_id,
+        changed_fields=["restricted"],
+        detail=what,
+    )
 
 
 @transaction.atomic

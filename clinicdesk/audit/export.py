@@ -6,27 +6,12 @@ import csv
 from collections.abc import Iterable
 from typing import IO, Any
 
-from .chain import format_time
+from .chain import CHAINED_FIELDS, format_time
 from .models import Action, AuditEvent, Outcome
 
-CSV_COLUMNS = (
-    "seq",
-    "at",
-    "actor_username",
-    "actor_role",
-    "action",
-    "object_type",
-    "object_id",
-    "patient_id",
-    "reason",
-    "outcome",
-    "ip",
-    "user_agent",
-    "changed_fields",
-    "detail",
-    "prev_hash",
-    "hash",
-)
+# The chained fields (without the internal actor key) and the two hashes, so an exported file
+# can be checked against the chain.
+CSV_COLUMNS = (*(name for name in CHAINED_FIELDS if name != "actor_id"), "prev_hash", "hash")
 
 
 def _safe_cell(value: str) -> str:

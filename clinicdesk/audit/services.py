@@ -18,7 +18,8 @@ from .models import Action, AuditEvent, Outcome
 CHAIN_LOCK_KEY = 0x434C4443_4155  # "CLDC" "AU"
 
 _TABLE = AuditEvent._meta.db_table
-_COLUMNS = [AuditEvent._meta.get_field(name).column for name in CHAINED_FIELDS] + ["prev_hash", "hash"]
+# The chained names are the model's attribute names, which are also its column names.
+_COLUMNS = [*CHAINED_FIELDS, "prev_hash", "hash"]
 # Every PHI read writes one of these, so the append goes through the cursor: the ORM's query
 # building costs more than the lock, the head read and the hash together (bench/RESULTS.md).
 _HEAD_SQL = f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1"  # noqa: S608  (constant)

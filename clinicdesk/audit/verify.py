@@ -83,8 +83,27 @@ def _verify_range(using: str, start: int, end: int, on_batch: Callable[[int], No
         return verify_rows(rows, known_hashes=known_hash, first_seq=start, start_prev=start_prev, end_seq=end)
 
 
-def _verify_part(args: tuple[str, int, int]) -> VerifyResult:
-    return _verify_range(*args)
+# Shared by the worker processes (set by the pool's initializer): the lowest seq at which any
+# part found a break, 0 while none has. A part starting after it returns at once instead of
+# checking events that can no longer be the first break; parts before it still run in full.
+_first_break = None
+
+
+def _init_worker(first_break) -> None:
+    global _first_break
+    _first_break = first_break
+
+
+def _verify_part(args: tuple[str, int, int]) -> VerifyResult | None:
+    start = args[1]
+    if _first_break is not None and 0 < _first_break.value < start:
+        return None
+    result = _verify_range(*args)
+    if result.broken is not None and _first_break is not None:
+        with _first_break.get_lock():
+            if _first_break.value == 0 or result.broken.seq < _first_break.value:
+                _first_break.value = result.broken.seq
+    return result
 
 
 def default_jobs() -> int:
@@ -118,11 +137,16 @@ def audit_verify(
     # Child processes must not share the parent's open connections; they open their own.
     connections.close_all()
     context = multiprocessing.get_context("fork")
+    first_break = context.Value("q", 0)
     count, head = 0, GENESIS
-    with context.Pool(processes=jobs) as pool:
+    # close() and join(), never terminate(): killing workers mid-task can leave the pool's
+    # queue lock held and hang the parent.
+    pool = context.Pool(processes=jobs, initializer=_init_worker, initargs=(first_break,))
+    try:
         for result in pool.imap(_verify_part, parts):
+            if result is None:
+                continue  # starts after a break, which an earlier part in this order reports
             if result.broken is not None:
-                pool.terminate()
                 broken = result.broken
                 if broken.kind == "deleted":
                     # A gap at the end of a part may run on into the next part: name all of it.
@@ -134,6 +158,9 @@ def audit_verify(
             head = result.head_hash
             if on_batch:
                 on_batch(result.count)
+    finally:
+        pool.close()
+        pool.join()
     return VerifyResult(count, last, None, head)
 
 

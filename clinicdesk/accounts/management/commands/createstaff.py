@@ -5,11 +5,9 @@ import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
-from clinicdesk.audit.services import audit_record
+from clinicdesk.accounts.services import staff_create
 from clinicdesk.core.capabilities import Role
 
 
@@ -24,8 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--password-stdin", action="store_true", help="Read the password from standard input.")
 
     def handle(self, *args, **options):
-        from django.contrib.auth.password_validation import validate_password
-
         if User.objects.filter(username__iexact=options["username"]).exists():
             raise CommandError(f"username {options['username']!r} is taken")
         if options["password_stdin"]:
@@ -34,23 +30,18 @@ class Command(BaseCommand):
             password = getpass.getpass("Password: ")
             if password != getpass.getpass("Again: "):
                 raise CommandError("the two passwords differ")
-        user = User(
-            username=options["username"], role=options["role"], display_name=options["name"], email=options["email"]
-        )
         try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise CommandError("password: " + " ".join(exc.messages)) from exc
-        with transaction.atomic():
-            user.set_password(password)
-            user.save()
-            audit_record(
+            user = staff_create(
                 actor=None,
-                actor_username="system:createstaff",
-                action=Action.CREATE,
-                object_type="staff",
-                object_id=str(user.public_id),
-                changed_fields=["username", "role", "password"],
-                detail=f"role {user.role}",
+                system="system:createstaff",
+                username=options["username"],
+                role=options["role"],
+                password=password,
+                display_name=options["name"],
+                email=options["email"],
             )
+        except ValidationError as exc:
+            raise CommandError(
+                " ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+            ) from exc
         self.stdout.write(self.style.SUCCESS(f"Created {user.username} ({user.role_label})."))

@@ -4,8 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
-from clinicdesk.audit.services import audit_record
+from clinicdesk.accounts.services import staff_create
 from clinicdesk.core.capabilities import Role
 
 # One login per role. The password is printed by `make run`; it is for the demo database only.
@@ -33,17 +32,14 @@ class Command(BaseCommand):
             for username, name, role in DEMO_STAFF:
                 if User.objects.filter(username=username).exists():
                     continue
-                user = User(username=username, display_name=name, role=role, email=f"{username}@demo.clinicdesk.test")
-                user.set_password(DEMO_PASSWORD)
-                user.save()
-                audit_record(
+                staff_create(
                     actor=None,
-                    actor_username="system:demo",
-                    action=Action.CREATE,
-                    object_type="staff",
-                    object_id=str(user.public_id),
-                    changed_fields=["username", "role", "password"],
-                    detail=f"demo account, role {role}",
+                    system="system:demo",
+                    username=username,
+                    role=role,
+                    password=DEMO_PASSWORD,
+                    display_name=name,
+                    email=f"{username}@demo.clinicdesk.test",
                 )
                 created += 1
         if options["quiet"]:
