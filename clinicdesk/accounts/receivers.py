@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.signals import password_changed, password_set
 from allauth.mfa.signals import authentication_failed, authenticator_added, authenticator_removed, authenticator_reset
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -98,3 +99,27 @@ def on_authenticator_removed(sender, request, user, authenticator, **kwargs) -> 
 @receiver(authenticator_reset)
 def on_authenticator_reset(sender, request, user, authenticator, **kwargs) -> None:
     _mfa_changed(user, f"{authenticator.type} regenerated")
+
+
+@receiver(password_changed)
+def on_password_changed(sender, request, user, **kwargs) -> None:
+    audit_record(
+        actor=user,
+        action=Action.UPDATE,
+        object_type="staff",
+        object_id=str(user.public_id),
+        changed_fields=["password"],
+        detail="password changed by its owner",
+    )
+
+
+@receiver(password_set)
+def on_password_set(sender, request, user, **kwargs) -> None:
+    audit_record(
+        actor=user,
+        action=Action.UPDATE,
+        object_type="staff",
+        object_id=str(user.public_id),
+        changed_fields=["password"],
+        detail="password set by its owner",
+    )

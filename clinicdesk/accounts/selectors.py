@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import ApiToken, EmergencyAccess, RestrictedRecord, User
+from .models import ApiToken, EmergencyAccess, RestrictedRecord, StaffSession, User
 
 
 def staff_list(*, include_inactive: bool = True) -> QuerySet[User]:
@@ -39,3 +39,13 @@ def emergency_access_reviewed(*, limit: int = 50) -> QuerySet[EmergencyAccess]:
 
 def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def staff_security_summary(*, user: User) -> dict:
+    """What the staff page shows about a person's sign-in: MFA enrolled, live sessions."""
+    from allauth.mfa.models import Authenticator
+
+    return {
+        "has_mfa": Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
+        "session_count": StaffSession.objects.filter(user=user).count(),
+    }

@@ -15,7 +15,7 @@ from . import services
 from .access import access_api_token, access_emergency_grant, access_staff
 from .forms import ApiTokenForm, EmergencyReasonForm, PasswordSetForm, ReviewForm, RoleForm, StaffCreateForm
 from .models import User
-from .selectors import api_tokens_of, emergency_access_pending, emergency_access_reviewed
+from .selectors import api_tokens_of, emergency_access_pending, emergency_access_reviewed, staff_security_summary
 from .selectors import staff_list as staff_query
 
 
@@ -53,15 +53,12 @@ def staff_create(request: StaffRequest) -> HttpResponse:
 
 
 def _detail(request: StaffRequest, person, **forms) -> HttpResponse:
-    from allauth.mfa.models import Authenticator
-
     context = {
         "person": person,
         "role_form": forms.get("role_form") or RoleForm(initial={"role": person.role}),
         "password_form": forms.get("password_form") or PasswordSetForm(),
         "action_errors": forms.get("action_errors", []),
-        "has_mfa": Authenticator.objects.filter(user=person, type=Authenticator.Type.TOTP).exists(),
-        "session_count": person.staff_sessions.count(),
+        **staff_security_summary(user=person),
     }
     code = 422 if any(k in forms for k in ("role_form", "password_form", "action_errors")) else 200
     return _status(code, render(request, "accounts/staff_detail.html", context))

@@ -125,3 +125,16 @@ def test_production_hashes_passwords_with_argon2():
 
 def test_there_is_no_public_sign_up(client, db):
     assert client.get("/account/signup/").status_code == 404
+
+
+def test_changing_my_own_password_is_audited(as_user, front_desk):
+    client = as_user(front_desk)
+    response = client.post(
+        "/account/password/change/",
+        {"oldpassword": PASSWORD, "password1": "brand new phrase 77", "password2": "brand new phrase 77"},
+    )
+    assert response.status_code == 302
+    front_desk.refresh_from_db()
+    assert front_desk.check_password("brand new phrase 77")
+    event = AuditEvent.objects.get(changed_fields="password", actor=front_desk)
+    assert event.detail == "password changed by its owner" and "brand new" not in event.detail
