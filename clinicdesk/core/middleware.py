@@ -17,3 +17,33 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             reset_origin(token)
+
+
+class ApiProblemMiddleware:
+    """Under /api/, every error leaves as RFC 9457 problem details.
+
+    The API's own handlers already answer that way; this catches what is answered before
+    them, such as a 405 for a method a path does not take, so a client never has to parse
+    an HTML page or an empty body.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/problem+json")
+        ):
+            from .problems import TITLES, problem
+
+            detail = {
+                405: f"This address does not take {request.method}. It takes: {response.get('Allow', 'none')}.",
+            }.get(response.status_code, TITLES.get(response.status_code, "The request failed."))
+            replacement = problem(response.status_code, detail)
+            if "Allow" in response:
+                replacement["Allow"] = response["Allow"]
+            return replacement
+        return response

@@ -199,3 +199,9 @@ def test_the_openapi_document_describes_the_api(as_user, front_desk):
     spec = client.get("/api/v1/openapi.json")
     assert spec.status_code == 200 and "/api/v1/me" in spec.json()["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_a_wrong_method_is_a_405_problem_naming_the_allowed_ones(client, manager_token):
+    response = client.delete("/api/v1/me", **_bearer(manager_token))
+    assert response.status_code == 405 and response["Content-Type"] == PROBLEM
+    assert "GET" in response["Allow"] and "takes: GET" in response.json()["detail"]
