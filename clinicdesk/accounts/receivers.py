@@ -13,7 +13,7 @@ from clinicdesk.audit.models import Action, Outcome
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.request_context import current_origin
 
-from .services import session_ended, session_started
+from .services import session_ended, session_started, staff_change_record
 
 SESSION_STARTED_KEY = "cd_started"
 
@@ -76,14 +76,7 @@ def on_mfa_failed(sender, request, user, **kwargs) -> None:
 
 
 def _mfa_changed(user, what: str) -> None:
-    audit_record(
-        actor=user,
-        action=Action.UPDATE,
-        object_type="staff",
-        object_id=str(user.public_id),
-        changed_fields=["mfa"],
-        detail=what,
-    )
+    staff_change_record(actor=user, user=user, field="mfa", detail=what)
 
 
 @receiver(authenticator_added)
@@ -103,23 +96,9 @@ def on_authenticator_reset(sender, request, user, authenticator, **kwargs) -> No
 
 @receiver(password_changed)
 def on_password_changed(sender, request, user, **kwargs) -> None:
-    audit_record(
-        actor=user,
-        action=Action.UPDATE,
-        object_type="staff",
-        object_id=str(user.public_id),
-        changed_fields=["password"],
-        detail="password changed by its owner",
-    )
+    staff_change_record(actor=user, user=user, field="password", detail="password changed by its owner")
 
 
 @receiver(password_set)
 def on_password_set(sender, request, user, **kwargs) -> None:
-    audit_record(
-        actor=user,
-        action=Action.UPDATE,
-        object_type="staff",
-        object_id=str(user.public_id),
-        changed_fields=["password"],
-        detail="password set by its owner",
-    )
+    staff_change_record(actor=user, user=user, field="password", detail="password set by its owner")

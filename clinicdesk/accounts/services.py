@@ -75,6 +75,18 @@ def staff_create(
     return user
 
 
+def staff_change_record(*, actor: User, user: User, field: str, detail: str) -> None:
+    """Audit one change to a staff account (by a manager, or by its owner when actor is user)."""
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="staff",
+        object_id=str(user.public_id),
+        changed_fields=[field],
+        detail=detail,
+    )
+
+
 def _end_sessions(user: User) -> int:
     """Delete every server-side session of `user`; the next request of each is signed out."""
     keys = list(StaffSession.objects.filter(user=user).values_list("session_key", flat=True))
@@ -99,14 +111,7 @@ def staff_change_role(*, actor: User, user: User, role: str) -> User:
     user.save(update_fields=["role"])
     # A new role means new capabilities: sessions restart so no page keeps the old ones.
     _end_sessions(user)
-    audit_record(
-        actor=actor,
-        action=Action.UPDATE,
-        object_type="staff",
-        object_id=str(user.public_id),
-        changed_fields=["role"],
-        detail=f"role {old} -> {role}",
-    )
+    staff_change_record(actor=actor, user=user, field="role", detail=f"role {old} -> {role}")
     return user
 
 
@@ -123,14 +128,7 @@ def staff_deactivate(*, actor: User, user: User) -> User:
     user.deactivated_at = timezone.now()
     user.save(update_fields=["is_active", "deactivated_at"])
     ended = _end_sessions(user)
-    audit_record(
-        actor=actor,
-        action=Action.UPDATE,
-        object_type="staff",
-        object_id=str(user.public_id),
-        changed_fields=["is_active"],
-        detail=f"deactivated; {ended} session(s) ended",
-    )
+    staff_change_record(actor=actor, user=user, field="is_active", detail=f"deactivated; {ended} session(s) ended")
     return user
 
 
@@ -143,14 +141,7 @@ def staff_reactivate(*, actor: User, user: User) -> User:
     user.is_active = True
     user.deactivated_at = None
     user.save(update_fields=["is_active", "deactivated_at"])
-    audit_record(
-        actor=actor,
-        action=Action.UPDATE,
-        object_type="staff",
-        object_id=str(user.public_id),
-        changed_fields=["is_active"],
-        detail="reactivated",
-    )
+    staff_change_record(actor=actor, user=user, field="is_active", detail="reactivated")
     return user
 
 
@@ -163,14 +154,7 @@ def staff_reset_mfa(*, actor: User, user: User) -> User:
         _only_admin_grants_admin(actor, Role.ADMIN)
     removed, _ = Authenticator.objects.filter(user=user).delete()
     _end_sessions(user)
-    audit_record(
-        actor=actor,
-        action=Action.UPDATE,
-        object_type="staff",
-        object_id=str(user.public_id),
-        changed_fields=["mfa"],
-        detail=f"MFA reset; {removed} authenticator(s) removed",
-    )
+    staff_change_record(actor=actor, user=user, field="mfa", detail=f"MFA reset; {removed} authenticator(s) removed")
     return user
 
 
@@ -184,14 +168,7 @@ def staff_set_password(*, actor: User, user: User, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
     _end_sessions(user)
-    audit_record(
-        actor=actor,
-        action=Action.UPDATE,
-        object_type="staff",
-        object_id=str(user.public_id),
-        changed_fields=["password"],
-        detail="password set by manager",
-    )
+    staff_change_record(actor=actor, user=user, field="password", detail="password set by manager")
     return user
 
 
