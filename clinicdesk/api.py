@@ -11,6 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.api import router as staff_router
 from clinicdesk.accounts.api_auth import StaffSessionAuth, TokenAuth
 from clinicdesk.audit.api import router as audit_router
@@ -18,6 +19,7 @@ from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.guards import requires
 from clinicdesk.core.problems import problem
+from clinicdesk.patients.api import router as patients_router
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ api = NinjaAPI(
 )
 api.add_router("/", staff_router)
 api.add_router("/audit", audit_router)
+api.add_router("/", patients_router)
 
 
 def _loc(loc) -> str:
@@ -83,6 +86,11 @@ def on_not_found(request, exc):
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request, exc):
     return problem(403, str(exc) or "Your role does not include this.")
+
+
+@api.exception_handler(EmergencyAccessRequired)
+def on_restricted(request, exc):
+    return problem(403, "This record is restricted. Open it in the app with a reason (emergency access) first.")
 
 
 @api.exception_handler(Exception)

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "clinicdesk.core",
     "clinicdesk.audit",
     "clinicdesk.accounts",
+    "clinicdesk.patients",
 ]
 
 MIDDLEWARE = [

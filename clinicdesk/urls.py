@@ -54,6 +54,7 @@ urlpatterns = [
     path("account/", include(auth_patterns)),
     path("", include("clinicdesk.accounts.urls")),
     path("audit/", include("clinicdesk.audit.urls")),
+    path("patients/", include("clinicdesk.patients.urls")),
     path("api/v1/", _api_urls()),
 ]
 

@@ -32,6 +32,8 @@ class Cap:
     EMERGENCY_REVIEW = "emergency.review"
     PATIENT_DEMOGRAPHICS_READ = "patient.demographics.read"
     PATIENT_DEMOGRAPHICS_WRITE = "patient.demographics.write"
+    PATIENT_HISTORY_READ = "patient.history.read"  # field-by-field change history of a chart
+    PATIENT_RESTRICT = "patient.restrict"  # flag a record restricted (emergency access applies)
     SCHEDULE_READ = "schedule.read"
     SCHEDULE_WRITE = "schedule.write"
     CLINICAL_NOTE_READ = "clinical.note.read"
@@ -54,6 +56,8 @@ MATRIX: dict[str, frozenset[str]] = {
         _EVERY_STAFF
         | {
             Cap.STAFF_MANAGE,
+            Cap.PATIENT_HISTORY_READ,
+            Cap.PATIENT_RESTRICT,
             Cap.AUDIT_READ,
             Cap.AUDIT_EXPORT,
             Cap.EMERGENCY_REVIEW,

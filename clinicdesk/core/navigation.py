@@ -19,6 +19,7 @@ class NavItem:
 # Later apps add their entries here, in the order the office works.
 NAV: tuple[NavItem, ...] = (
     NavItem("Home", "home", Cap.ACCOUNT_SELF),
+    NavItem("Register patient", "patients:new", Cap.PATIENT_DEMOGRAPHICS_WRITE),
     NavItem("Staff", "accounts:staff_list", Cap.STAFF_MANAGE),
     NavItem("Emergency access review", "accounts:emergency_review", Cap.EMERGENCY_REVIEW),
     NavItem("Audit report", "audit:report", Cap.AUDIT_READ),

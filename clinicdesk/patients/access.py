@@ -1,0 +1,43 @@
+"""The only way views and endpoints open a patient record.
+
+`access_patient` checks the capability, answers Http404 for a missing record and a refused
+one alike, enforces the restricted-record rule (emergency access), and writes the read to the
+audit trail in the same breath.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from clinicdesk.accounts.access import access_restricted_record
+from clinicdesk.accounts.models import User
+from clinicdesk.audit.models import Action
+from clinicdesk.audit.services import audit_record
+from clinicdesk.core.capabilities import Cap, role_can
+
+from .models import Patient
+from .mrn import mrn_is_valid
+
+
+def access_patient(*, actor: User, mrn: str, need: str = Cap.PATIENT_DEMOGRAPHICS_READ, purpose: str = "") -> Patient:
+    """The patient with `mrn`, if `actor` may `need` it. Raises Http404 or EmergencyAccessRequired.
+
+    A malformed MRN (wrong length or check digit) is a 404 without touching the database.
+    """
+    if not role_can(actor.role, need) or not mrn_is_valid(mrn):
+        raise Http404
+    try:
+        patient = Patient.objects.select_related("primary_care_provider").get(mrn=mrn)
+    except Patient.DoesNotExist as exc:
+        raise Http404 from exc
+    access_restricted_record(actor=actor, patient_id=patient.mrn)
+    audit_record(
+        actor=actor,
+        action=Action.READ,
+        object_type="patient",
+        object_id=patient.mrn,
+        patient_id=patient.mrn,
+        reason=purpose,
+        detail=f"needs {need}",
+    )
+    return patient

@@ -1,0 +1,88 @@
+from datetime import date
+from uuid import UUID
+
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from clinicdesk.core.api_guards import api_requires
+from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.schemas import InputSchema, StrictDate
+
+from . import services
+from .access import access_patient
+from .models import PhoneKind, Sex
+
+router = Router(tags=["patients"])
+
+
+class PhoneOut(Schema):
+    kind: str
+    number: str
+
+
+class PatientOut(Schema):
+    public_id: UUID
+    mrn: str
+    first_name: str
+    middle_name: str
+    last_name: str
+    suffix: str
+    preferred_name: str
+    display_name: str
+    date_of_birth: date
+    age: int
+    sex_at_birth: str
+    gender_identity: str
+    pronouns: str
+    ssn_last4: str = Field(description="Only the last four digits ever leave the server.")
+    preferred_language: str
+    email: str
+    address_line1: str
+    address_line2: str
+    city: str
+    state: str
+    zip_code: str
+    status: str
+    deceased_date: date | None
+    alerts: str
+    phones: list[PhoneOut]
+
+    @staticmethod
+    def resolve_phones(obj):
+        return [PhoneOut(kind=p.kind, number=p.number) for p in obj.phones.all()]
+
+
+class PatientIn(InputSchema):
+    first_name: str = Field(min_length=1, max_length=100)
+    middle_name: str = Field("", max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    suffix: str = Field("", max_length=20)
+    preferred_name: str = Field("", max_length=100)
+    date_of_birth: StrictDate
+    sex_at_birth: Sex
+    gender_identity: str = Field("", max_length=60)
+    pronouns: str = Field("", max_length=40)
+    ssn: str | None = Field(None, max_length=11)
+    preferred_language: str = Field("English", max_length=40)
+    email: str = Field("", max_length=254)
+    address_line1: str = Field("", max_length=200)
+    address_line2: str = Field("", max_length=200)
+    city: str = Field("", max_length=100)
+    state: str = Field("", max_length=2)
+    zip_code: str = Field("", max_length=10)
+    alerts: str = Field("", max_length=2000)
+    phones: dict[PhoneKind, str] = Field(default_factory=dict, description='e.g. {"mobile": "(202) 555-0123"}')
+
+
+@router.post("/patients", response={201: PatientOut}, summary="Register a patient")
+@api_requires(Cap.PATIENT_DEMOGRAPHICS_WRITE)
+def patient_create(request, payload: PatientIn):
+    values = payload.model_dump(exclude={"ssn", "phones"})
+    data = services.PatientInput(values=values, phones={str(k): v for k, v in payload.phones.items()}, ssn=payload.ssn)
+    return Status(201, services.patient_register(actor=request.user, data=data))
+
+
+@router.get("/patients/{mrn}", response=PatientOut, summary="One patient (the read is audited)")
+@api_requires(Cap.PATIENT_DEMOGRAPHICS_READ)
+def patient_get(request, mrn: str):
+    return access_patient(actor=request.user, mrn=mrn)

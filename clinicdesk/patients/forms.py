@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from django import forms
+
+from .models import PatientStatus, Sex
+from .selectors import clinicians
+from .us import STATES
+
+DATE_FORMATS = ["%m/%d/%Y", "%m-%d-%Y", "%Y-%m-%d", "%m/%d/%y", "%m.%d.%Y", "%d %b %Y", "%b %d %Y", "%B %d %Y"]
+
+
+class PatientForm(forms.Form):
+    """Registration and edit form. Checks only shapes; the service holds the rules."""
+
+    first_name = forms.CharField(max_length=100, label="First name (legal)")
+    middle_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, label="Last name (legal)")
+    suffix = forms.CharField(max_length=20, required=False, help_text="Jr., Sr., III …")
+    preferred_name = forms.CharField(max_length=100, required=False)
+    date_of_birth = forms.DateField(
+        input_formats=DATE_FORMATS,
+        help_text="e.g. 03/14/1962",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    sex_at_birth = forms.ChoiceField(choices=Sex.choices, label="Sex assigned at birth")
+    gender_identity = forms.CharField(max_length=60, required=False)
+    pronouns = forms.CharField(max_length=40, required=False)
+    ssn = forms.CharField(
+        max_length=11,
+        required=False,
+        label="SSN",
+        help_text="Optional. Stored encrypted; only the last four digits are ever shown.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    preferred_language = forms.CharField(max_length=40, initial="English")
+    phone_mobile = forms.CharField(max_length=30, required=False, label="Mobile phone")
+    phone_home = forms.CharField(max_length=30, required=False, label="Home phone")
+    phone_work = forms.CharField(max_length=30, required=False, label="Work phone")
+    email = forms.CharField(max_length=254, required=False)
+    address_line1 = forms.CharField(max_length=200, required=False, label="Address")
+    address_line2 = forms.CharField(max_length=200, required=False, label="Address line 2")
+    city = forms.CharField(max_length=100, required=False)
+    state = forms.ChoiceField(choices=[("", "—"), *sorted(STATES.items())], required=False)
+    zip_code = forms.CharField(max_length=10, required=False, label="ZIP code")
+    emergency_contact_name = forms.CharField(max_length=200, required=False)
+    emergency_contact_relationship = forms.CharField(max_length=60, required=False)
+    emergency_contact_phone = forms.CharField(max_length=30, required=False)
+    primary_care_provider = forms.ModelChoiceField(queryset=clinicians(), required=False, label="Primary-care provider")
+    status = forms.ChoiceField(choices=PatientStatus.choices, initial=PatientStatus.ACTIVE)
+    deceased_date = forms.DateField(input_formats=DATE_FORMATS, required=False, label="Date of death")
+    alerts = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Front-desk alerts",
+        help_text="Shown on the chart header, e.g. “Needs interpreter”.",
+    )
+    restricted = forms.BooleanField(required=False, label="Restricted record (emergency access only)")
+
+    PHONE_FIELDS = {"phone_mobile": "mobile", "phone_home": "home", "phone_work": "work"}
+    GROUPS = (
+        ("Name", ("first_name", "middle_name", "last_name", "suffix", "preferred_name")),
+        (
+            "Birth and identity",
+            ("date_of_birth", "sex_at_birth", "gender_identity", "pronouns", "ssn", "preferred_language"),
+        ),
+        ("Phone and email", ("phone_mobile", "phone_home", "phone_work", "email")),
+        ("Address", ("address_line1", "address_line2", "city", "state", "zip_code")),
+        ("Emergency contact", ("emergency_contact_name", "emergency_contact_relationship", "emergency_contact_phone")),
+        ("Care and status", ("primary_care_provider", "status", "deceased_date", "alerts", "restricted")),
+    )
+
+    def groups(self):
+        """(legend, bound fields) in the order the front desk fills them in."""
+        return [(legend, [self[name] for name in names if name in self.fields]) for legend, names in self.GROUPS]
+
+    def __init__(self, *args, can_restrict: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Evaluated per form, so a clinician added today appears without a restart.
+        self.fields["primary_care_provider"].queryset = clinicians()  # type: ignore[attr-defined]
+        if not can_restrict:
+            del self.fields["restricted"]
+
+    def to_input(self):
+        """The cleaned form as the service's PatientInput (a blank SSN leaves the stored one alone)."""
+        from .services import PLAIN_FIELDS, PatientInput
+
+        data = self.cleaned_data
+        values = {name: data.get(name) for name in PLAIN_FIELDS if name in data}
+        phones = {kind: data.get(name, "") for name, kind in self.PHONE_FIELDS.items()}
+        return PatientInput(
+            values=values,
+            phones=phones,
+            ssn=data.get("ssn") or None,
+            restricted=data.get("restricted") if "restricted" in self.fields else None,
+        )

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from clinicdesk.accounts.access import EmergencyAccessRequired
+from clinicdesk.accounts.models import User
+from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.forms import apply_service_errors
+from clinicdesk.core.guards import requires
+
+from . import services
+from .access import access_patient
+from .forms import PatientForm
+from .selectors import patient_changes, patient_is_restricted
+
+
+class StaffRequest(HttpRequest):
+    user: User  # type: ignore[assignment]  # narrowed by the guard
+
+
+def _break_glass(request: HttpRequest, exc: EmergencyAccessRequired) -> HttpResponse:
+    url = reverse("accounts:emergency_access", args=[exc.patient_id])
+    return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+
+
+def _initial(patient) -> dict:
+    initial = {name: getattr(patient, name) for name in services.PLAIN_FIELDS}
+    for field_name, kind in PatientForm.PHONE_FIELDS.items():
+        phone = next((p for p in patient.phones.all() if p.kind == kind), None)
+        initial[field_name] = phone.display if phone else ""
+    initial["restricted"] = patient_is_restricted(patient=patient)
+    return initial
+
+
+@requires(Cap.PATIENT_DEMOGRAPHICS_WRITE)
+def patient_new(request: StaffRequest) -> HttpResponse:
+    can_restrict = role_can(request.user.role, Cap.PATIENT_RESTRICT)
+    form = PatientForm(request.POST or None, can_restrict=can_restrict)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.patient_register(actor=request.user, data=form.to_input())
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{patient.display_name} registered with MRN {patient.mrn}.")
+            return redirect("patients:detail", mrn=patient.mrn)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "patients/form.html", {"form": form, "title": "Register a patient"}, status=status)
+
+
+@requires(Cap.PATIENT_DEMOGRAPHICS_READ)
+def patient_detail(request: StaffRequest, mrn: str) -> HttpResponse:
+    try:
+        patient = access_patient(actor=request.user, mrn=mrn)
+    except EmergencyAccessRequired as exc:
+        return _break_glass(request, exc)
+    return render(
+        request,
+        "patients/detail.html",
+        {
+            "patient": patient,
+            "phones": list(patient.phones.all()),
+            "restricted": patient_is_restricted(patient=patient),
+            "can_edit": role_can(request.user.role, Cap.PATIENT_DEMOGRAPHICS_WRITE),
+            "can_see_history": role_can(request.user.role, Cap.PATIENT_HISTORY_READ),
+        },
+    )
+
+
+@requires(Cap.PATIENT_DEMOGRAPHICS_WRITE)
+def patient_edit(request: StaffRequest, mrn: str) -> HttpResponse:
+    try:
+        patient = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_DEMOGRAPHICS_WRITE)
+    except EmergencyAccessRequired as exc:
+        return _break_glass(request, exc)
+    can_restrict = role_can(request.user.role, Cap.PATIENT_RESTRICT)
+    form = PatientForm(request.POST or None, initial=_initial(patient), can_restrict=can_restrict)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.patient_update(actor=request.user, patient=patient, data=form.to_input())
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Saved: {', '.join(changed)}." if changed else "Nothing changed.")
+            return redirect("patients:detail", mrn=patient.mrn)
+    status = 422 if request.method == "POST" else 200
+    context = {"form": form, "patient": patient, "title": f"Edit {patient.display_name}"}
+    return render(request, "patients/form.html", context, status=status)
+
+
+@requires(Cap.PATIENT_HISTORY_READ)
+def patient_history(request: StaffRequest, mrn: str) -> HttpResponse:
+    try:
+        patient = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_HISTORY_READ, purpose="change history")
+    except EmergencyAccessRequired as exc:
+        return _break_glass(request, exc)
+    return render(request, "patients/history.html", {"patient": patient, "changes": patient_changes(patient=patient)})
