@@ -84,12 +84,20 @@ class PatientForm(forms.Form):
         """The cleaned form as the service's PatientInput (a blank SSN leaves the stored one alone)."""
         from .services import PLAIN_FIELDS, PatientInput
 
-        data = self.cleaned_data
+        data = self.cleaned_data  # on an invalid form: only the fields that parsed
         values = {name: data.get(name) for name in PLAIN_FIELDS if name in data}
-        phones = {kind: data.get(name, "") for name, kind in self.PHONE_FIELDS.items()}
+        phones = {kind: data[name] for name, kind in self.PHONE_FIELDS.items() if name in data}
         return PatientInput(
             values=values,
             phones=phones,
             ssn=data.get("ssn") or None,
             restricted=data.get("restricted") if "restricted" in self.fields else None,
         )
+
+    def add_service_problems(self) -> None:
+        """After a failed parse, add what the service finds wrong with the fields that did parse."""
+        from .services import patient_problems
+
+        for name, messages in patient_problems(data=self.to_input()).items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, messages)

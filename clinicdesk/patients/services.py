@@ -169,14 +169,13 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-@transaction.atomic
-def patient_register(*, actor: User, data: PatientInput) -> Patient:
-    """Register a new patient. Raises ValidationError with every problem, by field; saves nothing then."""
-    today = timezone.localdate()
+def _validate(data: PatientInput, *, registering: bool, today: date):
+    """Clean everything in `data`; returns (clean values, clean phones, clean SSN, errors by field)."""
     clean, errors = _clean(data.values, today=today)
-    for required in ("first_name", "last_name", "date_of_birth", "sex_at_birth"):
-        if required not in clean or clean[required] in ("", None):
-            errors.setdefault(required, ["This is required to register a patient."])
+    if registering:
+        for required in ("first_name", "last_name", "date_of_birth", "sex_at_birth"):
+            if required not in clean or clean[required] in ("", None):
+                errors.setdefault(required, ["This is required to register a patient."])
     phones = _clean_phones(data.phones, errors)
     ssn = None
     if data.ssn:
@@ -184,6 +183,23 @@ def patient_register(*, actor: User, data: PatientInput) -> Patient:
             ssn = ssn_clean(data.ssn)
         except ValueError as exc:
             errors.setdefault("ssn", []).append(str(exc))
+    return clean, phones, ssn, errors
+
+
+def patient_problems(*, data: PatientInput) -> dict[str, list[str]]:
+    """Every problem the service sees in `data`, saving nothing.
+
+    Forms call it when some fields already failed to parse (a 30 February), so the person sees
+    all that is wrong in one go instead of one field per attempt.
+    """
+    return _validate(data, registering=False, today=timezone.localdate())[3]
+
+
+@transaction.atomic
+def patient_register(*, actor: User, data: PatientInput) -> Patient:
+    """Register a new patient. Raises ValidationError with every problem, by field; saves nothing then."""
+    today = timezone.localdate()
+    clean, phones, ssn, errors = _validate(data, registering=True, today=today)
     patient = Patient(**clean)
     if not errors:
         _check_status(patient, errors, today)
@@ -220,14 +236,7 @@ def patient_register(*, actor: User, data: PatientInput) -> Patient:
 def patient_update(*, actor: User, patient: Patient, data: PatientInput) -> list[str]:
     """Apply changes; returns the names of the fields that really changed (audited and kept in history)."""
     today = timezone.localdate()
-    clean, errors = _clean(data.values, today=today)
-    phones = _clean_phones(data.phones, errors)
-    ssn = None
-    if data.ssn:
-        try:
-            ssn = ssn_clean(data.ssn)
-        except ValueError as exc:
-            errors.setdefault("ssn", []).append(str(exc))
+    clean, phones, ssn, errors = _validate(data, registering=False, today=today)
     before = {name: getattr(patient, name) for name in clean}
     for name, value in clean.items():
         setattr(patient, name, value)

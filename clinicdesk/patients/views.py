@@ -49,6 +49,8 @@ def patient_new(request: StaffRequest) -> HttpResponse:
         else:
             messages.success(request, f"{patient.display_name} registered with MRN {patient.mrn}.")
             return redirect("patients:detail", mrn=patient.mrn)
+    elif request.method == "POST":
+        form.add_service_problems()
     status = 422 if request.method == "POST" else 200
     return render(request, "patients/form.html", {"form": form, "title": "Register a patient"}, status=status)
 
@@ -80,7 +82,9 @@ def patient_edit(request: StaffRequest, mrn: str) -> HttpResponse:
         return _break_glass(request, exc)
     can_restrict = role_can(request.user.role, Cap.PATIENT_RESTRICT)
     form = PatientForm(request.POST or None, initial=_initial(patient), can_restrict=can_restrict)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        form.add_service_problems()
+    elif request.method == "POST":
         try:
             changed = services.patient_update(actor=request.user, patient=patient, data=form.to_input())
         except ValidationError as exc:
