@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Staff accounts"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (login, logout and lockout auditing)
+        from . import demo, receivers  # noqa: F401  (login/logout/lockout auditing; demo staff step)

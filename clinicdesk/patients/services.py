@@ -196,8 +196,11 @@ def patient_problems(*, data: PatientInput) -> dict[str, list[str]]:
 
 
 @transaction.atomic
-def patient_register(*, actor: User, data: PatientInput) -> Patient:
-    """Register a new patient. Raises ValidationError with every problem, by field; saves nothing then."""
+def patient_register(*, actor: User | None, data: PatientInput, system: str = "") -> Patient:
+    """Register a new patient. Raises ValidationError with every problem, by field; saves nothing then.
+
+    `actor` None is an operator command or the demo loader, named by `system` in the audit trail.
+    """
     today = timezone.localdate()
     clean, phones, ssn, errors = _validate(data, registering=True, today=today)
     patient = Patient(**clean)
@@ -220,9 +223,12 @@ def patient_register(*, actor: User, data: PatientInput) -> Patient:
         raise RuntimeError("could not find a free MRN")
     _save_phones(patient, phones)
     if data.restricted:
+        if actor is None:
+            raise ValidationError({"restricted": "Only a signed-in person can restrict a record."})
         record_restrict(actor=actor, patient_id=patient.mrn, note="at registration")
     audit_record(
         actor=actor,
+        actor_username=system,
         action=Action.CREATE,
         object_type="patient",
         object_id=patient.mrn,

@@ -93,12 +93,23 @@ def test_check_deploy_fails_loudly_with_debug_on_in_production(tmp_path):
 
 
 def test_the_demo_loads_once_and_prints_a_login_per_role(db):
+    from clinicdesk.patients.models import Patient
+
     out = io.StringIO()
-    call_command("demo", stdout=out)
-    call_command("demo", stdout=io.StringIO())
-    assert User.objects.count() == 7
-    assert len({u.role for u in User.objects.all()}) == 7
-    assert "dana" in out.getvalue() and "Auditor" in out.getvalue()
+    call_command("demo", "--patients", "25", stdout=out)
+    call_command("demo", "--patients", "25", stdout=io.StringIO())
+    assert User.objects.count() == 7 and len({u.role for u in User.objects.all()}) == 7
+    assert Patient.objects.count() == 25
+    assert "dana" in out.getvalue() and "Auditor" in out.getvalue() and "25 synthetic patients" in out.getvalue()
+
+
+def test_the_same_seed_gives_the_same_demo_patients():
+    from clinicdesk.patients.demo import demo_patient_inputs
+
+    first = [(d.values, d.phones) for d in demo_patient_inputs(50, 7)]
+    assert first == [(d.values, d.phones) for d in demo_patient_inputs(50, 7)]
+    assert first != [(d.values, d.phones) for d in demo_patient_inputs(50, 8)]
+    assert len({tuple(d[1].values()) for d in first}) == 50  # no two share a phone number
 
 
 def test_createstaff_makes_the_first_office_manager(db, monkeypatch):
