@@ -20,6 +20,8 @@ from clinicdesk.core.errors import Conflict
 from clinicdesk.core.guards import requires
 from clinicdesk.core.problems import problem
 from clinicdesk.patients.api import router as patients_router
+from clinicdesk.patients.coverage_api import router as coverage_router
+from clinicdesk.patients.search.api import search_routes_add
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,9 @@ api = NinjaAPI(
 )
 api.add_router("/", staff_router)
 api.add_router("/audit", audit_router)
+search_routes_add(patients_router)  # GET /patients shares its path with POST /patients
 api.add_router("/", patients_router)
+api.add_router("/", coverage_router)
 
 
 def _loc(loc) -> str:

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "clinicdesk.audit",
     "clinicdesk.accounts",
     "clinicdesk.patients",
+    "clinicdesk.patients.search",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +242,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("CLINICDESK_TIME_ZONE", default="America/New_York")
+# Heads patient-facing documents (the right-of-access PDF; statements and letters later).
+CLINICDESK_PRACTICE_NAME = env.str("CLINICDESK_PRACTICE_NAME", default="ClinicDesk demo practice")
 USE_I18N = True
 USE_TZ = True
 

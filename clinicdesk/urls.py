@@ -54,7 +54,9 @@ urlpatterns = [
     path("account/", include(auth_patterns)),
     path("", include("clinicdesk.accounts.urls")),
     path("audit/", include("clinicdesk.audit.urls")),
+    path("patients/", include("clinicdesk.patients.search.urls")),
     path("patients/", include("clinicdesk.patients.urls")),
+    path("payers/", include("clinicdesk.patients.payer_urls")),
     path("api/v1/", _api_urls()),
 ]
 

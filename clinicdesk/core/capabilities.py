@@ -34,6 +34,10 @@ class Cap:
     PATIENT_DEMOGRAPHICS_WRITE = "patient.demographics.write"
     PATIENT_HISTORY_READ = "patient.history.read"  # field-by-field change history of a chart
     PATIENT_RESTRICT = "patient.restrict"  # flag a record restricted (emergency access applies)
+    # Add and end insurance coverages: front desk registers insurance, billers fix it, neither
+    # needs the other's rights (billers do not edit names or SSNs).
+    PATIENT_COVERAGE_WRITE = "patient.coverage.write"
+    PATIENT_EXPORT = "patient.export"  # right-of-access copy of a record (FHIR bundle, PDF)
     SCHEDULE_READ = "schedule.read"
     SCHEDULE_WRITE = "schedule.write"
     CLINICAL_NOTE_READ = "clinical.note.read"
@@ -43,6 +47,7 @@ class Cap:
     BILLING_CLAIM_READ = "billing.claim.read"
     BILLING_CLAIM_SUBMIT = "billing.claim.submit"
     BILLING_PAYMENT_POST = "billing.payment.post"
+    BILLING_PAYER_MANAGE = "billing.payer.manage"  # the payer directory
 
 
 ALL_CAPABILITIES: frozenset[str] = frozenset(
@@ -58,6 +63,7 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.STAFF_MANAGE,
             Cap.PATIENT_HISTORY_READ,
             Cap.PATIENT_RESTRICT,
+            Cap.PATIENT_EXPORT,
             Cap.AUDIT_READ,
             Cap.AUDIT_EXPORT,
             Cap.EMERGENCY_REVIEW,
@@ -69,6 +75,8 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.BILLING_CLAIM_READ,
             Cap.BILLING_CLAIM_SUBMIT,
             Cap.BILLING_PAYMENT_POST,
+            Cap.BILLING_PAYER_MANAGE,
+            Cap.PATIENT_COVERAGE_WRITE,
         }
     ),
     Role.FRONT_DESK: frozenset(
@@ -76,6 +84,8 @@ MATRIX: dict[str, frozenset[str]] = {
         | {
             Cap.PATIENT_DEMOGRAPHICS_READ,
             Cap.PATIENT_DEMOGRAPHICS_WRITE,
+            Cap.PATIENT_COVERAGE_WRITE,
+            Cap.PATIENT_EXPORT,
             Cap.SCHEDULE_READ,
             Cap.SCHEDULE_WRITE,
             Cap.BILLING_PAYMENT_POST,
@@ -113,6 +123,8 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.BILLING_CLAIM_READ,
             Cap.BILLING_CLAIM_SUBMIT,
             Cap.BILLING_PAYMENT_POST,
+            Cap.BILLING_PAYER_MANAGE,
+            Cap.PATIENT_COVERAGE_WRITE,
         }
     ),
     Role.AUDITOR: frozenset(_EVERY_STAFF | {Cap.AUDIT_READ, Cap.AUDIT_EXPORT, Cap.EMERGENCY_REVIEW}),

@@ -19,7 +19,9 @@ class NavItem:
 # Later apps add their entries here, in the order the office works.
 NAV: tuple[NavItem, ...] = (
     NavItem("Home", "home", Cap.ACCOUNT_SELF),
+    NavItem("Find patient", "patient_search:search", Cap.PATIENT_DEMOGRAPHICS_READ),
     NavItem("Register patient", "patients:new", Cap.PATIENT_DEMOGRAPHICS_WRITE),
+    NavItem("Payers", "payers:list", Cap.BILLING_PAYER_MANAGE),
     NavItem("Staff", "accounts:staff_list", Cap.STAFF_MANAGE),
     NavItem("Emergency access review", "accounts:emergency_review", Cap.EMERGENCY_REVIEW),
     NavItem("Audit report", "audit:report", Cap.AUDIT_READ),
@@ -39,4 +41,8 @@ def navigation_for(caps: frozenset[str], current_path: str) -> list[dict]:
             continue
         current = url == current_path if item.url_name == "home" else current_path.startswith(url)
         items.append({"label": item.label, "url": url, "current": current})
+    # "/patients/" (Find patient) is a prefix of "/patients/new/": only the longest match is current.
+    longest = max((len(str(i["url"])) for i in items if i["current"]), default=0)
+    for entry in items:
+        entry["current"] = bool(entry["current"]) and len(str(entry["url"])) == longest
     return items

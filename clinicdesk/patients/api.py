@@ -1,4 +1,5 @@
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from ninja import Router, Schema, Status
@@ -10,6 +11,7 @@ from clinicdesk.core.schemas import InputSchema, StrictDate
 
 from . import services
 from .access import access_patient
+from .export import patient_record_export
 from .models import PhoneKind, Sex
 
 router = Router(tags=["patients"])
@@ -86,3 +88,15 @@ def patient_create(request, payload: PatientIn):
 @api_requires(Cap.PATIENT_DEMOGRAPHICS_READ)
 def patient_get(request, mrn: str):
     return access_patient(actor=request.user, mrn=mrn)
+
+
+@router.get(
+    "/patients/{mrn}/export",
+    response=dict[str, Any],
+    summary="Right of access copy of the record as a FHIR R4 Bundle (audited as an export)",
+    description="A `collection` Bundle: the Patient (no SSN), each Coverage active or past, and an Organization "
+    "per payer. Restricted records need emergency access in the app first.",
+)
+@api_requires(Cap.PATIENT_EXPORT)
+def patient_export(request, mrn: str):
+    return patient_record_export(actor=request.user, mrn=mrn, fmt="fhir").fhir

@@ -63,7 +63,9 @@ def _canonical(header: str) -> str:
 
 
 def _map_headers(headers: list[str]) -> tuple[dict[str, str], list[str]]:
-    mapping, ignored, seen = {}, [], {}
+    mapping: dict[str, str] = {}
+    ignored: list[str] = []
+    seen: dict[str, str] = {}  # our column -> the header that gave it
     for header in headers:
         ours = _canonical(header)
         if ours in REQUIRED or ours in OPTIONAL:

@@ -20,6 +20,7 @@ from clinicdesk.core.capabilities import Role
 
 from .models import Patient, PatientFieldChange, PatientPhone, PatientStatus, PhoneKind, Sex
 from .mrn import mrn_new
+from .search.services import search_index_patient
 from .us import STATES, zip_normalize
 
 # Fields a registration or an edit may set directly (phones, SSN and restriction are handled apart).
@@ -235,6 +236,7 @@ def patient_register(*, actor: User | None, data: PatientInput, system: str = ""
         patient_id=patient.mrn,
         changed_fields=[*clean, *(f"phone_{k}" for k, v in phones.items() if v), *(["ssn"] if ssn else [])],
     )
+    search_index_patient(patient)
     return patient
 
 
@@ -295,4 +297,5 @@ def patient_update(*, actor: User, patient: Patient, data: PatientInput) -> list
             patient_id=patient.mrn,
             changed_fields=changed,
         )
+    search_index_patient(patient)
     return changed

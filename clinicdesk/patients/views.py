@@ -15,6 +15,7 @@ from clinicdesk.core.guards import requires
 
 from . import services
 from .access import access_patient
+from .coverage import coverages_active
 from .forms import PatientForm
 from .selectors import patient_changes, patient_is_restricted
 
@@ -40,7 +41,7 @@ def _initial(patient) -> dict:
 @requires(Cap.PATIENT_DEMOGRAPHICS_WRITE)
 def patient_new(request: StaffRequest) -> HttpResponse:
     can_restrict = role_can(request.user.role, Cap.PATIENT_RESTRICT)
-    form = PatientForm(request.POST or None, can_restrict=can_restrict)
+    form = PatientForm(request.POST if request.method == "POST" else None, can_restrict=can_restrict)
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.patient_register(actor=request.user, data=form.to_input())
@@ -70,6 +71,9 @@ def patient_detail(request: StaffRequest, mrn: str) -> HttpResponse:
             "restricted": patient_is_restricted(patient=patient),
             "can_edit": role_can(request.user.role, Cap.PATIENT_DEMOGRAPHICS_WRITE),
             "can_see_history": role_can(request.user.role, Cap.PATIENT_HISTORY_READ),
+            "can_export": role_can(request.user.role, Cap.PATIENT_EXPORT),
+            "coverages": coverages_active(patient=patient),
+            "can_write_coverage": role_can(request.user.role, Cap.PATIENT_COVERAGE_WRITE),
         },
     )
 
@@ -81,7 +85,9 @@ def patient_edit(request: StaffRequest, mrn: str) -> HttpResponse:
     except EmergencyAccessRequired as exc:
         return _break_glass(request, exc)
     can_restrict = role_can(request.user.role, Cap.PATIENT_RESTRICT)
-    form = PatientForm(request.POST or None, initial=_initial(patient), can_restrict=can_restrict)
+    form = PatientForm(
+        request.POST if request.method == "POST" else None, initial=_initial(patient), can_restrict=can_restrict
+    )
     if request.method == "POST" and not form.is_valid():
         form.add_service_problems()
     elif request.method == "POST":

@@ -1,0 +1,51 @@
+"""The search index: one row per searchable word of a patient's names.
+
+The patients table already indexes what is searched exactly (MRN, date of birth, E.164 phone
+numbers, the SSN blind index), so only names need a table of their own. Each row is one
+normalised word (accents folded, split at hyphens and apostrophes) or the canonical name
+behind a nickname; a prefix or exact lookup on `term` is one index range scan, whatever the
+size of the practice.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from clinicdesk.patients.models import Patient
+
+
+class TermSource(models.IntegerChoices):
+    FIRST = 1, "First name"
+    MIDDLE = 2, "Middle name"
+    LAST = 3, "Last name"
+    PREFERRED = 4, "Preferred name"
+    NICKNAME = 5, "Canonical name of a nickname"  # "william" stored for a patient called Bill
+
+
+class PatientSearchTerm(models.Model):
+    """One searchable word of one patient's name. Rebuilt by `search_index_patient` on every save."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # db_index on PostgreSQL also builds a varchar_pattern_ops index, which serves LIKE 'ab%'.
+    term = models.CharField(max_length=40, db_index=True)
+    source = models.PositiveSmallIntegerField(choices=TermSource.choices)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "term"], name="search_term_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.term} ({self.get_source_display()})"
+
+
+class SearchWord(models.Model):
+    """Every distinct term ever indexed: the vocabulary that one-letter-off spellings are checked against.
+
+    A few hundred thousand rows at most, however many patients, so checking ~300 candidate
+    spellings is ~300 probes of a small index instead of a scan over every patient's rows.
+    Words are never removed: a stale word only costs a lookup that finds no one.
+    """
+
+    term = models.CharField(max_length=40, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.term

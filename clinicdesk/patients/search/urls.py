@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "patient_search"
+
+urlpatterns = [
+    path("", views.patient_search_page, name="search"),
+]

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from clinicdesk.audit.models import Action, AuditEvent
+from clinicdesk.patients.models import Coverage, Payer
+from clinicdesk.patients.payers import PayerInput, payer_create
+from clinicdesk.patients.services import PatientInput, patient_register
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def patient(front_desk):
+    return patient_register(
+        actor=front_desk,
+        data=PatientInput(
+            values={"first_name": "Jane", "last_name": "Doe", "date_of_birth": date(1962, 3, 14), "sex_at_birth": "F"}
+        ),
+    )
+
+
+@pytest.fixture
+def medicare(biller):
+    return payer_create(actor=biller, data=PayerInput(name="Medicare", payer_type="medicare", payer_id="13202"))
+
+
+def _body(payer, **extra):
+    return {
+        "payer": str(payer.public_id),
+        "priority": "primary",
+        "effective_date": "2026-01-01",
+        "member_id": "1EG4-TE5-MK73",
+        **extra,
+    }
+
+
+def _post(client, url, body):
+    return client.post(url, data=body, content_type="application/json")
+
+
+def test_coverages_are_added_listed_and_ended_through_the_api(as_user, front_desk, patient, medicare):
+    client = as_user(front_desk)
+    url = f"/api/v1/patients/{patient.mrn}/coverages"
+    created = _post(client, url, _body(medicare))
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["member_id"], body["payer"]["name"], body["active"]) == ("1EG4TE5MK73", "Medicare", True)
+    assert AuditEvent.objects.filter(action=Action.CREATE, object_type="coverage").count() == 1
+    listed = client.get(url).json()
+    assert [c["public_id"] for c in listed] == [body["public_id"]]
+    ended = _post(client, f"{url}/{body['public_id']}/end", {"end_date": "2026-03-31", "reason": "moved"})
+    assert ended.status_code == 200 and ended.json()["active"] is False
+    assert client.get(url).json() == []
+    assert len(client.get(f"{url}?include_ended=true").json()) == 1
+    assert Coverage.objects.get().end_date == date(2026, 3, 31)
+    assert AuditEvent.objects.filter(action=Action.UPDATE, object_type="coverage").count() == 1
+
+
+def test_a_second_active_primary_answers_409(as_user, front_desk, patient, medicare):
+    client = as_user(front_desk)
+    url = f"/api/v1/patients/{patient.mrn}/coverages"
+    assert _post(client, url, _body(medicare)).status_code == 201
+    response = _post(client, url, _body(medicare, member_id="2C34D56EF78"))
+    assert response.status_code == 409 and response["Content-Type"] == PROBLEM
+    errors = response.json()["errors"]
+    assert errors[0]["field"] == "priority" and "active primary coverage: Medicare" in errors[0]["message"]
+    assert Coverage.objects.count() == 1
+
+
+def test_an_invalid_mbi_or_date_answers_422(as_user, front_desk, patient, medicare):
+    client = as_user(front_desk)
+    url = f"/api/v1/patients/{patient.mrn}/coverages"
+    response = _post(client, url, _body(medicare, member_id="1SG4TE5MK73"))
+    assert response.status_code == 422 and response["Content-Type"] == PROBLEM
+    assert response.json()["errors"][0]["field"] == "member_id"
+    response = _post(client, url, _body(medicare, effective_date=0))
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "effective_date"
+    response = _post(client, url, _body(medicare, priority="fourth"))
+    assert response.status_code == 422
+    assert not Coverage.objects.exists()
+
+
+def test_an_unknown_payer_answers_422(as_user, front_desk, patient):
+    fake = Payer(name="nobody")
+    response = _post(as_user(front_desk), f"/api/v1/patients/{patient.mrn}/coverages", _body(fake))
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "payer"
+
+
+def test_ending_twice_answers_422(as_user, biller, patient, medicare):
+    client = as_user(biller)
+    url = f"/api/v1/patients/{patient.mrn}/coverages"
+    public_id = _post(client, url, _body(medicare)).json()["public_id"]
+    assert _post(client, f"{url}/{public_id}/end", {"end_date": "2026-03-31"}).status_code == 200
+    again = _post(client, f"{url}/{public_id}/end", {"end_date": "2026-04-30"})
+    assert again.status_code == 422 and "already ended" in again.json()["errors"][0]["message"]
+
+
+def test_a_clinician_reads_coverages_but_cannot_add_them(as_user, clinician, patient, medicare):
+    client = as_user(clinician)
+    url = f"/api/v1/patients/{patient.mrn}/coverages"
+    assert client.get(url).status_code == 200
+    assert AuditEvent.objects.filter(action=Action.READ, patient_id=patient.mrn, actor=clinician).count() == 1
+    assert _post(client, url, _body(medicare)).status_code == 403
+    assert not Coverage.objects.exists()
+
+
+def test_the_payer_directory_through_the_api(as_user, biller, front_desk):
+    created = _post(
+        as_user(biller), "/api/v1/payers", {"name": "Cigna", "payer_type": "commercial", "payer_id": "62308"}
+    )
+    assert created.status_code == 201 and created.json()["payer_id"] == "62308"
+    client = as_user(front_desk)
+    assert [p["name"] for p in client.get("/api/v1/payers").json()] == ["Cigna"]
+    refused = _post(client, "/api/v1/payers", {"name": "X", "payer_type": "self_pay"})
+    assert refused.status_code == 403 and Payer.objects.count() == 1
+    bad = _post(as_user(biller), "/api/v1/payers", {"name": "Y", "payer_type": "commercial"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "payer_id"
+
+
+def test_a_nul_character_is_refused_not_a_server_error(as_user, biller, patient, medicare):
+    client = as_user(biller)
+    bad_payer = _post(client, "/api/v1/payers", {"name": "A\x00", "payer_type": "self_pay"})
+    assert bad_payer.status_code == 422 and bad_payer.json()["errors"][0]["field"] == "name"
+    url = f"/api/v1/patients/{patient.mrn}/coverages"
+    bad_coverage = _post(client, url, _body(medicare, plan_name="B\x00"))
+    assert bad_coverage.status_code == 422 and bad_coverage.json()["errors"][0]["field"] == "plan_name"
