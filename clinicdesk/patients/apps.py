@@ -7,4 +7,4 @@ class PatientsConfig(AppConfig):
     verbose_name = "Patients"
 
     def ready(self) -> None:
-        from . import demo  # noqa: F401  (registers the demo patients step)
+        from . import demo, demo_coverage  # noqa: F401  (register the demo patients and coverages steps)

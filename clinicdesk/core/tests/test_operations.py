@@ -100,6 +100,11 @@ def test_the_demo_loads_once_and_prints_a_login_per_role(db):
     call_command("demo", "--patients", "25", stdout=io.StringIO())
     assert User.objects.count() == 7 and len({u.role for u in User.objects.all()}) == 7
     assert Patient.objects.count() == 25
+    from clinicdesk.patients.models import Coverage
+
+    # Every demo patient has a primary coverage (or self-pay), and none has two active primaries.
+    primaries = Coverage.objects.filter(priority="primary", ended_at__isnull=True)
+    assert primaries.count() == 25 and primaries.values("patient").distinct().count() == 25
     assert "dana" in out.getvalue() and "Auditor" in out.getvalue() and "25 synthetic patients" in out.getvalue()
 
 
