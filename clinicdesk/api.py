@@ -21,6 +21,8 @@ from clinicdesk.core.guards import requires
 from clinicdesk.core.problems import problem
 from clinicdesk.patients.api import router as patients_router
 from clinicdesk.patients.coverage_api import router as coverage_router
+from clinicdesk.patients.merge_api import router as merge_router
+from clinicdesk.patients.paperwork_api import router as paperwork_router
 from clinicdesk.patients.search.api import search_routes_add
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,8 @@ api.add_router("/audit", audit_router)
 search_routes_add(patients_router)  # GET /patients shares its path with POST /patients
 api.add_router("/", patients_router)
 api.add_router("/", coverage_router)
+api.add_router("/", paperwork_router)
+api.add_router("/", merge_router)
 
 
 def _loc(loc) -> str:

@@ -38,6 +38,7 @@ class Cap:
     # needs the other's rights (billers do not edit names or SSNs).
     PATIENT_COVERAGE_WRITE = "patient.coverage.write"
     PATIENT_EXPORT = "patient.export"  # right-of-access copy of a record (FHIR bundle, PDF)
+    PATIENT_MERGE = "patient.merge"  # fold a duplicate record into another (office manager only)
     SCHEDULE_READ = "schedule.read"
     SCHEDULE_WRITE = "schedule.write"
     CLINICAL_NOTE_READ = "clinical.note.read"
@@ -64,6 +65,7 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.PATIENT_HISTORY_READ,
             Cap.PATIENT_RESTRICT,
             Cap.PATIENT_EXPORT,
+            Cap.PATIENT_MERGE,
             Cap.AUDIT_READ,
             Cap.AUDIT_EXPORT,
             Cap.EMERGENCY_REVIEW,

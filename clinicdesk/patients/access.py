@@ -17,17 +17,22 @@ from clinicdesk.core.capabilities import Cap, role_can
 
 from .models import Patient
 from .mrn import mrn_is_valid
+from .search.models import PatientAlias
 
 
 def access_patient(*, actor: User, mrn: str, need: str = Cap.PATIENT_DEMOGRAPHICS_READ, purpose: str = "") -> Patient:
     """The patient with `mrn`, if `actor` may `need` it. Raises Http404 or EmergencyAccessRequired.
 
-    A malformed MRN (wrong length or check digit) is a 404 without touching the database.
+    A malformed MRN (wrong length or check digit) is a 404 without touching the database. The
+    MRN of a record merged into another is an alias: it opens the survivor, whose own MRN the
+    caller finds on the returned patient (the chart redirects there).
     """
     if not role_can(actor.role, need) or not mrn_is_valid(mrn):
         raise Http404
+    survivor = PatientAlias.objects.filter(mrn=mrn).values_list("patient_id", flat=True).first()
+    lookup = {"pk": survivor} if survivor is not None else {"mrn": mrn}
     try:
-        patient = Patient.objects.select_related("primary_care_provider").get(mrn=mrn)
+        patient = Patient.objects.select_related("primary_care_provider").get(**lookup)
     except Patient.DoesNotExist as exc:
         raise Http404 from exc
     access_restricted_record(actor=actor, patient_id=patient.mrn)

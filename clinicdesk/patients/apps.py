@@ -7,4 +7,5 @@ class PatientsConfig(AppConfig):
     verbose_name = "Patients"
 
     def ready(self) -> None:
-        from . import demo, demo_coverage  # noqa: F401  (register the demo patients and coverages steps)
+        # Importing these registers the demo steps and the privacy paperwork merge steps.
+        from . import demo, demo_coverage, paperwork_merge  # noqa: F401

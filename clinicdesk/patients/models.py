@@ -312,3 +312,294 @@ class Coverage(models.Model):
     def in_force_on(self, day: date) -> bool:
         """True when the policy covers `day`: effective by then and not ended before it."""
         return self.effective_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+# --- Communication preferences, guarantor and privacy paperwork (issue 3, points 2, 3, 5) ---
+
+
+class CommChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message (SMS)"
+    VOICE = "voice", "Phone call"
+    MAIL = "mail", "Postal mail"
+
+
+class ConsentSource(models.TextChoices):
+    """Where the patient told us: needed to show, later, that the consent was really given."""
+
+    IN_PERSON = "in_person", "In person"
+    PORTAL = "portal", "Patient portal"
+    PHONE = "phone", "By phone"
+    FORM = "form", "Paper form"
+
+
+class ContactTime(models.TextChoices):
+    ANY = "any", "Any time"
+    MORNING = "morning", "Morning (8–12)"
+    AFTERNOON = "afternoon", "Afternoon (12–5)"
+    EVENING = "evening", "Evening (5–8)"
+
+
+class CommPreference(models.Model):
+    """How the patient may be contacted on one channel: the current state, one row per patient and channel.
+
+    The row is updated in place, so every change also appends a `CommPreferenceChange` with
+    the full state after it: consent facts (yes/no, date, source, who recorded it) are never
+    lost. No row for a channel means consent was never recorded, which counts as "no".
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="comm_preferences")
+    channel = models.CharField(max_length=10, choices=CommChannel.choices)
+    consent = models.BooleanField(default=False)
+    consent_date = models.DateField(null=True, blank=True)
+    consent_source = models.CharField(max_length=10, choices=ConsentSource.choices, blank=True)
+    reminder_opt_in = models.BooleanField(default=False)
+    contact_time = models.CharField(max_length=10, choices=ContactTime.choices, default=ContactTime.ANY)
+    window_start = models.TimeField(null=True, blank=True)
+    window_end = models.TimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "channel"], name="comm_preference_one_per_channel"),
+            models.CheckConstraint(
+                condition=models.Q(reminder_opt_in=False) | models.Q(consent=True),
+                name="comm_preference_reminders_need_consent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} preference {self.public_id}"
+
+
+class CommPreferenceChange(models.Model):
+    """The state of one channel preference right after a change: the consent history. Append-only."""
+
+    preference = models.ForeignKey(CommPreference, on_delete=models.PROTECT, related_name="changes")
+    consent = models.BooleanField()
+    consent_date = models.DateField(null=True, blank=True)
+    consent_source = models.CharField(max_length=10, choices=ConsentSource.choices, blank=True)
+    reminder_opt_in = models.BooleanField()
+    contact_time = models.CharField(max_length=10, choices=ContactTime.choices)
+    window_start = models.TimeField(null=True, blank=True)
+    window_end = models.TimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"change of {self.preference_id}"
+
+
+class GuarantorKind(models.TextChoices):
+    SELF = "self", "The patient (self)"
+    PERSON = "person", "Another person"
+    PATIENT = "patient", "Another patient of the practice"
+
+
+class GuarantorRelationship(models.TextChoices):
+    SELF = "self", "Self"
+    SPOUSE = "spouse", "Spouse or partner"
+    PARENT = "parent", "Parent"
+    GUARDIAN = "guardian", "Legal guardian"
+    CHILD = "child", "Adult child"
+    OTHER = "other", "Other"
+
+
+class Guarantor(models.Model):
+    """Who is responsible for the patient's bill, from `created_at` until superseded.
+
+    Exactly one current row (superseded_at null) per patient, enforced by a partial unique
+    index. Changing the guarantor supersedes the current row and adds a new one, so statements
+    already sent keep pointing at the person they were addressed to. For kind "person" the
+    name, birth date, phone and address are stored here; for kind "patient" they come from
+    `guarantor_patient`; for "self" everything is blank.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="guarantors")
+    kind = models.CharField(max_length=10, choices=GuarantorKind.choices, default=GuarantorKind.SELF)
+    guarantor_patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="guarantor_for"
+    )
+    relationship = models.CharField(
+        max_length=10, choices=GuarantorRelationship.choices, default=GuarantorRelationship.SELF
+    )
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip_code = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"], condition=models.Q(superseded_at__isnull=True), name="guarantor_one_current"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="patient", guarantor_patient__isnull=False)
+                | ~models.Q(kind="patient") & models.Q(guarantor_patient__isnull=True),
+                name="guarantor_patient_iff_kind_patient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"guarantor {self.public_id}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_at is None
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == GuarantorKind.PATIENT and self.guarantor_patient is not None:
+            return self.guarantor_patient.display_name
+        if self.kind == GuarantorKind.PERSON:
+            return f"{self.last_name}, {self.first_name}"
+        return "Self"
+
+
+class NppMethod(models.TextChoices):
+    SIGNED_PAPER = "signed_paper", "Signed on paper"
+    E_SIGNATURE = "e_signature", "Electronic signature"
+    VERBAL = "verbal", "Verbal acknowledgment"
+    REFUSED = "refused", "Refused to acknowledge"
+
+
+class NppAcknowledgment(models.Model):
+    """The patient acknowledged (or refused to acknowledge) one version of the Notice of Privacy Practices.
+
+    Append-only: a new version of the notice gets a new row. A refusal is recorded with the
+    reason, which is the "good faith effort" HIPAA asks the practice to document.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="npp_acknowledgments")
+    version = models.CharField(max_length=40)
+    acknowledged_on = models.DateField()
+    method = models.CharField(max_length=15, choices=NppMethod.choices)
+    note = models.CharField(max_length=300, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-acknowledged_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"NPP {self.version} {self.method}"
+
+    @property
+    def refused(self) -> bool:
+        return self.method == NppMethod.REFUSED
+
+
+class ConsentKind(models.TextChoices):
+    TREATMENT = "treatment", "Consent to treatment"
+    RELEASE = "release", "Release of information"
+    OTHER = "other", "Other"
+
+
+class Consent(models.Model):
+    """A consent or authorization the patient signed. Revoked, never deleted.
+
+    A release of information names its recipient (name and relationship), what may be shared
+    (`scope`) and when the authorization expires. `is_active_on(day)` is what the chart shows.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
+    kind = models.CharField(max_length=10, choices=ConsentKind.choices)
+    signed_on = models.DateField()
+    recipient_name = models.CharField(max_length=200, blank=True)
+    recipient_relationship = models.CharField(max_length=60, blank=True)
+    scope = models.TextField(blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    revoked_on = models.DateField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoke_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-signed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="release") | ~models.Q(recipient_name=""),
+                name="consent_release_names_recipient",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True) | models.Q(revoked_on__isnull=False),
+                name="consent_revoked_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.public_id}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_active_on(self, day: date) -> bool:
+        """Signed by `day`, not revoked, and not expired (the expiry day itself still counts)."""
+        return not self.is_revoked and self.signed_on <= day and (self.expires_on is None or day <= self.expires_on)
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_on(timezone.localdate())
+
+
+class Restriction(models.Model):
+    """A restriction the patient requested on uses or disclosures (HIPAA 164.522(a)).
+
+    `agreed` is null while nobody has decided; the practice may refuse most requests, so the
+    answer and who gave it are recorded.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="restrictions")
+    text = models.TextField()
+    requested_on = models.DateField()
+    agreed = models.BooleanField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-requested_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(agreed__isnull=True, decided_by__isnull=True)
+                | models.Q(agreed__isnull=False, decided_by__isnull=False),
+                name="restriction_decision_has_decider",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"restriction {self.public_id}"
+
+    @property
+    def status_display(self) -> str:
+        return {None: "Pending", True: "Agreed", False: "Not agreed"}[self.agreed]

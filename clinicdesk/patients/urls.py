@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import coverage_views, export_views, views
+from . import coverage_views, export_views, merge_views, paperwork_views, views
 
 app_name = "patients"
 
@@ -9,9 +9,17 @@ urlpatterns = [
     path("<str:mrn>/", views.patient_detail, name="detail"),
     path("<str:mrn>/edit/", views.patient_edit, name="edit"),
     path("<str:mrn>/history/", views.patient_history, name="history"),
+    path("<str:mrn>/merge/", merge_views.patient_merge_page, name="merge"),
     path("<str:mrn>/export.json", export_views.patient_export_fhir, name="export_fhir"),
     path("<str:mrn>/export.pdf", export_views.patient_export_pdf, name="export_pdf"),
     path("<str:mrn>/coverages/", coverage_views.coverage_history, name="coverage_history"),
     path("<str:mrn>/coverages/new/", coverage_views.coverage_new, name="coverage_new"),
     path("<str:mrn>/coverages/<uuid:coverage_id>/end/", coverage_views.coverage_end, name="coverage_end"),
+    path("<str:mrn>/privacy/", paperwork_views.privacy_page, name="privacy"),
+    path("<str:mrn>/privacy/npp/new/", paperwork_views.npp_new, name="npp_new"),
+    path("<str:mrn>/privacy/consents/new/", paperwork_views.consent_new, name="consent_new"),
+    path("<str:mrn>/privacy/consents/<uuid:consent_id>/revoke/", paperwork_views.consent_revoke, name="consent_revoke"),
+    path("<str:mrn>/privacy/restrictions/new/", paperwork_views.restriction_new, name="restriction_new"),
+    path("<str:mrn>/communication/", paperwork_views.communication_edit, name="communication"),
+    path("<str:mrn>/guarantor/", paperwork_views.guarantor_edit, name="guarantor"),
 ]

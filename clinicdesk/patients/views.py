@@ -16,7 +16,9 @@ from clinicdesk.core.guards import requires
 from . import services
 from .access import access_patient
 from .coverage import coverages_active
+from .duplicates import access_likely_duplicates
 from .forms import PatientForm
+from .paperwork import paperwork_summary
 from .selectors import patient_changes, patient_is_restricted
 
 
@@ -43,8 +45,15 @@ def patient_new(request: StaffRequest) -> HttpResponse:
     can_restrict = role_can(request.user.role, Cap.PATIENT_RESTRICT)
     form = PatientForm(request.POST if request.method == "POST" else None, can_restrict=can_restrict)
     if request.method == "POST" and form.is_valid():
+        data = form.to_input()
+        # Warn before saving; a "different person" confirmation (not_a_duplicate) skips the check.
+        if not request.POST.get("not_a_duplicate") and not services.patient_problems(data=data):
+            duplicates = access_likely_duplicates(actor=request.user, data=data)
+            if duplicates:
+                context = {"form": form, "title": "Register a patient", "duplicates": duplicates}
+                return render(request, "patients/form.html", context)
         try:
-            patient = services.patient_register(actor=request.user, data=form.to_input())
+            patient = services.patient_register(actor=request.user, data=data)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -62,6 +71,8 @@ def patient_detail(request: StaffRequest, mrn: str) -> HttpResponse:
         patient = access_patient(actor=request.user, mrn=mrn)
     except EmergencyAccessRequired as exc:
         return _break_glass(request, exc)
+    if patient.mrn != mrn:  # a merged record's MRN: show the survivor under its own MRN
+        return redirect("patients:detail", mrn=patient.mrn)
     return render(
         request,
         "patients/detail.html",
@@ -74,6 +85,8 @@ def patient_detail(request: StaffRequest, mrn: str) -> HttpResponse:
             "can_export": role_can(request.user.role, Cap.PATIENT_EXPORT),
             "coverages": coverages_active(patient=patient),
             "can_write_coverage": role_can(request.user.role, Cap.PATIENT_COVERAGE_WRITE),
+            "paperwork": paperwork_summary(patient=patient),
+            "can_merge": role_can(request.user.role, Cap.PATIENT_MERGE),
         },
     )
 

@@ -9,7 +9,9 @@ size of the practice.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from clinicdesk.patients.models import Patient
 
@@ -49,3 +51,41 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class PatientAlias(models.Model):
+    """An MRN that now means another patient: the MRN of a record merged into `patient`.
+
+    Search by that MRN and a link to its chart both land on the survivor. When a survivor is
+    itself merged later, its aliases move on to the new survivor, so an alias never points at
+    a merged record.
+    """
+
+    mrn = models.CharField("alias MRN", max_length=8, unique=True)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="mrn_aliases")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"alias {self.mrn}"
+
+
+class PatientMerge(models.Model):
+    """One merge: `merged` was folded into `survivor` by `merged_by`. Never edited or deleted.
+
+    The merged row is kept (inactive, with nothing linked to it any more) so that the audit
+    trail, old printouts and this record still name a real row; `moved` counts the rows each
+    merge step moved, for the office manager and for the audit detail.
+    """
+
+    survivor = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    merged = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="merge_record")
+    merged_mrn = models.CharField(max_length=8)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField(default=timezone.now)
+    moved = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"merge of {self.merged_mrn}"

@@ -21,10 +21,11 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 
 from clinicdesk.accounts.models import RestrictedRecord
+from clinicdesk.core.fields import BlindIndexQuerySet
 from clinicdesk.patients.models import Patient
 from clinicdesk.patients.services import ssn_clean
 
-from .models import PatientSearchTerm, SearchWord, TermSource
+from .models import PatientAlias, PatientSearchTerm, SearchWord, TermSource
 from .names import fold, nickname_forms, one_edit_away, within_one_edit
 from .query import Kind, ParsedQuery
 
@@ -209,7 +210,7 @@ _HIT_FIELDS = ("mrn", "first_name", "middle_name", "last_name", "suffix", "prefe
 
 
 def _load(ids: Iterable[int]) -> list[Patient]:
-    return list(Patient.objects.filter(pk__in=list(ids)).only(*_HIT_FIELDS).prefetch_related("phones"))
+    return list(live_patients().filter(pk__in=list(ids)).only(*_HIT_FIELDS).prefetch_related("phones"))
 
 
 def _exact(patients: Iterable[Patient], label: str, limit: int, today: date) -> list[PatientHit]:
@@ -242,12 +243,23 @@ def _by_name(query: ParsedQuery, limit: int, today: date) -> list[PatientHit]:
     return _hits(patients, labels, today)
 
 
+def live_patients() -> BlindIndexQuerySet[Patient]:
+    """Patients not merged into another (a merged record's MRN is an alias of its survivor)."""
+    return Patient.objects.filter(~Exists(PatientAlias.objects.filter(mrn=OuterRef("mrn"))))
+
+
 def patient_search(*, query: ParsedQuery, today: date, limit: int = MAX_RESULTS) -> SearchResult:
-    """Patients matching `query`, best first, at most `limit`. Never raises for odd input."""
+    """Patients matching `query`, best first, at most `limit`. Never raises for odd input.
+
+    Merged records never appear; their old MRN finds the survivor ("former MRN").
+    """
     result = SearchResult(kind=query.kind, problem=query.problem)
-    patients = Patient.objects.only(*_HIT_FIELDS).prefetch_related("phones")
+    patients = live_patients().only(*_HIT_FIELDS).prefetch_related("phones")
     if query.kind == Kind.MRN and query.mrn:
         result.hits = _exact(patients.filter(mrn=query.mrn), "MRN", limit, today)
+        if not result.hits:
+            survivor = PatientAlias.objects.filter(mrn=query.mrn).values_list("patient_id", flat=True)
+            result.hits = _exact(patients.filter(pk__in=survivor), "former MRN", limit, today)
     elif query.kind == Kind.PHONE and query.phone:
         ids = patients.filter(phones__number=query.phone).values_list("pk", flat=True)[: limit * 3]
         result.hits = _exact(_load(ids), "phone", limit, today)

@@ -1,0 +1,71 @@
+"""The office manager's merge page: pick the duplicate by MRN, preview what moves, confirm."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from clinicdesk.accounts.access import EmergencyAccessRequired
+from clinicdesk.accounts.models import User
+from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.guards import requires
+
+from .access import access_patient
+from .merge import merge_alias_target, merge_preview, merge_refusal, patient_merge
+from .models import Patient
+
+
+class StaffRequest(HttpRequest):
+    user: User  # type: ignore[assignment]  # narrowed by the guard
+
+
+def _break_glass(request: HttpRequest, exc: EmergencyAccessRequired) -> HttpResponse:
+    url = reverse("accounts:emergency_access", args=[exc.patient_id])
+    return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+
+
+@requires(Cap.PATIENT_MERGE)
+def patient_merge_page(request: StaffRequest, mrn: str) -> HttpResponse:
+    """GET: choose and preview (`?merge=<MRN>`); POST with `confirm`: merge that record into this one."""
+    try:
+        survivor = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_MERGE, purpose="merge")
+    except EmergencyAccessRequired as exc:
+        return _break_glass(request, exc)
+    if survivor.mrn != mrn:
+        return redirect("patients:merge", mrn=survivor.mrn)
+    source = request.POST if request.method == "POST" else request.GET
+    other = source.get("merge", "").strip()[:20]
+    error = ""
+    merged: Patient | None = None
+    if other:
+        if target := merge_alias_target(other):
+            error = f"Record {other} was already merged into {target}; it cannot be merged again."
+        else:
+            try:
+                merged = access_patient(actor=request.user, mrn=other, need=Cap.PATIENT_MERGE, purpose="merge")
+            except Http404:
+                error = "No patient has that MRN. Check the eight digits."
+            except EmergencyAccessRequired as exc:
+                return _break_glass(request, exc)
+            if merged is not None and (refusal := merge_refusal(survivor=survivor, merged=merged)):
+                error, merged = refusal, None
+    if request.method == "POST" and merged is not None and request.POST.get("confirm"):
+        try:
+            patient_merge(actor=request.user, survivor=survivor, merged=merged)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"{other} was merged into {survivor.mrn}; its MRN now opens this chart.")
+            return redirect("patients:detail", mrn=survivor.mrn)
+    context = {
+        "patient": survivor,
+        "other": other,
+        "merged": merged,
+        "preview": merge_preview(merged=merged) if merged is not None else [],
+        "error": error,
+    }
+    return render(request, "patients/merge.html", context, status=422 if error and request.method == "POST" else 200)
