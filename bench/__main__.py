@@ -2,6 +2,11 @@
 
     python -m bench            full run (1,000,000-event chain), writes bench/RESULTS.md
     python -m bench --quick    smaller run (100,000 events), writes bench/data/RESULTS-quick.md
+    python -m bench --only patients [--patients N]   only the patient benchmarks
+
+The patient benchmarks (1,000,000 patients; 50,000 with --quick) write their own file,
+bench/RESULTS-patients.md (bench/data/RESULTS-patients-quick.md with --quick), linked from
+RESULTS.md, so running one part never deletes the other's figures.
 
 Each database's part runs in its own process (`bench/run.py`) against a throwaway database:
 a SQLite file under bench/data/ and the PostgreSQL database `cd_bench` on 127.0.0.1:5432,
@@ -34,6 +39,12 @@ SIZES = {
     "quick": {"events": 100_000, "append_seconds": 2.0, "reads": 500, "verify_rounds": 1},
 }
 
+PATIENT_SIZES = {
+    "full": {"patients": 1_000_000, "searches": 300, "registrations": 200},
+    "quick": {"patients": 50_000, "searches": 200, "registrations": 200},
+}
+PATIENTS_LINK = "Patient benchmarks (search, import, registration): see [RESULTS-patients.md](RESULTS-patients.md)."
+
 console = Console()
 
 
@@ -51,8 +62,8 @@ def _pg_recreate(admin: psycopg.Connection) -> None:
     admin.execute(f"CREATE DATABASE {PG_DATABASE}")
 
 
-def _sqlite_files() -> list[Path]:
-    return [DATA_DIR / f"bench.sqlite3{suffix}" for suffix in ("", "-wal", "-shm")]
+def _sqlite_files(name: str = "bench") -> list[Path]:
+    return [DATA_DIR / f"{name}.sqlite3{suffix}" for suffix in ("", "-wal", "-shm")]
 
 
 def _run_database(database: str, size: dict, out: Path) -> dict:
@@ -85,15 +96,59 @@ def _run_database(database: str, size: dict, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
+def _run_patients(database: str, size: dict, csv: Path, out: Path) -> dict:
+    url = f"{PG_SERVER}/{PG_DATABASE}" if database == "postgresql" else f"sqlite:///{_sqlite_files('bench-patients')[0]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CLINICDESK_VAR_DIR": str(DATA_DIR),
+        "DJANGO_SETTINGS_MODULE": "clinicdesk.settings",
+    }
+    command = [
+        sys.executable, "-m", "bench.patients_run", "--patients", str(size["patients"]),
+        "--searches", str(size["searches"]), "--registrations", str(size["registrations"]),
+        "--csv", str(csv), "--out", str(out),
+    ]  # fmt: skip
+    finished = subprocess.run(command, env=env, cwd=BENCH_DIR.parent, check=False)
+    if finished.returncode != 0:
+        console.print(f"[bold red]The {database} patient benchmarks failed (exit {finished.returncode}).")
+        sys.exit(1)
+    return json.loads(out.read_text())
+
+
+def _write(output: Path, title: str, facts: list[tuple[str, str]], tables: list, extra: list[str] = ()) -> None:
+    lines = [
+        f"# {title}",
+        "",
+        "Written by `make bench` (`bench/__main__.py`); see bench/README.md for what "
+        "each figure means. Do not edit by hand.",
+        "",
+    ]
+    lines += [f"- **{name}:** {value}" for name, value in facts]
+    lines += ["", *extra] if extra else []
+    output.write_text("\n".join(lines) + "\n\n" + "\n".join(t.markdown() for t in tables))
+    console.print(f"\nWrote {output}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller datasets, for trying changes out")
     parser.add_argument("--output", type=Path, help="where to write the Markdown results")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
+    parser.add_argument("--only", choices=("audit", "patients"), help="run one part (default: both)")
+    parser.add_argument("--patients", type=int, help="patients for the patient benchmarks (default 1,000,000)")
     args = parser.parse_args()
     mode = "quick" if args.quick else "full"
     size = SIZES[mode]
+    patient_size = dict(PATIENT_SIZES[mode], **({"patients": args.patients} if args.patients else {}))
+    parts = [args.only] if args.only else ["audit", "patients"]
     output = args.output or (DATA_DIR / "RESULTS-quick.md" if args.quick else BENCH_DIR / "RESULTS.md")
+    patients_output = (
+        output.with_name(output.stem + "-patients.md")
+        if args.output
+        else (DATA_DIR / "RESULTS-patients-quick.md" if args.quick else BENCH_DIR / "RESULTS-patients.md")
+    )
+    csv = DATA_DIR / f"patients-{patient_size['patients']}.csv"
 
     admin = _pg_admin()
     postgres_version = admin.execute("SHOW server_version").fetchone()[0]
@@ -102,19 +157,64 @@ def main() -> None:
     load_at_start = os.getloadavg()[0]
     started = time.perf_counter()
     results: dict[str, dict] = {}
+    patient_results: dict[str, dict] = {}
+    timings: dict[str, float] = {}
     try:
-        for path in _sqlite_files():
-            path.unlink(missing_ok=True)
-        results["SQLite"] = _run_database("sqlite", size, DATA_DIR / "sqlite.json")
-        _pg_recreate(admin)
-        results["PostgreSQL"] = _run_database("postgresql", size, DATA_DIR / "postgresql.json")
+        if "audit" in parts:
+            for path in _sqlite_files():
+                path.unlink(missing_ok=True)
+            results["SQLite"] = _run_database("sqlite", size, DATA_DIR / "sqlite.json")
+            _pg_recreate(admin)
+            results["PostgreSQL"] = _run_database("postgresql", size, DATA_DIR / "postgresql.json")
+            timings["audit"] = time.perf_counter() - started
+        if "patients" in parts:
+            part_started = time.perf_counter()
+            for path in (*_sqlite_files("bench-patients"), csv):
+                path.unlink(missing_ok=True)
+            patient_results["SQLite"] = _run_patients("sqlite", patient_size, csv, DATA_DIR / "sqlite-patients.json")
+            _pg_recreate(admin)
+            patient_results["PostgreSQL"] = _run_patients(
+                "postgresql", patient_size, csv, DATA_DIR / "postgresql-patients.json"
+            )
+            timings["patients"] = time.perf_counter() - part_started
     finally:
         if not args.keep:
             admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-            for path in _sqlite_files():
+            for path in (*_sqlite_files(), *_sqlite_files("bench-patients"), csv, csv.with_suffix(".rejects.csv")):
                 path.unlink(missing_ok=True)
         admin.close()
     elapsed = time.perf_counter() - started
+    load = ("Load average (1 min) at start / end", f"{load_at_start:.2f} / {os.getloadavg()[0]:.2f}")
+    command = f"python -m bench{' --quick' if args.quick else ''}"
+
+    if patient_results:
+        n = patient_size["patients"]
+        tables = [
+            report.search_table(patient_results),
+            report.import_table(patient_results),
+            report.registration_table(patient_results),
+        ]
+        facts = [
+            *report.machine(postgres_version),
+            load,
+            (
+                "Run",
+                f"{mode} (`{command}{' --only patients' if args.only else ''}"
+                f"{f' --patients {n}' if args.patients else ''}`), {n:,} patients, "
+                f"{timings['patients'] / 60:.1f} min",
+            ),
+        ]
+        for table in tables:
+            console.print()
+            console.print(table.rich())
+        _write(patients_output, "Patient benchmark results", facts, tables)
+        link = PATIENTS_LINK.replace("(RESULTS-patients.md)", f"({patients_output.name})").replace(
+            "[RESULTS-patients.md]", f"[{patients_output.name}]"
+        )
+        if "audit" not in parts and output.exists() and link not in output.read_text():
+            output.write_text(output.read_text().rstrip("\n") + "\n\n" + link + "\n")
+    if not results:
+        return
 
     tables = [
         report.append_table(results, size["append_seconds"]),
@@ -123,8 +223,8 @@ def main() -> None:
     ]
     facts = [
         *report.machine(postgres_version),
-        ("Load average (1 min) at start / end", f"{load_at_start:.2f} / {os.getloadavg()[0]:.2f}"),
-        ("Run", f"{mode} (`python -m bench{' --quick' if args.quick else ''}`), {elapsed / 60:.1f} min"),
+        load,
+        ("Run", f"{mode} (`{command}{' --only audit' if args.only else ''}`), {elapsed / 60:.1f} min"),
     ]
     console.print()
     for name, value in facts:
@@ -132,16 +232,9 @@ def main() -> None:
     for table in tables:
         console.print()
         console.print(table.rich())
-    lines = [
-        "# Benchmark results",
-        "",
-        "Written by `make bench` (`bench/__main__.py`); see bench/README.md for what "
-        "each figure means. Do not edit by hand.",
-        "",
-    ]
-    lines += [f"- **{name}:** {value}" for name, value in facts]
-    output.write_text("\n".join(lines) + "\n\n" + "\n".join(t.markdown() for t in tables))
-    console.print(f"\nWrote {output}")
+    link = PATIENTS_LINK.replace("(RESULTS-patients.md)", f"({patients_output.name})")
+    link = link.replace("[RESULTS-patients.md]", f"[{patients_output.name}]")
+    _write(output, "Benchmark results", facts, tables, [link] if patient_results or patients_output.exists() else [])
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -100,3 +101,46 @@ def patient_get(request, mrn: str):
 @api_requires(Cap.PATIENT_EXPORT)
 def patient_export(request, mrn: str):
     return patient_record_export(actor=request.user, mrn=mrn, fmt="fhir").fhir
+
+
+class PatientPatch(InputSchema):
+    """Only the fields sent are changed; `ssn: ""` removes the SSN, a phone of "" removes that phone."""
+
+    first_name: str | None = Field(None, min_length=1, max_length=100)
+    middle_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, min_length=1, max_length=100)
+    suffix: str | None = Field(None, max_length=20)
+    preferred_name: str | None = Field(None, max_length=100)
+    date_of_birth: StrictDate | None = None
+    sex_at_birth: Sex | None = None
+    gender_identity: str | None = Field(None, max_length=60)
+    pronouns: str | None = Field(None, max_length=40)
+    ssn: str | None = Field(None, max_length=11)
+    preferred_language: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=254)
+    address_line1: str | None = Field(None, max_length=200)
+    address_line2: str | None = Field(None, max_length=200)
+    city: str | None = Field(None, max_length=100)
+    state: str | None = Field(None, max_length=2)
+    zip_code: str | None = Field(None, max_length=10)
+    alerts: str | None = Field(None, max_length=2000)
+    phones: dict[PhoneKind, str] | None = None
+
+
+class PatchOut(Schema):
+    changed: list[str]
+    patient: PatientOut
+
+
+@router.patch("/patients/{mrn}", response=PatchOut, summary="Change some fields of a patient")
+@api_requires(Cap.PATIENT_DEMOGRAPHICS_WRITE)
+def patient_patch(request, mrn: str, payload: PatientPatch):
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_DEMOGRAPHICS_WRITE)
+    sent = payload.model_dump(exclude_unset=True)
+    nulls = [name for name, value in sent.items() if value is None]
+    if nulls:
+        raise ValidationError(dict.fromkeys(nulls, 'Send a value ("" to clear it), or leave the field out.'))
+    phones = {str(kind): number for kind, number in sent.pop("phones", {}).items()}
+    data = services.PatientInput(values=sent, phones=phones, ssn=sent.pop("ssn", None))
+    changed = services.patient_update(actor=request.user, patient=patient, data=data)
+    return {"changed": changed, "patient": patient}

@@ -6,6 +6,7 @@ from pydantic import Field
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.errors import Conflict
+from clinicdesk.core.schemas import InputSchema
 
 from .access import access_patient
 from .merge import merge_alias_target, patient_merge
@@ -13,7 +14,7 @@ from .merge import merge_alias_target, patient_merge
 router = Router(tags=["patients"])
 
 
-class MergeIn(Schema):
+class MergeIn(InputSchema):
     merge: str = Field(min_length=1, max_length=20, description="MRN of the duplicate record to fold into {mrn}.")
 
 

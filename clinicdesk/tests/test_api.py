@@ -205,3 +205,13 @@ def test_a_wrong_method_is_a_405_problem_naming_the_allowed_ones(client, manager
     response = client.delete("/api/v1/me", **_bearer(manager_token))
     assert response.status_code == 405 and response["Content-Type"] == PROBLEM
     assert "GET" in response["Allow"] and "takes: GET" in response.json()["detail"]
+
+
+def test_text_with_a_nul_character_is_a_422_not_a_server_error(client, manager_token):
+    response = client.post(
+        "/api/v1/staff",
+        data={"username": "a\u0000b", "role": "nurse", "password": "long enough pass 1"},
+        content_type="application/json",
+        **_bearer(manager_token),
+    )
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "username"

@@ -7,12 +7,13 @@ from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.schemas import InputSchema
 
 from .access import access_patient_search
 from .query import MAX_QUERY
 
 
-class SearchParams(Schema):
+class SearchParams(InputSchema):
     q: str = Field("", max_length=MAX_QUERY, description="A name, date of birth, phone number, MRN or member id.")
 
 

@@ -158,3 +158,33 @@ def test_the_api_registers_and_reads_a_patient(client, front_desk):
     )
     assert invalid.status_code == 422
     assert {e["field"] for e in invalid.json()["errors"]} == {"date_of_birth", "state"}
+
+
+def test_the_api_changes_only_the_fields_sent(client, front_desk, patient):
+    from clinicdesk.accounts.services import api_token_create
+    from clinicdesk.patients.models import PatientFieldChange
+
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=front_desk, name='k', days=1)[1]}"}
+    url = f"/api/v1/patients/{patient.mrn}"
+    response = client.patch(
+        url,
+        data={"city": "Troy", "state": "ny", "phones": {"home": "(518) 555-0111"}},
+        content_type="application/json",
+        **auth,
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert sorted(body["changed"]) == ["city", "phone_home", "state"] and body["patient"]["state"] == "NY"
+    patient.refresh_from_db()
+    assert (patient.city, patient.first_name, patient.ssn) == ("Troy", "Jane", "123-45-6789")
+    assert PatientFieldChange.objects.filter(patient=patient, field="city").exists()
+    removed = client.patch(url, data={"ssn": ""}, content_type="application/json", **auth)
+    assert removed.json()["changed"] == ["ssn"]
+    patient.refresh_from_db()
+    assert patient.ssn is None and patient.ssn_last4 == ""
+    null = client.patch(url, data={"last_name": None}, content_type="application/json", **auth)
+    assert null.status_code == 422 and null.json()["errors"][0]["field"] == "last_name"
+    bad = client.patch(url, data={"zip_code": "1"}, content_type="application/json", **auth)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "zip_code"
+    patient.refresh_from_db()
+    assert patient.zip_code == ""
