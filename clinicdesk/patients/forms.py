@@ -1,12 +1,28 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
 from .models import PatientStatus, Sex
 from .selectors import clinicians
 from .us import STATES
 
 DATE_FORMATS = ["%m/%d/%Y", "%m-%d-%Y", "%Y-%m-%d", "%m/%d/%y", "%m.%d.%Y", "%d %b %Y", "%b %d %Y", "%B %d %Y"]
+
+
+class PastDateField(forms.DateField):
+    """A date that is in the past: a two-digit year means the most recent such year (3/14/62 is 1962)."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is not None and parsed > timezone.localdate() and isinstance(value, str) and _two_digit_year(value):
+            parsed = parsed.replace(year=parsed.year - 100)
+        return parsed
+
+
+def _two_digit_year(text: str) -> bool:
+    last = text.strip().replace("-", "/").replace(".", "/").split("/")[-1]
+    return len(last) == 2 and last.isdigit()
 
 
 class PatientForm(forms.Form):
@@ -17,10 +33,10 @@ class PatientForm(forms.Form):
     last_name = forms.CharField(max_length=100, label="Last name (legal)")
     suffix = forms.CharField(max_length=20, required=False, help_text="Jr., Sr., III …")
     preferred_name = forms.CharField(max_length=100, required=False)
-    date_of_birth = forms.DateField(
+    date_of_birth = PastDateField(
         input_formats=DATE_FORMATS,
         help_text="e.g. 03/14/1962",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        widget=forms.DateInput(format="%m/%d/%Y", attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
     sex_at_birth = forms.ChoiceField(choices=Sex.choices, label="Sex assigned at birth")
     gender_identity = forms.CharField(max_length=60, required=False)
@@ -30,7 +46,8 @@ class PatientForm(forms.Form):
         required=False,
         label="SSN",
         help_text="Optional. Stored encrypted; only the last four digits are ever shown.",
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        # Masked on screen; kept when the form comes back with a warning so it is not typed twice.
+        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"}),
     )
     preferred_language = forms.CharField(max_length=40, initial="English")
     phone_mobile = forms.CharField(max_length=30, required=False, label="Mobile phone")
@@ -40,14 +57,14 @@ class PatientForm(forms.Form):
     address_line1 = forms.CharField(max_length=200, required=False, label="Address")
     address_line2 = forms.CharField(max_length=200, required=False, label="Address line 2")
     city = forms.CharField(max_length=100, required=False)
-    state = forms.ChoiceField(choices=[("", "—"), *sorted(STATES.items())], required=False)
+    state = forms.ChoiceField(choices=[("", "—"), *sorted(STATES.items(), key=lambda item: item[1])], required=False)
     zip_code = forms.CharField(max_length=10, required=False, label="ZIP code")
     emergency_contact_name = forms.CharField(max_length=200, required=False)
     emergency_contact_relationship = forms.CharField(max_length=60, required=False)
     emergency_contact_phone = forms.CharField(max_length=30, required=False)
     primary_care_provider = forms.ModelChoiceField(queryset=clinicians(), required=False, label="Primary-care provider")
     status = forms.ChoiceField(choices=PatientStatus.choices, initial=PatientStatus.ACTIVE)
-    deceased_date = forms.DateField(input_formats=DATE_FORMATS, required=False, label="Date of death")
+    deceased_date = PastDateField(input_formats=DATE_FORMATS, required=False, label="Date of death")
     alerts = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
@@ -73,8 +90,12 @@ class PatientForm(forms.Form):
         """(legend, bound fields) in the order the front desk fills them in."""
         return [(legend, [self[name] for name in names if name in self.fields]) for legend, names in self.GROUPS]
 
-    def __init__(self, *args, can_restrict: bool = False, **kwargs):
+    def __init__(self, *args, can_restrict: bool = False, ssn_on_file: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        if ssn_on_file:
+            self.fields[
+                "ssn"
+            ].help_text = f"On file: {ssn_on_file}. Leave blank to keep it; type a new one to replace it."
         # Evaluated per form, so a clinician added today appears without a restart.
         self.fields["primary_care_provider"].queryset = clinicians()  # type: ignore[attr-defined]
         if not can_restrict:

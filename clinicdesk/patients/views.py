@@ -99,7 +99,10 @@ def patient_edit(request: StaffRequest, mrn: str) -> HttpResponse:
         return _break_glass(request, exc)
     can_restrict = role_can(request.user.role, Cap.PATIENT_RESTRICT)
     form = PatientForm(
-        request.POST if request.method == "POST" else None, initial=_initial(patient), can_restrict=can_restrict
+        request.POST if request.method == "POST" else None,
+        initial=_initial(patient),
+        can_restrict=can_restrict,
+        ssn_on_file=patient.ssn_masked,
     )
     if request.method == "POST" and not form.is_valid():
         form.add_service_problems()

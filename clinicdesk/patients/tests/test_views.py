@@ -74,9 +74,20 @@ def test_the_chart_shows_only_the_last_four_of_the_ssn(as_user, front_desk, pati
     assert AuditEvent.objects.filter(action=Action.READ, patient_id=patient.mrn, actor=front_desk).count() == 1
 
 
-def test_the_edit_form_never_echoes_the_ssn(as_user, front_desk, patient):
+def test_the_edit_form_never_echoes_the_ssn_but_says_one_is_on_file(as_user, front_desk, patient):
+    import re
+
     body = as_user(front_desk).get(f"/patients/{patient.mrn}/edit/").content.decode()
-    assert "123-45-6789" not in body and "6789" not in body.split('name="ssn"')[1][:200]
+    assert "123-45-6789" not in body and "123456789" not in body
+    ssn_input = re.search(r"<input[^>]*name=\"ssn\"[^>]*>", body).group(0)
+    assert 'type="password"' in ssn_input and "value=" not in ssn_input
+    assert "On file: ***-**-6789" in body
+
+
+def test_a_two_digit_birth_year_means_the_past(as_user, front_desk):
+    response = as_user(front_desk).post("/patients/new/", {**FORM, "date_of_birth": "3/14/62"})
+    assert response.status_code == 302
+    assert Patient.objects.get().date_of_birth == date(1962, 3, 14)
 
 
 def test_an_edit_through_the_form_is_kept_in_the_history(as_user, front_desk, office_manager, patient):
