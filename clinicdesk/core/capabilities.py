@@ -33,6 +33,7 @@ class Cap:
     PATIENT_DEMOGRAPHICS_READ = "patient.demographics.read"
     PATIENT_DEMOGRAPHICS_WRITE = "patient.demographics.write"
     PATIENT_HISTORY_READ = "patient.history.read"  # field-by-field change history of a chart
+    PATIENT_IMPORT = "patient.import"  # bulk import of another system's patient list
     PATIENT_RESTRICT = "patient.restrict"  # flag a record restricted (emergency access applies)
     # Add and end insurance coverages: front desk registers insurance, billers fix it, neither
     # needs the other's rights (billers do not edit names or SSNs).
@@ -63,6 +64,7 @@ MATRIX: dict[str, frozenset[str]] = {
         | {
             Cap.STAFF_MANAGE,
             Cap.PATIENT_HISTORY_READ,
+            Cap.PATIENT_IMPORT,
             Cap.PATIENT_RESTRICT,
             Cap.PATIENT_EXPORT,
             Cap.PATIENT_MERGE,

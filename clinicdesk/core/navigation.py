@@ -21,6 +21,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Home", "home", Cap.ACCOUNT_SELF),
     NavItem("Find patient", "patient_search:search", Cap.PATIENT_DEMOGRAPHICS_READ),
     NavItem("Register patient", "patients:new", Cap.PATIENT_DEMOGRAPHICS_WRITE),
+    NavItem("Import patients", "patients:import", Cap.PATIENT_IMPORT),
     NavItem("Payers", "payers:list", Cap.BILLING_PAYER_MANAGE),
     NavItem("Staff", "accounts:staff_list", Cap.STAFF_MANAGE),
     NavItem("Emergency access review", "accounts:emergency_review", Cap.EMERGENCY_REVIEW),

@@ -19,3 +19,21 @@ def patient_changes(*, patient: Patient, limit: int = 100) -> QuerySet[PatientFi
 
 def patient_is_restricted(*, patient: Patient) -> bool:
     return record_is_restricted(patient_id=patient.mrn)
+
+
+def import_jobs_recent(*, limit: int = 10):
+    from .models import ImportJob
+
+    return ImportJob.objects.select_related("created_by")[:limit]
+
+
+def import_job_get(*, public_id: str):
+    """The job, or None for a missing or malformed id."""
+    import uuid
+
+    from .models import ImportJob
+
+    try:
+        return ImportJob.objects.get(public_id=uuid.UUID(str(public_id)))
+    except (ValueError, ImportJob.DoesNotExist):
+        return None

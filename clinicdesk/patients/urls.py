@@ -1,11 +1,14 @@
 from django.urls import path
 
-from . import coverage_views, export_views, merge_views, paperwork_views, views
+from . import coverage_views, export_views, import_views, merge_views, paperwork_views, views
 
 app_name = "patients"
 
 urlpatterns = [
     path("new/", views.patient_new, name="new"),
+    path("import/", import_views.import_upload, name="import"),
+    path("import/<str:public_id>/", import_views.import_job, name="import_job"),
+    path("import/<str:public_id>/rejects.csv", import_views.import_rejects, name="import_rejects"),
     path("<str:mrn>/", views.patient_detail, name="detail"),
     path("<str:mrn>/edit/", views.patient_edit, name="edit"),
     path("<str:mrn>/history/", views.patient_history, name="history"),
