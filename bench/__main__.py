@@ -97,7 +97,9 @@ def _run_database(database: str, size: dict, out: Path) -> dict:
 
 
 def _run_patients(database: str, size: dict, csv: Path, out: Path) -> dict:
-    url = f"{PG_SERVER}/{PG_DATABASE}" if database == "postgresql" else f"sqlite:///{_sqlite_files('bench-patients')[0]}"
+    url = (
+        f"{PG_SERVER}/{PG_DATABASE}" if database == "postgresql" else f"sqlite:///{_sqlite_files('bench-patients')[0]}"
+    )
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -137,6 +139,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
     parser.add_argument("--only", choices=("audit", "patients"), help="run one part (default: both)")
     parser.add_argument("--patients", type=int, help="patients for the patient benchmarks (default 1,000,000)")
+    parser.add_argument(
+        "--database", choices=("sqlite", "postgresql"), help="patient benchmarks on one database only (a partial run)"
+    )
     args = parser.parse_args()
     mode = "quick" if args.quick else "full"
     size = SIZES[mode]
@@ -171,11 +176,15 @@ def main() -> None:
             part_started = time.perf_counter()
             for path in (*_sqlite_files("bench-patients"), csv):
                 path.unlink(missing_ok=True)
-            patient_results["SQLite"] = _run_patients("sqlite", patient_size, csv, DATA_DIR / "sqlite-patients.json")
-            _pg_recreate(admin)
-            patient_results["PostgreSQL"] = _run_patients(
-                "postgresql", patient_size, csv, DATA_DIR / "postgresql-patients.json"
-            )
+            if args.database in (None, "sqlite"):
+                patient_results["SQLite"] = _run_patients(
+                    "sqlite", patient_size, csv, DATA_DIR / "sqlite-patients.json"
+                )
+            if args.database in (None, "postgresql"):
+                _pg_recreate(admin)
+                patient_results["PostgreSQL"] = _run_patients(
+                    "postgresql", patient_size, csv, DATA_DIR / "postgresql-patients.json"
+                )
             timings["patients"] = time.perf_counter() - part_started
     finally:
         if not args.keep:
@@ -199,8 +208,9 @@ def main() -> None:
             load,
             (
                 "Run",
-                f"{mode} (`{command}{' --only patients' if args.only else ''}"
-                f"{f' --patients {n}' if args.patients else ''}`), {n:,} patients, "
+                f"{mode if not args.patients else 'custom size'} (`{command}{' --only patients' if args.only else ''}"
+                f"{f' --patients {n}' if args.patients else ''}{f' --database {args.database}' if args.database else ''}`), "
+                f"{n:,} patients, "
                 f"{timings['patients'] / 60:.1f} min",
             ),
         ]

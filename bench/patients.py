@@ -182,7 +182,7 @@ def search_bench(per_kind: dict[str, list[tuple[str, int]]], warmup: int = 20) -
                      "phone": Kind.PHONE, "MRN": Kind.MRN}  # fmt: skip
     times: dict[str, list[float]] = {kind: [] for kind in (*KINDS, "bare MRN lookup")}
     hits: dict[str, list[int]] = {kind: [] for kind in KINDS}
-    found: dict[str, int] = {kind: 0 for kind in KINDS}
+    found: dict[str, int] = dict.fromkeys(KINDS, 0)
     rounds = len(per_kind["MRN"])
     for i in range(-min(warmup, rounds), rounds):
         j = i % rounds

@@ -58,6 +58,9 @@ def main() -> None:
     console.log(
         f"import {imported['per_second']:,.0f} rows/s ({imported['seconds']:.1f} s), peak RSS {imported['peak_mb']:.0f} MB"
     )
+    # Written after each stage too, so a later failure does not lose the figures already measured.
+    figures: dict = {"database": database, "patients": args.patients, "import": imported}
+    Path(args.out).write_text(json.dumps(figures, indent=1))
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -68,23 +71,14 @@ def main() -> None:
     searches = patients.search_bench(per_kind)
     for kind, s in searches.items():
         console.log(f"{kind}: p50 {s['p50_ms']:.2f} ms, p95 {s['p95_ms']:.2f} ms")
+    figures.update(analyze_seconds=analyze_seconds, search=searches)
+    Path(args.out).write_text(json.dumps(figures, indent=1))
 
     registrations = patients.registration_bench(args.registrations, first_phone=args.patients + 1000, rng=rng)
     console.log(f"registration p50 {registrations['p50_ms']:.1f} ms, p95 {registrations['p95_ms']:.1f} ms")
 
-    with open(args.out, "w") as fh:
-        json.dump(
-            {
-                "database": database,
-                "patients": args.patients,
-                "import": imported,
-                "analyze_seconds": analyze_seconds,
-                "search": searches,
-                "registration": registrations,
-            },
-            fh,
-            indent=1,
-        )
+    figures["registration"] = registrations
+    Path(args.out).write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

@@ -259,7 +259,7 @@ def import_table(results: dict[str, dict]) -> Table:
     )
     for database, result in results.items():
         i = result["import"]
-        samples = dict((int(n), mb) for n, mb in i["rss_samples"])
+        samples = {int(n): mb for n, mb in i["rss_samples"]}
         rows = i["rows"]
         picks = [samples.get(rows * k // 10) for k in (1, 5, 10)]
         table.rows.append(
@@ -274,7 +274,7 @@ def import_table(results: dict[str, dict]) -> Table:
             ]
         )
     table.notes = [
-        "The real importer, `patient_import(actor=None, system=\"bench\", path=…, rejects=…)`, batches of 1,000, "
+        'The real importer, `patient_import(actor=None, system="bench", path=…, rejects=…)`, batches of 1,000, '
         "over a seeded CSV (bench/patients.py: demo.py's names plus a long tail of made-up surnames, unique valid "
         "phones, addresses, emails; no SSNs), into an empty patients table. Rows/s includes the file check pass. "
         "RSS = resident memory of the benchmark process (`/proc/self/statm`) as the import passes 10 %, 50 % and "
