@@ -4,28 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import urlencode
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
-from clinicdesk.accounts.models import User
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.guards import requires
 
 from .access import access_patient
 from .merge import merge_alias_target, merge_preview, merge_refusal, patient_merge
 from .models import Patient
-
-
-class StaffRequest(HttpRequest):
-    user: User  # type: ignore[assignment]  # narrowed by the guard
-
-
-def _break_glass(request: HttpRequest, exc: EmergencyAccessRequired) -> HttpResponse:
-    url = reverse("accounts:emergency_access", args=[exc.patient_id])
-    return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+from .views import StaffRequest, _break_glass
 
 
 @requires(Cap.PATIENT_MERGE)
