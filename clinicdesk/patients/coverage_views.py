@@ -11,15 +11,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 
 from . import coverage, payers
-from .access import access_patient
 from .coverage_forms import CoverageEndForm, CoverageForm, PayerForm
-from .views import StaffRequest, _break_glass
+from .views import StaffRequest, open_chart
 
 
 @requires(Cap.BILLING_PAYER_MANAGE)
@@ -62,10 +60,9 @@ def payer_edit(request: StaffRequest, public_id) -> HttpResponse:
 
 @requires(Cap.PATIENT_COVERAGE_WRITE)
 def coverage_new(request: StaffRequest, mrn: str) -> HttpResponse:
-    try:
-        patient = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_COVERAGE_WRITE, purpose="add coverage")
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    patient, refused = open_chart(request, mrn, need=Cap.PATIENT_COVERAGE_WRITE, purpose="add coverage")
+    if refused:
+        return refused
     form = CoverageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -87,10 +84,9 @@ def coverage_new(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(Cap.PATIENT_COVERAGE_WRITE)
 def coverage_end(request: StaffRequest, mrn: str, coverage_id) -> HttpResponse:
-    try:
-        patient = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_COVERAGE_WRITE, purpose="end coverage")
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    patient, refused = open_chart(request, mrn, need=Cap.PATIENT_COVERAGE_WRITE, purpose="end coverage")
+    if refused:
+        return refused
     ending = coverage.coverage_of(patient=patient, public_id=coverage_id)
     form = CoverageEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -113,10 +109,9 @@ def coverage_end(request: StaffRequest, mrn: str, coverage_id) -> HttpResponse:
 
 @requires(Cap.PATIENT_DEMOGRAPHICS_READ)
 def coverage_history(request: StaffRequest, mrn: str) -> HttpResponse:
-    try:
-        patient = access_patient(actor=request.user, mrn=mrn, purpose="coverage history")
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    patient, refused = open_chart(request, mrn, purpose="coverage history")
+    if refused:
+        return refused
     context = {
         "patient": patient,
         "coverages": coverage.coverages_all(patient=patient),

@@ -12,13 +12,11 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 
 from . import paperwork
-from .access import access_patient
 from .models import CommChannel, GuarantorKind
 from .paperwork_forms import (
     CommPreferenceForm,
@@ -28,17 +26,9 @@ from .paperwork_forms import (
     NppForm,
     RestrictionForm,
 )
-from .views import StaffRequest, _break_glass
+from .views import StaffRequest, open_chart
 
 WRITE = Cap.PATIENT_DEMOGRAPHICS_WRITE
-
-
-def _open(request: StaffRequest, mrn: str, *, need: str, purpose: str):
-    """The patient, or a redirect to emergency access for a restricted record."""
-    try:
-        return access_patient(actor=request.user, mrn=mrn, need=need, purpose=purpose), None
-    except EmergencyAccessRequired as exc:
-        return None, _break_glass(request, exc)
 
 
 def _form_page(request: StaffRequest, patient, form, *, title: str, submit: str, intro: str = "") -> HttpResponse:
@@ -49,7 +39,7 @@ def _form_page(request: StaffRequest, patient, form, *, title: str, submit: str,
 
 @requires(Cap.PATIENT_DEMOGRAPHICS_READ)
 def privacy_page(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _open(request, mrn, need=Cap.PATIENT_DEMOGRAPHICS_READ, purpose="privacy paperwork")
+    patient, refused = open_chart(request, mrn, need=Cap.PATIENT_DEMOGRAPHICS_READ, purpose="privacy paperwork")
     if refused:
         return refused
     context = {
@@ -66,7 +56,7 @@ def privacy_page(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(WRITE)
 def communication_edit(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _open(request, mrn, need=WRITE, purpose="communication preferences")
+    patient, refused = open_chart(request, mrn, need=WRITE, purpose="communication preferences")
     if refused:
         return refused
     current = {p.channel: p for p in paperwork.comm_preferences(patient=patient)}
@@ -110,7 +100,7 @@ def communication_edit(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(WRITE)
 def guarantor_edit(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _open(request, mrn, need=WRITE, purpose="guarantor")
+    patient, refused = open_chart(request, mrn, need=WRITE, purpose="guarantor")
     if refused:
         return refused
     current = paperwork.guarantor_current(patient=patient)
@@ -139,7 +129,7 @@ def guarantor_edit(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(WRITE)
 def npp_new(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _open(request, mrn, need=WRITE, purpose="NPP acknowledgment")
+    patient, refused = open_chart(request, mrn, need=WRITE, purpose="NPP acknowledgment")
     if refused:
         return refused
     form = NppForm(request.POST or None)
@@ -156,7 +146,7 @@ def npp_new(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(WRITE)
 def consent_new(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _open(request, mrn, need=WRITE, purpose="record consent")
+    patient, refused = open_chart(request, mrn, need=WRITE, purpose="record consent")
     if refused:
         return refused
     form = ConsentForm(request.POST or None)
@@ -173,7 +163,7 @@ def consent_new(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(WRITE)
 def consent_revoke(request: StaffRequest, mrn: str, consent_id) -> HttpResponse:
-    patient, refused = _open(request, mrn, need=WRITE, purpose="revoke consent")
+    patient, refused = open_chart(request, mrn, need=WRITE, purpose="revoke consent")
     if refused:
         return refused
     consent = paperwork.consent_of(patient=patient, public_id=consent_id)
@@ -199,7 +189,7 @@ def consent_revoke(request: StaffRequest, mrn: str, consent_id) -> HttpResponse:
 
 @requires(WRITE)
 def restriction_new(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _open(request, mrn, need=WRITE, purpose="restriction request")
+    patient, refused = open_chart(request, mrn, need=WRITE, purpose="restriction request")
     if refused:
         return refused
     form = RestrictionForm(request.POST or None)

@@ -31,6 +31,14 @@ def _break_glass(request: HttpRequest, exc: EmergencyAccessRequired) -> HttpResp
     return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
 
 
+def open_chart(request: StaffRequest, mrn: str, *, need: str = Cap.PATIENT_DEMOGRAPHICS_READ, purpose: str = ""):
+    """(patient, None) through `access_patient`, or (None, redirect) to break the glass on a restricted record."""
+    try:
+        return access_patient(actor=request.user, mrn=mrn, need=need, purpose=purpose), None
+    except EmergencyAccessRequired as exc:
+        return None, _break_glass(request, exc)
+
+
 def _initial(patient) -> dict:
     initial = {name: getattr(patient, name) for name in services.PLAIN_FIELDS}
     for field_name, kind in PatientForm.PHONE_FIELDS.items():
@@ -67,10 +75,9 @@ def patient_new(request: StaffRequest) -> HttpResponse:
 
 @requires(Cap.PATIENT_DEMOGRAPHICS_READ)
 def patient_detail(request: StaffRequest, mrn: str) -> HttpResponse:
-    try:
-        patient = access_patient(actor=request.user, mrn=mrn)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    patient, refused = open_chart(request, mrn)
+    if refused:
+        return refused
     if patient.mrn != mrn:  # a merged record's MRN: show the survivor under its own MRN
         return redirect("patients:detail", mrn=patient.mrn)
     return render(
@@ -93,10 +100,9 @@ def patient_detail(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(Cap.PATIENT_DEMOGRAPHICS_WRITE)
 def patient_edit(request: StaffRequest, mrn: str) -> HttpResponse:
-    try:
-        patient = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_DEMOGRAPHICS_WRITE)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    patient, refused = open_chart(request, mrn, need=Cap.PATIENT_DEMOGRAPHICS_WRITE)
+    if refused:
+        return refused
     can_restrict = role_can(request.user.role, Cap.PATIENT_RESTRICT)
     form = PatientForm(
         request.POST if request.method == "POST" else None,
@@ -121,8 +127,7 @@ def patient_edit(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(Cap.PATIENT_HISTORY_READ)
 def patient_history(request: StaffRequest, mrn: str) -> HttpResponse:
-    try:
-        patient = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_HISTORY_READ, purpose="change history")
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    patient, refused = open_chart(request, mrn, need=Cap.PATIENT_HISTORY_READ, purpose="change history")
+    if refused:
+        return refused
     return render(request, "patients/history.html", {"patient": patient, "changes": patient_changes(patient=patient)})
