@@ -66,11 +66,58 @@ def merge_step_register(name: str, func: MergeStep, *, covers: Iterable[tuple[ty
     _steps[name] = _Step(name, func, tuple(covers))
 
 
-def merge_step_move(model: type[models.Model], field: str = "patient") -> MergeStep:
-    """A step for rows that simply change hands: `model.field` = survivor, nothing to reconcile."""
+def merge_audit_row(
+    *,
+    actor: User,
+    object_type: str,
+    object_id: str,
+    patient: Patient,
+    merged: Patient,
+    changed_fields: Iterable[str],
+    action: str = Action.UPDATE,
+    detail: str = "",
+) -> None:
+    """Record one row a merge step changed, as the app's own service would (names of fields, never values).
+
+    `patient` is the row's patient after the merge (usually the survivor; for a row that only
+    names the merged record, its own patient). The detail always names the merged MRN.
+    """
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient.mrn,
+        changed_fields=list(changed_fields),
+        detail=(detail or f"moved from {merged.mrn} by merge")[:500],
+    )
+
+
+def merge_step_move(model: type[models.Model], field: str = "patient", *, audit_as: str = "") -> MergeStep:
+    """A step for rows that simply change hands: `model.field` = survivor, nothing to reconcile.
+
+    With `audit_as` (the audit object type the app's services use) each moved row gets its own
+    update event, keyed by the row's `public_id`; the model must have one.
+    """
 
     def move(*, survivor: Patient, merged: Patient, actor: User) -> int:
-        return model._default_manager.filter(**{field: merged}).update(**{field: survivor})
+        rows = model._default_manager.filter(**{field: merged})
+        if not audit_as:
+            return rows.update(**{field: survivor})
+        # Lock and list first, then move exactly those: a row added meanwhile stays behind and the
+        # safety net in patient_merge refuses the merge, so no row moves unaudited.
+        locked = list(rows.select_for_update().order_by("pk").values_list("pk", "public_id"))
+        moved = model._default_manager.filter(pk__in=[pk for pk, _ in locked]).update(**{field: survivor})
+        for _pk, public_id in locked:
+            merge_audit_row(
+                actor=actor,
+                object_type=audit_as,
+                object_id=str(public_id),
+                patient=survivor,
+                merged=merged,
+                changed_fields=[field],
+            )
+        return moved
 
     return move
 
@@ -197,14 +244,13 @@ def _move_coverages(*, survivor: Patient, merged: Patient, actor: User) -> int:
             fields += ["end_date", "ended_at", "ended_by", "end_reason"]
         coverage.patient = survivor
         coverage.save(update_fields=fields)
-        audit_record(
+        merge_audit_row(
             actor=actor,
-            action=Action.UPDATE,
             object_type="coverage",
             object_id=str(coverage.public_id),
-            patient_id=survivor.mrn,
+            patient=survivor,
+            merged=merged,
             changed_fields=fields,
-            detail=f"moved from {merged.mrn} by merge",
         )
         moved += 1
     return moved

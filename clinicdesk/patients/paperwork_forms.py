@@ -170,3 +170,18 @@ class RestrictionForm(forms.Form):
         data = self.cleaned_data
         agreed = {"yes": True, "no": False}.get(data.get("agreed") or "")
         return RestrictionInput(text=data.get("text") or "", requested_on=data.get("requested_on"), agreed=agreed)
+
+
+class RestrictionDecideForm(forms.Form):
+    """The practice's answer to a pending restriction request."""
+
+    agreed = forms.ChoiceField(
+        choices=[c for c in AGREED_CHOICES if c[0]],
+        widget=forms.RadioSelect,
+        label="The practice's answer",
+        error_messages={"required": "Choose agreed or not agreed."},
+        help_text="An answer is final: it cannot be changed afterwards.",
+    )
+
+    def answer(self) -> bool:
+        return self.cleaned_data["agreed"] == "yes"

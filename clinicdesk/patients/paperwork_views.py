@@ -24,6 +24,7 @@ from .paperwork_forms import (
     ConsentRevokeForm,
     GuarantorForm,
     NppForm,
+    RestrictionDecideForm,
     RestrictionForm,
 )
 from .views import StaffRequest, open_chart
@@ -202,3 +203,25 @@ def restriction_new(request: StaffRequest, mrn: str) -> HttpResponse:
             messages.success(request, "Restriction request recorded.")
             return redirect("patients:detail", mrn=patient.mrn)
     return _form_page(request, patient, form, title="Requested restriction", submit="Record request")
+
+
+@requires(WRITE)
+def restriction_decide(request: StaffRequest, mrn: str, restriction_id) -> HttpResponse:
+    """Answer a pending request on the page, as `POST …/restrictions/{id}/decide` does in the API."""
+    patient, refused = open_chart(request, mrn, need=WRITE, purpose="restriction decision")
+    if refused:
+        return refused
+    restriction = paperwork.restriction_of(patient=patient, public_id=restriction_id)
+    form = RestrictionDecideForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            answered = paperwork.restriction_decide(actor=request.user, restriction=restriction, agreed=form.answer())
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Restriction request answered: {answered.status_display.lower()}.")
+            return redirect("patients:detail", mrn=patient.mrn)
+    intro = f"Requested {restriction.requested_on:%m/%d/%Y}: {restriction.text}"
+    if restriction.agreed is not None:
+        intro += f" · Already answered: {restriction.status_display.lower()} by {restriction.decided_by}."
+    return _form_page(request, patient, form, title="Answer a restriction request", submit="Record answer", intro=intro)

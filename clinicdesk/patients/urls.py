@@ -23,6 +23,11 @@ urlpatterns = [
     path("<str:mrn>/privacy/consents/new/", paperwork_views.consent_new, name="consent_new"),
     path("<str:mrn>/privacy/consents/<uuid:consent_id>/revoke/", paperwork_views.consent_revoke, name="consent_revoke"),
     path("<str:mrn>/privacy/restrictions/new/", paperwork_views.restriction_new, name="restriction_new"),
+    path(
+        "<str:mrn>/privacy/restrictions/<uuid:restriction_id>/decide/",
+        paperwork_views.restriction_decide,
+        name="restriction_decide",
+    ),
     path("<str:mrn>/communication/", paperwork_views.communication_edit, name="communication"),
     path("<str:mrn>/guarantor/", paperwork_views.guarantor_edit, name="guarantor"),
 ]

@@ -364,3 +364,77 @@ def test_the_paperwork_pages_open_and_record(as_user, front_desk, patient):
     page = client.get(f"{base}/privacy/").content.decode()
     assert "Not to my employer" in page and "Not agreed" in page and "Luis Moreno" in page
     assert Guarantor.objects.get().kind == "self"
+
+
+# --- answering a restriction request on the page ---------------------------------------------------
+
+
+@pytest.fixture
+def pending(front_desk, patient):
+    data = paperwork.RestrictionInput(text="No info to my employer", requested_on=date(2026, 1, 2))
+    return paperwork.restriction_request(actor=front_desk, patient=patient, data=data)
+
+
+def _decide_url(restriction):
+    return f"/patients/{restriction.patient.mrn}/privacy/restrictions/{restriction.public_id}/decide/"
+
+
+def test_the_office_manager_answers_a_pending_restriction_from_the_chart(as_user, office_manager, patient, pending):
+    client = as_user(office_manager)
+    chart = client.get(f"/patients/{patient.mrn}/").content.decode()
+    assert _decide_url(pending) in chart.split('id="privacy-h"')[1].split("</section>")[0]
+    assert _decide_url(pending) in client.get(f"/patients/{patient.mrn}/privacy/").content.decode()
+    page = client.get(_decide_url(pending))
+    assert page.status_code == 200 and "No info to my employer" in page.content.decode()
+
+    missing = client.post(_decide_url(pending), {"agreed": ""})
+    assert missing.status_code == 422 and "Choose agreed or not agreed." in missing.context["form"].errors["agreed"]
+    pending.refresh_from_db()
+    assert pending.agreed is None
+
+    before = _events("restriction").count()
+    response = client.post(_decide_url(pending), {"agreed": "yes"})
+    assert response.status_code == 302 and response["Location"] == f"/patients/{patient.mrn}/"
+    pending.refresh_from_db()
+    assert (pending.agreed, pending.decided_by) == (True, office_manager)
+    assert _events("restriction").count() - before == 1
+    assert _decide_url(pending) not in client.get(f"/patients/{patient.mrn}/privacy/").content.decode()
+
+
+def test_an_answered_restriction_is_not_answered_again_on_the_page(as_user, office_manager, patient, pending):
+    client = as_user(office_manager)
+    assert client.post(_decide_url(pending), {"agreed": "no"}).status_code == 302
+    again = client.post(_decide_url(pending), {"agreed": "yes"})
+    assert again.status_code == 422
+    assert "already answered: not agreed" in again.context["form"].errors["agreed"][0]
+    assert 'id="id_agreed_error"' in again.content.decode()  # beside the field, not only on top
+    pending.refresh_from_db()
+    assert pending.agreed is False and _events("restriction").filter(action=Action.UPDATE).count() == 1
+
+
+@pytest.mark.parametrize("persona", ["clinician", "biller", "auditor", "outsider"])
+def test_only_those_who_record_paperwork_answer_a_restriction(request, as_user, pending, persona):
+    response = as_user(request.getfixturevalue(persona)).post(_decide_url(pending), {"agreed": "yes"})
+    assert response.status_code in (403, 404)
+    pending.refresh_from_db()
+    assert pending.agreed is None and pending.decided_by is None
+
+
+@pytest.mark.parametrize("persona", ["office_manager", "front_desk", "clinician", "biller", "auditor", "outsider"])
+def test_the_page_and_the_api_let_the_same_people_answer(request, as_user, front_desk, patient, persona):
+    """One capability for both ways in: whoever the API lets answer, the page lets answer, and no one else."""
+    person = request.getfixturevalue(persona)
+    outcomes = []
+    for via_api in (False, True):
+        data = paperwork.RestrictionInput(text="Not to my employer", requested_on=date(2026, 1, 2))
+        restriction = paperwork.restriction_request(actor=front_desk, patient=patient, data=data)
+        client = as_user(person)
+        if via_api:
+            url = f"/api/v1/patients/{patient.mrn}/restrictions/{restriction.public_id}/decide"
+            response = client.post(url, {"agreed": True}, content_type="application/json")
+        else:
+            response = client.post(_decide_url(restriction), {"agreed": "yes"})
+        restriction.refresh_from_db()
+        outcomes.append((response.status_code in (403, 404), restriction.agreed))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0] in ((True, None), (False, True))
