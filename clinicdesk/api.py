@@ -24,6 +24,7 @@ from clinicdesk.patients.coverage_api import router as coverage_router
 from clinicdesk.patients.merge_api import router as merge_router
 from clinicdesk.patients.paperwork_api import router as paperwork_router
 from clinicdesk.patients.search.api import search_routes_add
+from clinicdesk.scheduling.api import router as scheduling_router
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ api.add_router("/", patients_router)
 api.add_router("/", coverage_router)
 api.add_router("/", paperwork_router)
 api.add_router("/", merge_router)
+api.add_router("/scheduling", scheduling_router)
 
 
 def _loc(loc) -> str:

@@ -57,6 +57,7 @@ urlpatterns = [
     path("patients/", include("clinicdesk.patients.search.urls")),
     path("patients/", include("clinicdesk.patients.urls")),
     path("payers/", include("clinicdesk.patients.payer_urls")),
+    path("scheduling/setup/", include("clinicdesk.scheduling.urls")),
     path("api/v1/", _api_urls()),
 ]
 

@@ -42,6 +42,8 @@ class Cap:
     PATIENT_MERGE = "patient.merge"  # fold a duplicate record into another (office manager only)
     SCHEDULE_READ = "schedule.read"
     SCHEDULE_WRITE = "schedule.write"
+    # Locations, rooms, providers and appointment types: how the practice is set up to book.
+    SCHEDULE_SETUP = "schedule.setup"
     CLINICAL_NOTE_READ = "clinical.note.read"
     CLINICAL_NOTE_WRITE = "clinical.note.write"
     CLINICAL_NOTE_SIGN = "clinical.note.sign"
@@ -75,6 +77,7 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.PATIENT_DEMOGRAPHICS_WRITE,
             Cap.SCHEDULE_READ,
             Cap.SCHEDULE_WRITE,
+            Cap.SCHEDULE_SETUP,
             Cap.CLINICAL_CODES_READ,
             Cap.BILLING_CLAIM_READ,
             Cap.BILLING_CLAIM_SUBMIT,

@@ -23,6 +23,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Register patient", "patients:new", Cap.PATIENT_DEMOGRAPHICS_WRITE),
     NavItem("Import patients", "patients:import", Cap.PATIENT_IMPORT),
     NavItem("Payers", "payers:list", Cap.BILLING_PAYER_MANAGE),
+    NavItem("Practice setup", "scheduling_setup:index", Cap.SCHEDULE_SETUP),
     NavItem("Staff", "accounts:staff_list", Cap.STAFF_MANAGE),
     NavItem("Emergency access review", "accounts:emergency_review", Cap.EMERGENCY_REVIEW),
     NavItem("Audit report", "audit:report", Cap.AUDIT_READ),

@@ -37,6 +37,10 @@ def test_only_clinicians_sign_notes():
     assert [r for r in Role.values if role_can(r, Cap.CLINICAL_NOTE_SIGN)] == [Role.CLINICIAN]
 
 
+def test_only_the_office_manager_sets_up_locations_providers_and_visit_types():
+    assert [r for r in Role.values if role_can(r, Cap.SCHEDULE_SETUP)] == [Role.OFFICE_MANAGER]
+
+
 def test_unknown_roles_hold_nothing_and_unknown_capabilities_are_a_bug():
     assert capabilities_of("janitor") == frozenset() and capabilities_of(None) == frozenset()
     with pytest.raises(ValueError):

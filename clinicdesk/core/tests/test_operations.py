@@ -98,7 +98,10 @@ def test_the_demo_loads_once_and_prints_a_login_per_role(db):
     out = io.StringIO()
     call_command("demo", "--patients", "25", stdout=out)
     call_command("demo", "--patients", "25", stdout=io.StringIO())
-    assert User.objects.count() == 7 and len({u.role for u in User.objects.all()}) == 7
+    from clinicdesk.scheduling.demo import DEMO_CLINICIANS
+
+    # One login per role, plus the extra clinicians the scheduling demo books patients with.
+    assert User.objects.count() == 7 + len(DEMO_CLINICIANS) and len({u.role for u in User.objects.all()}) == 7
     assert Patient.objects.count() == 25
     from clinicdesk.patients.models import Coverage
 
