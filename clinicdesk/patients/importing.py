@@ -55,6 +55,11 @@ class FileInfo:
     rows: int
     mapping: dict[str, str]  # header as in the file -> our column
     ignored: list[str] = field(default_factory=list)  # headers we do not know, reported and skipped
+    headers: list[str] = field(default_factory=list)  # the first line as in the file
+
+    def original(self, row: list[str]) -> dict[str, str]:
+        """A row as in the file (header -> text), for the rejects file."""
+        return dict(zip(self.headers, row, strict=False))
 
 
 def _canonical(header: str) -> str:
@@ -121,26 +126,36 @@ def check_file(path: Path) -> FileInfo:
         rows = sum(1 for row in reader if any(cell.strip() for cell in row))
     if rows == 0:
         raise FileRejected("The file names its columns but has no patients in it.")
-    return FileInfo(rows=rows, mapping=mapping, ignored=ignored)
+    return FileInfo(rows=rows, mapping=mapping, ignored=ignored, headers=headers)
 
 
-def read_rows(path: Path, info: FileInfo) -> Iterator[tuple[int, dict[str, str], dict[str, str]]]:
-    """(line number in the file, our columns -> text, the row as in the file) for each non-blank row."""
+def read_rows(path: Path, info: FileInfo) -> Iterator[tuple[int, dict[str, str], list[str]]]:
+    """(line number in the file, our columns -> text, the row's cells) for each non-blank row.
+
+    `info.original(cells)` gives the row as in the file, for a reject; built only then.
+    """
     with _open_text(path) as text:
         reader = csv.reader(text)
         headers = next(reader)
+        columns = [(position, info.mapping[h]) for position, h in enumerate(headers) if h in info.mapping]
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
-            original = dict(zip(headers, row, strict=False))
-            ours = {info.mapping[h]: v.strip() for h, v in original.items() if h in info.mapping}
-            yield reader.line_num, ours, original
+            width = len(row)
+            ours = {name: row[position].strip() for position, name in columns if position < width}
+            yield reader.line_num, ours, row
 
 
 def parse_date(text: str, column: str) -> date:
+    text = text.strip()
+    if len(text) == 10 and text[4] == text[7] == "-" and text.isascii():
+        try:  # the usual YYYY-MM-DD, without strptime's cost
+            return date.fromisoformat(text)
+        except ValueError:
+            pass  # 2001-02-30 still gets the message below
     for fmt in DATE_FORMATS:
         try:
-            return datetime.strptime(text.strip(), fmt).date()  # noqa: DTZ007  (a calendar date, no time)
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007  (a calendar date, no time)
         except ValueError:
             continue
     raise RowProblem(column, f"“{text}” is not a date; use YYYY-MM-DD or MM/DD/YYYY (and a day that exists).")

@@ -31,6 +31,8 @@ PLAIN_FIELDS = (
     "primary_care_provider", "status", "deceased_date", "alerts",
 )  # fmt: skip
 EARLIEST_BIRTH = date(1900, 1, 1)
+# Choice values as sets: the enums' `.values` builds a new list on every call.
+_SEXES, _STATUSES, _PHONE_KINDS = frozenset(Sex.values), frozenset(PatientStatus.values), frozenset(PhoneKind.values)
 
 
 @dataclass
@@ -43,8 +45,13 @@ class PatientInput:
     restricted: bool | None = None  # None: leave as is
 
 
+_PHONE_PUNCTUATION = str.maketrans("", "", " ()-.")
+
+
 def phone_e164(text: str, *, region: str = "US") -> str:
     """ "(202) 555-0123", "202.555.0123", "+1 202 555 0123" -> "+12025550123"; ValueError if not a number."""
+    if region == "US" and (fast := _us_phone_e164(text)):
+        return fast
     try:
         parsed = phonenumbers.parse(text.strip(), region)
     except phonenumbers.NumberParseException as exc:
@@ -52,6 +59,24 @@ def phone_e164(text: str, *, region: str = "US") -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise ValueError("That is not a valid phone number. Check the area code and digits.")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _us_phone_e164(text: str) -> str | None:
+    """The common case, a valid US number written with digits and ( ) - . spaces, without parsing.
+
+    Same answer as `phonenumbers.parse` + `is_valid_number` (a test compares them), about four
+    times faster, which a bulk import of a million rows notices. None means "ask phonenumbers":
+    anything else (letters, extensions, other countries, invalid numbers) takes the full path.
+    """
+    digits = text.strip().translate(_PHONE_PUNCTUATION)
+    if digits.startswith("+1"):
+        digits = digits[2:]
+    elif len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()) or digits[0] in "01":
+        return None
+    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(digits))
+    return "+1" + digits if phonenumbers.is_valid_number_for_region(number, "US") else None
 
 
 def ssn_clean(text: str) -> str:
@@ -89,7 +114,7 @@ def _clean(values: dict[str, Any], *, today: date) -> tuple[dict[str, Any], dict
             err("date_of_birth", "The date of birth is in the future.")
         elif born < EARLIEST_BIRTH:
             err("date_of_birth", "The date of birth is before 1900. Check the year.")
-    if "sex_at_birth" in clean and clean["sex_at_birth"] not in Sex.values:
+    if "sex_at_birth" in clean and clean["sex_at_birth"] not in _SEXES:
         err("sex_at_birth", "Choose Female, Male or Unknown.")
     if clean.get("state"):
         clean["state"] = clean["state"].upper()
@@ -114,7 +139,7 @@ def _clean(values: dict[str, Any], *, today: date) -> tuple[dict[str, Any], dict
     pcp = clean.get("primary_care_provider")
     if pcp is not None and (not isinstance(pcp, User) or pcp.role != Role.CLINICIAN or not pcp.is_active):
         err("primary_care_provider", "Choose an active clinician of the practice.")
-    if "status" in clean and clean["status"] not in PatientStatus.values:
+    if "status" in clean and clean["status"] not in _STATUSES:
         err("status", "Choose Active, Inactive or Deceased.")
     return clean, errors
 
@@ -132,7 +157,7 @@ def _check_status(patient: Patient, errors: dict[str, list[str]], today: date) -
 def _clean_phones(phones: dict[str, str], errors: dict[str, list[str]]) -> dict[str, str]:
     clean = {}
     for kind, text in phones.items():
-        if kind not in PhoneKind.values:
+        if kind not in _PHONE_KINDS:
             errors.setdefault("__all__", []).append(f"Unknown phone kind {kind!r}.")
         elif text and text.strip():
             try:

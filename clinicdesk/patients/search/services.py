@@ -7,8 +7,12 @@ transaction, so a committed patient is always findable by its committed name. Bu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
+from django.db import transaction
+
+from clinicdesk.core.bulk import RowWriter
 from clinicdesk.patients.models import Patient
 
 from .models import PatientSearchTerm, SearchWord, TermSource
@@ -17,21 +21,60 @@ from .names import canonical_names, name_tokens
 
 def search_terms_of(patient: Patient) -> list[tuple[str, int]]:
     """(term, source) pairs for `patient`, each term once, the most telling source kept."""
+    return _terms_of_names(patient.first_name, patient.last_name, patient.preferred_name, patient.middle_name)
+
+
+def _terms_of_names(first: str, last: str, preferred: str, middle: str) -> list[tuple[str, int]]:
     seen: dict[str, int] = {}
-    fields = (
-        (patient.first_name, TermSource.FIRST),
-        (patient.last_name, TermSource.LAST),
-        (patient.preferred_name, TermSource.PREFERRED),
-        (patient.middle_name, TermSource.MIDDLE),
-    )
-    for text, source in fields:
-        for token in name_tokens(text or ""):
+    for text, source in (
+        (first, TermSource.FIRST),
+        (last, TermSource.LAST),
+        (preferred, TermSource.PREFERRED),
+        (middle, TermSource.MIDDLE),
+    ):
+        for token in _tokens(text or ""):
             seen.setdefault(token, source)
-    for text in (patient.first_name, patient.preferred_name, patient.middle_name):
-        for token in name_tokens(text or ""):
+    for text in (first, preferred, middle):
+        for token in _tokens(text or ""):
             for canonical in canonical_names(token):
                 seen.setdefault(canonical, TermSource.NICKNAME)
     return list(seen.items())
+
+
+# Names repeat (a practice has thousands of Marias and Smiths), so a bulk import folds and
+# splits each distinct name once.
+@lru_cache(maxsize=65536)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(name_tokens(text))
+
+
+class NewPatientIndexer:
+    """Writes the index rows of patients just inserted in bulk (no old rows to remove).
+
+    Keeps the words it has already added to the vocabulary, so a long import inserts each
+    distinct word once instead of once per batch.
+    """
+
+    def __init__(self) -> None:
+        self._terms = RowWriter(PatientSearchTerm, ("patient", "term", "source"))
+        self._known_words: set[str] = set()
+
+    @transaction.atomic
+    def index(self, patients: Sequence[tuple[int, str, str, str, str]]) -> int:
+        """Index (patient pk, first, last, preferred, middle) tuples; returns the rows written."""
+        words: set[str] = set()
+        rows = []
+        for pk, first, last, preferred, middle in patients:
+            for term, source in _terms_of_names(first, last, preferred, middle):
+                rows.append((pk, term, source))
+                words.add(term)
+        written = self._terms.insert(rows)
+        fresh = sorted(words - self._known_words)
+        if fresh:
+            SearchWord.objects.bulk_create([SearchWord(term=w) for w in fresh], batch_size=2000, ignore_conflicts=True)
+            # Remembered once committed: a batch rolled back must add its words again.
+            transaction.on_commit(lambda: self._known_words.update(fresh))
+        return written
 
 
 def search_index_patients(patients: Iterable[Patient]) -> int:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def snapshot() -> list[tuple]:
     """What an import leaves, without the random MRNs: each patient's data and phones."""
     return sorted(
         (p.external_id, p.first_name, p.last_name, p.date_of_birth, p.zip_code,
-         tuple(p.phones.values_list("kind", "number")))
+         tuple(sorted(p.phones.values_list("kind", "number"))))
         for p in Patient.objects.prefetch_related("phones")
     )  # fmt: skip
 
@@ -138,4 +139,113 @@ def test_killing_the_import_half_way_and_running_it_again_ends_as_one_clean_run(
     assert f"{6000 - partial} patients created, {partial} already imported" in out.decode()
     expected = [(f"A{n}", f"First{n}", f"Last{n}") for n in range(1, 6001)]
     assert sorted((e, f, last) for e, f, last, *_ in snapshot()) == sorted(expected)
+    assert audit_verify().ok
+
+
+RICH = (
+    "id,first,middle,last,preferred_name,dob,sex,ssn,mobile,home_phone,email,address,city,state,zip,language\n"
+    "R1,Zoë,Ann,Núñez-García,Zo,1962-03-14,F,123-45-6789,(518) 555-0101,518.555.0102,Zoe@Example.com,"
+    "1 Main St,Albany,ny,12207-1234,Spanish\n"
+    "R2,William,,O'Brien,Bill,03/14/1962,M,,+1 518 555 0103,,,,,,,\n"
+    "R3,Bad,,Zip,,1970-01-01,F,,,,,,,NY,1220,\n"
+    "R4,Bad,,Phone,,1970-01-01,F,,(518) 555-01,,,,,,,\n"
+)
+
+
+def _rich_import(tmp_path: Path) -> tuple:
+    from clinicdesk.patients.search.query import parse_query
+    from clinicdesk.patients.search.selectors import patient_search
+
+    path = tmp_path / "rich.csv"
+    path.write_text(RICH, encoding="utf-8")
+    result = patient_import(actor=None, system="system:test", path=path, rejects=tmp_path / "r.csv", batch_size=1)
+    zoe = Patient.objects.get(external_id="R1")
+    today = date(2026, 1, 1)
+    found = {
+        text: [h.mrn for h in patient_search(query=parse_query(text, today=today), today=today).hits]
+        for text in ("nunez zoe", "bill obrien", "123-45-6789", "(518) 555-0103")
+    }
+    stored = (
+        (zoe.ssn, zoe.ssn_last4, zoe.email, zoe.state, zoe.zip_code, zoe.preferred_language, zoe.status),
+        sorted(zoe.phones.values_list("kind", "number")),
+        Patient.objects.filter_by_blind_index("ssn", "123-45-6789").get().external_id,
+    )
+    mrns = {p.external_id: p.mrn for p in Patient.objects.all()}
+    searched = {text: [next(e for e, m in mrns.items() if m == mrn) for mrn in hits] for text, hits in found.items()}
+    rejected = [(r["row"], r["column"]) for r in csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text()))]
+    return (result.created, result.rejected), tuple(snapshot()), stored, searched, rejected
+
+
+EXPECTED_RICH = (
+    (2, 2),
+    (
+        (
+            "R1",
+            "Zoë",
+            "Núñez-García",
+            date(1962, 3, 14),
+            "12207-1234",
+            (("home", "+15185550102"), ("mobile", "+15185550101")),
+        ),
+        ("R2", "William", "O'Brien", date(1962, 3, 14), "", (("mobile", "+15185550103"),)),
+    ),
+    (
+        ("123-45-6789", "6789", "zoe@example.com", "NY", "12207-1234", "Spanish", "active"),
+        [("home", "+15185550102"), ("mobile", "+15185550101")],
+        "R1",
+    ),
+    {"nunez zoe": ["R1"], "bill obrien": ["R2"], "123-45-6789": ["R1"], "(518) 555-0103": ["R2"]},
+    [("4", "zip_code"), ("5", "phone_mobile")],
+)
+
+
+def test_every_column_lands_as_registration_would_store_it(db, tmp_path):
+    """Inside a transaction the batches are written on the caller's connection."""
+    assert _rich_import(tmp_path) == EXPECTED_RICH
+
+
+def test_the_writer_thread_stores_the_same_as_the_callers_transaction(committed_db, tmp_path):
+    """Outside a transaction a second thread writes the batches: same end state, same rejects."""
+    assert _rich_import(tmp_path) == EXPECTED_RICH
+    assert audit_verify().ok
+
+
+@pytest.fixture
+def refuse_boom(committed_db):
+    """A real database error for rows named Boom: a trigger the row checks cannot foresee."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN IF NEW.first_name = 'Boom' THEN RAISE EXCEPTION 'boom refused'; END IF; RETURN NEW; END $$"
+            )
+            cursor.execute("CREATE TRIGGER boom BEFORE INSERT ON patients_patient FOR EACH ROW EXECUTE FUNCTION boom()")
+        else:
+            cursor.execute(
+                "CREATE TRIGGER boom BEFORE INSERT ON patients_patient WHEN NEW.first_name = 'Boom' "
+                "BEGIN SELECT RAISE(ABORT, 'boom refused'); END"
+            )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TRIGGER boom ON patients_patient" if connection.vendor == "postgresql" else "DROP TRIGGER boom"
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP FUNCTION boom()")
+
+
+def test_a_batch_the_database_refuses_stops_the_import_and_keeps_the_batches_before_it(refuse_boom, tmp_path):
+    from django.db import DatabaseError
+
+    path = make_file(tmp_path / "p.csv", 30)
+    with open(path, "a", encoding="utf-8") as out:
+        out.write("B1,Boom,Row,1980-01-01,F,,12207\n")
+        for n in range(31, 61):
+            out.write(GOOD.format(n=n, day=n % 28 + 1, two=n % 100))
+    with pytest.raises(DatabaseError, match="boom refused"):
+        patient_import(actor=None, path=path, rejects=tmp_path / "r.csv", batch_size=10)
+    # Rows 1-30 were three whole batches before it; the refused batch left nothing behind.
+    assert sorted(Patient.objects.values_list("external_id", flat=True)) == sorted(f"A{n}" for n in range(1, 31))
     assert audit_verify().ok
