@@ -221,3 +221,364 @@ class AppointmentType(models.Model):
     def blocked_minutes(self) -> int:
         """Minutes of the provider's day one booking takes, buffers included."""
         return self.buffer_before_minutes + self.duration_minutes + self.buffer_after_minutes
+
+
+# ---------------------------------------------------------------------------------------------
+# Availability: when each provider can be booked, at which location.
+
+
+class AvailabilityTemplate(models.Model):
+    """One version of a provider's weekly hours at one location, valid between two dates.
+
+    A new version (say, from 1 March Tuesdays move to the afternoon) is a new row starting that
+    day; the old one gets `valid_until` the day before, so past weeks keep the hours they had.
+    Versions of one provider at one location never overlap (checked when saved).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="templates")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="templates")
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True, help_text="Last day; empty means until changed.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["provider", "location", "valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="sched_template_until_after_from",
+            ),
+        ]
+        indexes = [models.Index(fields=["provider", "valid_from"], name="sched_template_provider")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} at {self.location} from {self.valid_from}"
+
+
+class TemplateBlock(models.Model):
+    """A span of one weekday in a template ("Mon 09:00–12:00"), in the location's local time.
+
+    `rooms` is the pool the provider uses in that span; empty means any room the appointment
+    type allows. `appointment_types` limits what may be booked in it; empty means any type
+    the provider takes.
+    """
+
+    template = models.ForeignKey(AvailabilityTemplate, on_delete=models.CASCADE, related_name="blocks")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts = models.TimeField()
+    ends = models.TimeField()
+    rooms = models.ManyToManyField(Room, related_name="+", blank=True)
+    appointment_types = models.ManyToManyField(AppointmentType, related_name="+", blank=True)
+
+    class Meta:
+        ordering = ["template", "weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="sched_block_ends_after_start"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="sched_block_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+
+class ExceptionKind(models.TextChoices):
+    VACATION = "vacation", "Vacation / leave"
+    MEETING = "meeting", "Meeting"
+    BLOCKED = "blocked", "Blocked time"
+    EXTRA = "extra", "Extra hours"  # opens time outside the template
+
+
+class AvailabilityException(models.Model):
+    """Time taken out of (or, for `extra`, added to) a provider's template, with a reason.
+
+    `provider` empty means everyone at `location` (the site is closed: a snow day). Times are
+    instants (UTC in the database); the forms take them in the location's local time.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="exceptions")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True, related_name="exceptions")
+    kind = models.CharField(max_length=10, choices=ExceptionKind.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="sched_exception_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(provider__isnull=False) | Q(location__isnull=False), name="sched_exception_has_scope"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="sched_exception_has_reason"),
+        ]
+        indexes = [models.Index(fields=["provider", "starts_at"], name="sched_exception_provider")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.reason}"
+
+
+class HolidayOverride(models.Model):
+    """A public holiday on which `location` opens after all (holidays are closed unless overridden)."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="holiday_overrides")
+    day = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["location", "day"], name="sched_holiday_override_once")]
+
+    def __str__(self) -> str:
+        return f"{self.location} open on {self.day}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Appointments.
+
+
+class AppointmentStatus(models.TextChoices):
+    """The visit's place in the day, in flow order, then the two ways it ends without a visit."""
+
+    SCHEDULED = "scheduled", "Scheduled"
+    ARRIVED = "arrived", "Arrived"
+    ROOMED = "roomed", "Roomed"
+    WITH_PROVIDER = "with_provider", "With provider"
+    CHECKED_OUT = "checked_out", "Checked out"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Statuses whose appointment holds its time: everything but the two that free it.
+HOLDING_STATUSES = tuple(s for s in AppointmentStatus.values if s not in ("no_show", "cancelled"))
+
+
+class ConfirmationStatus(models.TextChoices):
+    UNCONFIRMED = "unconfirmed", "Unconfirmed"
+    CONFIRMED = "confirmed", "Confirmed"
+    LEFT_MESSAGE = "left_message", "Left message"
+    DECLINED = "declined", "Declined"
+
+
+class ConfirmationMethod(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+    PORTAL = "portal", "Patient portal"
+    IN_PERSON = "in_person", "In person"
+
+
+class AppointmentSeries(models.Model):
+    """A recurring booking: every `interval` days or weeks, until a date or for a count."""
+
+    class Unit(models.TextChoices):
+        DAYS = "days", "days"
+        WEEKS = "weeks", "weeks"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="appointment_series")
+    unit = models.CharField(max_length=5, choices=Unit.choices)
+    interval = models.PositiveSmallIntegerField()
+    until = models.DateField(null=True, blank=True)
+    count = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(interval__gte=1, interval__lte=52), name="sched_series_interval"),
+            models.CheckConstraint(
+                condition=Q(until__isnull=False) | Q(count__isnull=False), name="sched_series_has_an_end"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"every {self.interval} {self.unit}"
+
+
+class Appointment(models.Model):
+    """One booked visit of one patient with one provider, at a location, maybe in a room.
+
+    `starts_at`–`ends_at` is the visit; `block_start`–`block_end` adds the type's buffers and
+    is the time the booking holds. While the status holds time (anything but no-show or
+    cancelled) and it is not an overbooking, no other such appointment of the same provider,
+    room or patient may overlap its block: on PostgreSQL an exclusion constraint says so
+    (migration 0002), on SQLite the booking service checks inside its IMMEDIATE transaction.
+
+    Moving an appointment keeps the row and its public id and writes an AppointmentChange,
+    so a reschedule never loses where the visit used to be.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="appointments")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="appointments")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="appointments")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    block_start = models.DateTimeField()
+    block_end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+    overbooked = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED)
+    series = models.ForeignKey(
+        AppointmentSeries, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
+    series_index = models.PositiveIntegerField(null=True, blank=True)
+    # Confirmation
+    confirmation = models.CharField(
+        max_length=16, choices=ConfirmationStatus.choices, default=ConfirmationStatus.UNCONFIRMED
+    )
+    confirmation_method = models.CharField(max_length=10, choices=ConfirmationMethod.choices, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Cancellation
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    late_cancel = models.BooleanField(default=False)
+    # Flow timestamps (each set once, when the state is entered)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    roomed_at = models.DateTimeField(null=True, blank=True)
+    with_provider_at = models.DateTimeField(null=True, blank=True)
+    checked_out_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="sched_appt_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(block_start__lte=F("starts_at"), block_end__gte=F("ends_at")),
+                name="sched_appt_block_covers_visit",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="cancelled", cancelled_at__isnull=False) | ~Q(status="cancelled"),
+                name="sched_appt_cancel_has_time",
+            ),
+            models.UniqueConstraint(
+                fields=["series", "series_index"], condition=Q(series__isnull=False), name="sched_appt_series_slot"
+            ),
+        ]
+        indexes = [
+            # Day views, slot search and the overlap check read by provider (or room, patient)
+            # and time; block_end first so "ends after the window starts" is a range scan.
+            models.Index(fields=["provider", "block_start"], name="sched_appt_provider_time"),
+            models.Index(fields=["location", "starts_at"], name="sched_appt_location_time"),
+            models.Index(fields=["room", "block_start"], name="sched_appt_room_time"),
+            models.Index(fields=["patient", "starts_at"], name="sched_appt_patient_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def holds_time(self) -> bool:
+        return self.status in HOLDING_STATUSES and not self.overbooked
+
+
+class AppointmentChange(models.Model):
+    """History of one appointment: every move, status change, confirmation and cancellation."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=20)  # booked, moved, status, confirmation, cancelled, ...
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.old_value} -> {self.new_value}"
+
+
+class WaitlistEntry(models.Model):
+    """A patient waiting for an earlier slot, with what would suit them, until a date."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="waitlist_entries")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
+    providers = models.ManyToManyField(Provider, related_name="+", blank=True)  # empty: any who takes the type
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    weekdays = models.JSONField(default=list, blank=True)  # [0..6]; empty: any day
+    earliest_time = models.TimeField(null=True, blank=True)
+    latest_time = models.TimeField(null=True, blank=True)
+    wait_until = models.DateField()
+    current_appointment = models.ForeignKey(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )  # the later booking they hope to swap, if any
+    note = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["active", "appointment_type"], name="sched_waitlist_open")]
+
+    def __str__(self) -> str:
+        return f"waiting for {self.appointment_type}"
+
+
+class OfferStatus(models.TextChoices):
+    OFFERED = "offered", "Offered"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+
+
+class WaitlistOffer(models.Model):
+    """A freed slot offered to a waiting patient: by the front desk now, by SMS later."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    channel = models.CharField(max_length=10, default="staff")  # staff, sms, email (messaging issue)
+    status = models.CharField(max_length=10, choices=OfferStatus.choices, default=OfferStatus.OFFERED)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    booked = models.ForeignKey(Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    offered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    offered_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-offered_at"]
+
+    def __str__(self) -> str:
+        return f"offer {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class CalendarFeed(models.Model):
+    """A provider's secret iCalendar URL. Only a hash of the token is kept; revoking ends it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    include_details = models.BooleanField(default=False)  # practice opted in to names/reasons
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"feed for {self.provider}"
