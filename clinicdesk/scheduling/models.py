@@ -406,9 +406,10 @@ class Appointment(models.Model):
 
     `starts_at`–`ends_at` is the visit; `block_start`–`block_end` adds the type's buffers and
     is the time the booking holds. While the status holds time (anything but no-show or
-    cancelled) and it is not an overbooking, no other such appointment of the same provider,
-    room or patient may overlap its block: on PostgreSQL an exclusion constraint says so
-    (migration 0002), on SQLite the booking service checks inside its IMMEDIATE transaction.
+    cancelled), no other such appointment of the same provider or room may overlap its block
+    unless one of them is an overbooking, and no two of the same patient may overlap at all:
+    on PostgreSQL exclusion constraints say so (migration 0003), on SQLite the booking service
+    checks inside its IMMEDIATE transaction.
 
     Moving an appointment keeps the row and its public id and writes an AppointmentChange,
     so a reschedule never loses where the visit used to be.

@@ -10,10 +10,12 @@ IMMEDIATE transaction, which holds the database's write lock (see scheduling/boo
 from django.contrib.postgres.operations import BtreeGistExtension
 from django.db import migrations
 
-HOLDS_TIME = "status NOT IN ('no_show', 'cancelled') AND NOT overbooked"
+HOLDS_TIME = "status NOT IN ('no_show', 'cancelled')"
+# An overbooking shares its provider's time on purpose (and takes no room until roomed), but
+# a patient is never in two places at once.
 CONSTRAINTS = {
-    "sched_appt_provider_no_overlap": ("provider_id", HOLDS_TIME),
-    "sched_appt_room_no_overlap": ("room_id", f"room_id IS NOT NULL AND {HOLDS_TIME}"),
+    "sched_appt_provider_no_overlap": ("provider_id", f"{HOLDS_TIME} AND NOT overbooked"),
+    "sched_appt_room_no_overlap": ("room_id", f"room_id IS NOT NULL AND {HOLDS_TIME} AND NOT overbooked"),
     "sched_appt_patient_no_overlap": ("patient_id", HOLDS_TIME),
 }
 
