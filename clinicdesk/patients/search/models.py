@@ -28,12 +28,22 @@ class PatientSearchTerm(models.Model):
     """One searchable word of one patient's name. Rebuilt by `search_index_patient` on every save."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+", db_index=False)
-    # db_index on PostgreSQL also builds a varchar_pattern_ops index, which serves LIKE 'ab%'.
-    term = models.CharField(max_length=40, db_index=True)
+    term = models.CharField(max_length=40)
     source = models.PositiveSmallIntegerField(choices=TermSource.choices)
 
     class Meta:
-        indexes = [models.Index(fields=["patient", "term"], name="search_term_patient")]
+        indexes = [
+            models.Index(fields=["patient", "term"], name="search_term_patient"),
+            # Every name lookup: exact words, IN lists and prefixes. It covers what the lookups
+            # read (patient_id, and source for whole-name matches), so reading the patients of a
+            # word never visits the table. On PostgreSQL the varchar_pattern_ops class lets
+            # LIKE 'ab%' use it (other backends ignore opclasses).
+            models.Index(
+                fields=["term", "patient", "source"],
+                name="search_term_word",
+                opclasses=["varchar_pattern_ops", "int8_ops", "int2_ops"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.term} ({self.get_source_display()})"

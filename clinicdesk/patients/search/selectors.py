@@ -7,15 +7,37 @@ rank, by last name and first name.
 
 Every lookup is an index probe or an index range scan, so the cost does not grow with the
 number of patients: names go through `PatientSearchTerm.term`, the rest through the indexes
-the patients table already has. A name search runs the ranks in turn, each a bounded query,
-and stops once it has enough.
+the patients table already has.
+
+A name search, in this order:
+
+1. Asks the vocabulary (`SearchWord`, one row per distinct word) which of the typed words,
+   their nickname forms and, only if the typo rank is reached, their ~300 one-letter-off
+   spellings are indexed words: one query each time, whatever the number of words typed.
+   Plus, for a word that is not itself indexed, one probe for whether any word begins with it.
+2. Skips every rank some word cannot match at (a mistyped "smtih" is no whole name and no
+   beginning of one, so only the typo rank runs) or that would repeat the rank before (no
+   nickname forms: the nickname rank is the prefix rank again).
+3. Runs each remaining rank as one bounded statement over the (term, patient, source) index,
+   which covers the lookup, so no table row is read. The words' row counts are probed up to
+   `_DRIVER_COUNT_CAP` (once per distinct condition, not per rank). If the rarest is under
+   the cap, its rows drive and check the other words with EXISTS: at most a few hundred
+   index probes. If every word is common ("zelda smoth": ~11k Zeldas, ~10k Smiths in a
+   million), probing per row would cost thousands when the combination is rare, so the
+   words' patient sets are intersected (INTERSECT): each common word's index entries are read
+   once, contiguously, instead of one probe each. Words under three letters ("jennifer s")
+   stay per-row checks, since their prefixes can span much of the index. This step still
+   reads O(rows of the common words), which grows with the practice; see docs/patient-search.md.
+4. Stops once it has enough candidates; `_by_name` then scores and orders them.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import reduce
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
@@ -79,72 +101,113 @@ def _prefix(text: str) -> Q:
     return Q(term__startswith=text)  # LIKE 'text%' through the varchar_pattern_ops index
 
 
-def _existing_terms(candidates: set[str]) -> list[str]:
-    """Which of `candidates` are indexed words (usually a handful of the ~300 spellings).
+@dataclass
+class _Word:
+    """One typed word and what the vocabulary says it can match, looked up once per search."""
 
-    Asked first, of the small vocabulary table, so the row query gets a short exact IN list;
-    given the long list with a LIMIT, PostgreSQL overestimates the matches and scans the table.
-    """
-    if not candidates:
-        return []
-    return sorted(SearchWord.objects.filter(term__in=sorted(candidates)).values_list("term", flat=True))
+    token: str
+    exact: bool = False  # the word itself is indexed
+    prefixed: bool = False  # some indexed word begins with it (itself included)
+    nicknames: list[str] = field(default_factory=list)  # indexed canonical names it stands for
+    typos: list[str] | None = None  # indexed spellings one letter off; None until the TYPO rank needs them
 
-
-class _Conditions:
-    """The index condition for each typed word at each rank, with typo spellings looked up once."""
-
-    def __init__(self) -> None:
-        self._typos: dict[str, list[str]] = {}
-
-    def __call__(self, token: str, rank: int) -> Q:
+    def condition(self, rank: int) -> Q | None:
+        """The index condition for this word at `rank` (ranks include the looser ones above); None: no match."""
         if rank == EXACT:
-            return Q(term=token, source__lt=TermSource.NICKNAME)
-        condition = _prefix(token)
-        if rank >= NICKNAME and (forms := nickname_forms(token)):
-            condition |= Q(term__in=sorted(forms))
-        if rank >= TYPO and len(token) >= _MIN_TYPO_LENGTH:
-            if token not in self._typos:
-                self._typos[token] = _existing_terms(one_edit_away(token))
-            if self._typos[token]:
-                condition |= Q(term__in=self._typos[token])
-        return condition
+            return Q(term=self.token, source__lt=TermSource.NICKNAME) if self.exact else None
+        parts = [_prefix(self.token)] if self.prefixed else []
+        terms = set(self.nicknames if rank >= NICKNAME else []) | set((self.typos or []) if rank >= TYPO else [])
+        if terms:
+            parts.append(Q(term__in=sorted(terms)))
+        return reduce(operator.or_, parts) if parts else None
 
 
-def _rank_applies(tokens: list[str], rank: int) -> bool:
-    if rank == NICKNAME:
-        return any(nickname_forms(t) for t in tokens)
-    if rank == TYPO:
-        return any(len(t) >= _MIN_TYPO_LENGTH for t in tokens)
-    return True
+def _vocabulary(candidates: Iterable[str]) -> set[str]:
+    """Which of `candidates` are indexed words: one probe of the small vocabulary table.
 
-
-def _rarest(tokens: list[str], rank: int, condition: _Conditions) -> str:
-    """The word with the fewest matching index rows (counted up to a cap): it drives the query.
-
-    The others are then checked once per driving row, so a rare word ("umux") beside a common
-    one ("richard") costs a handful of probes instead of thousands.
+    Asked first so that a row query gets a short exact IN list (given the ~300 spellings one
+    letter off with a LIMIT, PostgreSQL overestimates the matches and scans the table), and so
+    that a rank no word can match is never run.
     """
-    if len(tokens) == 1:
-        return tokens[0]
-    counts = {t: PatientSearchTerm.objects.filter(condition(t, rank))[:_DRIVER_COUNT_CAP].count() for t in tokens}
-    return min(tokens, key=lambda t: (counts[t], -len(t)))
+    wanted = sorted(set(candidates))
+    return set(SearchWord.objects.filter(term__in=wanted).values_list("term", flat=True)) if wanted else set()
+
+
+def _words(tokens: list[str]) -> list[_Word]:
+    forms = {t: nickname_forms(t) for t in tokens}
+    known = _vocabulary([*tokens, *(f for fs in forms.values() for f in fs)])
+    words = []
+    for token in dict.fromkeys(tokens):  # a word typed twice is one condition
+        exact = token in known
+        prefixed = exact or PatientSearchTerm.objects.filter(_prefix(token)).exists()
+        words.append(_Word(token, exact, prefixed, sorted(forms[token] & known)))
+    return words
+
+
+def _typos_look_up(words: list[_Word]) -> None:
+    spellings = {w.token: one_edit_away(w.token) if len(w.token) >= _MIN_TYPO_LENGTH else set() for w in words}
+    known = _vocabulary(s for ss in spellings.values() for s in ss)
+    for w in words:
+        w.typos = sorted(spellings[w.token] & known)
+
+
+def _rank_worth_running(words: list[_Word], rank: int) -> bool:
+    """False when some word cannot match at `rank`, or when the rank adds nothing to the one before."""
+    if rank == NICKNAME and not any(w.nicknames for w in words):
+        return False  # same condition as PREFIX
+    if rank == TYPO:
+        _typos_look_up(words)
+        if not any(w.typos for w in words):
+            return False
+    return all(w.condition(rank) is not None for w in words)
+
+
+def _count(condition: Q, counts: dict[str, int]) -> int:
+    key = str(condition)
+    if key not in counts:
+        rows = PatientSearchTerm.objects.filter(condition).values("patient_id")  # index-only
+        counts[key] = rows[:_DRIVER_COUNT_CAP].count()
+    return counts[key]
+
+
+def _patient_ids_matching(words: list[_Word], rank: int, counts: dict[str, int], limit: int) -> list[int]:
+    """Patients matching every word at `rank`, one statement, at most `limit` (with repeats).
+
+    The rarest condition (counted up to a cap) drives; if it has fewer rows than the cap, each
+    of its rows checks the others with EXISTS, a few hundred index probes at most. If every
+    word is common (all at the cap), per-row probes would cost thousands when the combination
+    is rare ("zelda smoth"), so the words' patient sets are intersected instead (INTERSECT:
+    each word's index entries read once, hashed); words shorter than `_MIN_TYPO_LENGTH`, whose
+    prefixes may cover a good part of the index ("jennifer s"), are then checked per row.
+    """
+    conditions = [(w, c) for w in words if (c := w.condition(rank)) is not None]
+    rows = PatientSearchTerm.objects.values_list("patient_id", flat=True)
+    if len(conditions) == 1:
+        return list(rows.filter(conditions[0][1])[:limit])
+    sized = sorted((_count(c, counts), -len(w.token), i) for i, (w, c) in enumerate(conditions))
+    if sized[0][0] < _DRIVER_COUNT_CAP:
+        driven, checked = [conditions[sized[0][2]][1]], [conditions[i][1] for _, _, i in sized[1:]]
+    else:
+        wide = [c for w, c in conditions if len(w.token) < _MIN_TYPO_LENGTH]
+        narrow = [c for w, c in conditions if len(w.token) >= _MIN_TYPO_LENGTH]
+        driven, checked = (narrow, wide) if narrow else (wide[:1], wide[1:])
+    sets = [rows.filter(c) for c in driven]
+    for other in checked:
+        exists = Exists(PatientSearchTerm.objects.filter(other, patient_id=OuterRef("patient_id")))
+        sets[0] = sets[0].filter(exists)
+    found = sets[0].intersection(*sets[1:]).order_by("patient_id") if len(sets) > 1 else sets[0]
+    return list(found[:limit])
 
 
 def _candidates_by_name(tokens: list[str], limit: int) -> list[int]:
     """Primary keys of patients whose names match every token, best ranks first (bounded)."""
     found: list[int] = []
-    condition = _Conditions()
+    words = _words(tokens)
+    counts: dict[str, int] = {}
     for rank in (EXACT, PREFIX, NICKNAME, TYPO):
-        if not _rank_applies(tokens, rank):
+        if not _rank_worth_running(words, rank):
             continue
-        driver = _rarest(tokens, rank, condition)
-        others = [t for t in tokens if t != driver]
-        rows = PatientSearchTerm.objects.filter(condition(driver, rank))
-        for other in others:
-            rows = rows.filter(
-                Exists(PatientSearchTerm.objects.filter(condition(other, rank), patient_id=OuterRef("patient_id")))
-            )
-        for patient_id in rows.values_list("patient_id", flat=True)[: limit * 3]:
+        for patient_id in _patient_ids_matching(words, rank, counts, limit * 3):
             if patient_id not in found:
                 found.append(patient_id)
         if len(found) >= limit:

@@ -219,3 +219,19 @@ def test_reindex_rebuilds_a_missing_or_stale_index(register, capsys):
     call_command("reindex-patients", batch_size=1)
     assert names("jane roe") == ["Roe, Jane"] and names("william smith") == ["Smith, Bill"]
     assert "Indexed 2 patients" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("cap", [selectors._DRIVER_COUNT_CAP, 3])
+def test_a_typo_finds_the_one_patient_among_many_sharing_a_common_word(register, monkeypatch, cap):
+    # With cap 3 every word is "common" (more rows than the cap), so the candidates come from
+    # the set intersection rather than from walking the rarest word's rows.
+    monkeypatch.setattr(selectors, "_DRIVER_COUNT_CAP", cap)
+    for first in ("Jane", "Mary", "Anna", "Ruth", "Emma", "Lisa", "Rose", "Nora"):
+        register(first, "Smith")
+    for last in ("Jones", "Brown", "Baker", "Adams", "Clark", "Young"):
+        register("Zelda", last)
+    register("Zelda", "Smith")
+    for typed in ("zelda smoth", "zelda smiht", "zelda smit", "zlda smith", "smith zeldaa", "zelda sm"):
+        assert names(typed) == ["Smith, Zelda"], typed
+    assert names("zelda s") == ["Smith, Zelda"]
+    assert len(names("smith")) == 9 and len(names("zelda")) == 7
