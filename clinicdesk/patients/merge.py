@@ -33,7 +33,7 @@ from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
 
 from .models import Coverage, Patient, PatientFieldChange, PatientPhone, PatientStatus
-from .search.models import PatientAlias, PatientMerge, PatientSearchTerm
+from .search.models import PatientAlias, PatientMerge, PatientNamePair, PatientSearchTerm
 from .search.services import search_index_patient
 from .services import PLAIN_FIELDS
 
@@ -268,6 +268,7 @@ def _move_aliases(*, survivor: Patient, merged: Patient, actor: User) -> int:
 def _rebuild_search(*, survivor: Patient, merged: Patient, actor: User) -> int:
     """The merged record leaves the name index; the survivor's is rebuilt (blanks may have been filled)."""
     removed, _ = PatientSearchTerm.objects.filter(patient=merged).delete()
+    PatientNamePair.objects.filter(patient=merged).delete()
     search_index_patient(survivor)
     return removed
 
@@ -277,7 +278,9 @@ merge_step_register("phones", _move_phones, covers=[(PatientPhone, "patient")])
 merge_step_register("coverages", _move_coverages, covers=[(Coverage, "patient")])
 merge_step_register("field history", _move_history, covers=[(PatientFieldChange, "patient")])
 merge_step_register("aliases", _move_aliases, covers=[(PatientAlias, "patient")])
-merge_step_register("search index", _rebuild_search, covers=[(PatientSearchTerm, "patient")])
+merge_step_register(
+    "search index", _rebuild_search, covers=[(PatientSearchTerm, "patient"), (PatientNamePair, "patient")]
+)
 
 
 # --- The merge ---------------------------------------------------------------------------------

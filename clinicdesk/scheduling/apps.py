@@ -7,5 +7,6 @@ class SchedulingConfig(AppConfig):
     verbose_name = "Scheduling"
 
     def ready(self) -> None:
-        # Importing it registers the demo practice setup (locations, rooms, providers, visit types).
-        from . import demo  # noqa: F401
+        # Importing these registers the demo practice setup (locations, rooms, providers, visit
+        # types) and scheduling's steps in a patient merge.
+        from . import demo, merge_steps  # noqa: F401

@@ -49,6 +49,34 @@ class PatientSearchTerm(models.Model):
         return f"{self.term} ({self.get_source_display()})"
 
 
+class PatientNamePair(models.Model):
+    """One (family word, given word) combination of one patient's name: "smith" + "john".
+
+    The search for two words ("john smith", "smith jon") looks the combination up directly,
+    so its cost is the number of patients with that combination, not the number of Johns plus
+    the number of Smiths (which grows with the practice). Given words are the first, preferred
+    and middle names' words and the canonical names of their nicknames; family words are the
+    last name's. Rebuilt with the patient's terms.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    family = models.CharField(max_length=40)
+    given = models.CharField(max_length=40)
+
+    class Meta:
+        indexes = [
+            # family = x AND given IN (...) / LIKE 'g%': one index range per family word, covered.
+            models.Index(
+                fields=["family", "given", "patient"],
+                name="search_pair_names",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "int8_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.given} {self.family}"
+
+
 class SearchWord(models.Model):
     """Every distinct term ever indexed: the vocabulary that one-letter-off spellings are checked against.
 

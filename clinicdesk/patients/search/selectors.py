@@ -43,11 +43,12 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 
 from clinicdesk.accounts.models import RestrictedRecord
+from clinicdesk.core.bulk import values_present
 from clinicdesk.core.fields import BlindIndexQuerySet
 from clinicdesk.patients.models import Patient
 from clinicdesk.patients.services import ssn_clean
 
-from .models import PatientAlias, PatientSearchTerm, SearchWord, TermSource
+from .models import PatientAlias, PatientNamePair, PatientSearchTerm, SearchWord, TermSource
 from .names import fold, nickname_forms, one_edit_away, within_one_edit
 from .query import Kind, ParsedQuery
 
@@ -129,8 +130,8 @@ def _vocabulary(candidates: Iterable[str]) -> set[str]:
     letter off with a LIMIT, PostgreSQL overestimates the matches and scans the table), and so
     that a rank no word can match is never run.
     """
-    wanted = sorted(set(candidates))
-    return set(SearchWord.objects.filter(term__in=wanted).values_list("term", flat=True)) if wanted else set()
+    # One array parameter on PostgreSQL: binding ~300 separate IN parameters costs more than the lookup.
+    return values_present(SearchWord, "term", sorted(set(candidates)))
 
 
 def _words(tokens: list[str]) -> list[_Word]:
@@ -199,15 +200,55 @@ def _patient_ids_matching(words: list[_Word], rank: int, counts: dict[str, int],
     return list(found[:limit])
 
 
+def _pair_terms(word: _Word, rank: int) -> list[str]:
+    """The exact words `word` stands for at `rank`: itself if indexed, then nicknames, then typos."""
+    terms = [word.token] if word.exact else []
+    if rank >= NICKNAME:
+        terms += word.nicknames
+    if rank >= TYPO:
+        terms += word.typos or []
+    return sorted(set(terms))
+
+
+def _patient_ids_by_pair(words: list[_Word], rank: int, limit: int) -> list[int]:
+    """Two words: patients with one as a family word and the other as a given word, either way.
+
+    One lookup of `PatientNamePair` per orientation, each an index range per family word, so it
+    reads only the patients who have both words, however many have either.
+    """
+    first, second = (_pair_terms(w, rank) for w in words)
+    if not first or not second:
+        return []
+    either_way = Q(family__in=first, given__in=second) | Q(family__in=second, given__in=first)
+    return list(PatientNamePair.objects.filter(either_way).values_list("patient_id", flat=True)[:limit])
+
+
 def _candidates_by_name(tokens: list[str], limit: int) -> list[int]:
-    """Primary keys of patients whose names match every token, best ranks first (bounded)."""
-    found: list[int] = []
+    """Primary keys of patients whose names match every token, best ranks first (bounded).
+
+    Two words at the whole-word, nickname and typo ranks go through the name pairs (the common
+    "first last" search); a prefix rank, one word or three go through the words one by one.
+    When the pairs find no one (two given names typed, say "mary ann"), the word-by-word ranks
+    run after all.
+    """
     words = _words(tokens)
+    found = _run_ranks(words, limit, pairs=len(words) == 2)
+    if not found and len(words) == 2:
+        found = _run_ranks(words, limit, pairs=False)
+    return found
+
+
+def _run_ranks(words: list[_Word], limit: int, *, pairs: bool) -> list[int]:
+    found: list[int] = []
     counts: dict[str, int] = {}
     for rank in (EXACT, PREFIX, NICKNAME, TYPO):
         if not _rank_worth_running(words, rank):
             continue
-        for patient_id in _patient_ids_matching(words, rank, counts, limit * 3):
+        if pairs and rank != PREFIX:
+            ids = _patient_ids_by_pair(words, rank, limit * 3)
+        else:
+            ids = _patient_ids_matching(words, rank, counts, limit * 3)
+        for patient_id in ids:
             if patient_id not in found:
                 found.append(patient_id)
         if len(found) >= limit:

@@ -15,7 +15,7 @@ from django.db import transaction
 from clinicdesk.core.bulk import RowWriter
 from clinicdesk.patients.models import Patient
 
-from .models import PatientSearchTerm, SearchWord, TermSource
+from .models import PatientNamePair, PatientSearchTerm, SearchWord, TermSource
 from .names import canonical_names, name_tokens
 
 
@@ -41,6 +41,13 @@ def _terms_of_names(first: str, last: str, preferred: str, middle: str) -> list[
     return list(seen.items())
 
 
+def name_pairs_of(first: str, last: str, preferred: str, middle: str) -> list[tuple[str, str]]:
+    """(family, given) word combinations of one name, for `PatientNamePair`."""
+    words = [t for text in (first, preferred, middle) for t in _tokens(text or "")]
+    given = dict.fromkeys([*words, *(c for t in words for c in canonical_names(t))])
+    return [(f, g) for f in _tokens(last or "") for g in given]
+
+
 # Names repeat (a practice has thousands of Marias and Smiths), so a bulk import folds and
 # splits each distinct name once.
 @lru_cache(maxsize=65536)
@@ -57,6 +64,7 @@ class NewPatientIndexer:
 
     def __init__(self) -> None:
         self._terms = RowWriter(PatientSearchTerm, ("patient", "term", "source"))
+        self._pairs = RowWriter(PatientNamePair, ("patient", "family", "given"))
         self._known_words: set[str] = set()
 
     @transaction.atomic
@@ -69,6 +77,11 @@ class NewPatientIndexer:
                 rows.append((pk, term, source))
                 words.add(term)
         written = self._terms.insert(rows)
+        self._pairs.insert(
+            (pk, family, given)
+            for pk, first, last, preferred, middle in patients
+            for family, given in name_pairs_of(first, last, preferred, middle)
+        )
         fresh = sorted(words - self._known_words)
         if fresh:
             SearchWord.objects.bulk_create([SearchWord(term=w) for w in fresh], batch_size=2000, ignore_conflicts=True)
@@ -83,12 +96,21 @@ def search_index_patients(patients: Iterable[Patient]) -> int:
     if not patients:
         return 0
     PatientSearchTerm.objects.filter(patient_id__in=[p.pk for p in patients]).delete()
+    PatientNamePair.objects.filter(patient_id__in=[p.pk for p in patients]).delete()
     rows = [
         PatientSearchTerm(patient_id=p.pk, term=term, source=source)
         for p in patients
         for term, source in search_terms_of(p)
     ]
     PatientSearchTerm.objects.bulk_create(rows, batch_size=2000)
+    PatientNamePair.objects.bulk_create(
+        [
+            PatientNamePair(patient_id=p.pk, family=family, given=given)
+            for p in patients
+            for family, given in name_pairs_of(p.first_name, p.last_name, p.preferred_name, p.middle_name)
+        ],
+        batch_size=2000,
+    )
     words = sorted({row.term for row in rows})
     SearchWord.objects.bulk_create([SearchWord(term=w) for w in words], batch_size=2000, ignore_conflicts=True)
     return len(rows)

@@ -30,7 +30,7 @@ from clinicdesk.patients.models import (
 )
 from clinicdesk.patients.payers import PayerInput, payer_create
 from clinicdesk.patients.search.access import access_patient_search
-from clinicdesk.patients.search.models import PatientAlias, PatientMerge, PatientSearchTerm
+from clinicdesk.patients.search.models import PatientAlias, PatientMerge, PatientNamePair, PatientSearchTerm
 from clinicdesk.patients.search.services import search_terms_of
 from clinicdesk.patients.services import PatientInput, patient_register, patient_update
 
@@ -69,7 +69,7 @@ def _pks(model: type[models.Model], field: str, patient: Patient) -> set[int]:
 
 
 # Rows a merge rebuilds or adds rather than moves; checked on their own below.
-_REBUILT = {PatientSearchTerm, PatientMerge, PatientFieldChange, PatientAlias}
+_REBUILT = {PatientSearchTerm, PatientNamePair, PatientMerge, PatientFieldChange, PatientAlias}
 
 
 def test_a_merge_moves_every_linked_row_exactly_once(office_manager, pair):

@@ -235,3 +235,32 @@ def test_a_typo_finds_the_one_patient_among_many_sharing_a_common_word(register,
         assert names(typed) == ["Smith, Zelda"], typed
     assert names("zelda s") == ["Smith, Zelda"]
     assert len(names("smith")) == 9 and len(names("zelda")) == 7
+
+
+def test_two_words_go_through_the_name_pairs_in_either_order_with_nicknames_and_typos(register):
+    from clinicdesk.patients.search.models import PatientNamePair
+
+    william = register("William", "Smith", preferred_name="Bill")
+    register("William", "Jones")
+    register("Anna", "Smith")
+    assert set(PatientNamePair.objects.filter(patient=william).values_list("family", "given")) == {
+        ("smith", "william"),
+        ("smith", "bill"),
+    }
+    for typed in ("william smith", "smith william", "bill smith", "will smith", "wiliam smith", "smith wiliam"):
+        assert names(typed) == ["Smith, William \"Bill\""], typed
+
+
+def test_two_given_names_without_a_family_name_still_find_the_patient(register):
+    register("Mary", "Jones", middle_name="Ann")
+    register("Mary", "Smith")
+    assert names("mary ann") == ["Jones, Mary A."]
+
+
+def test_a_new_family_name_replaces_the_pairs(register, front_desk):
+    jane = register("Jane", "Doe")
+    from clinicdesk.patients.search.models import PatientNamePair
+
+    patient_update(actor=front_desk, patient=jane, data=PatientInput(values={"last_name": "Boyle"}))
+    assert list(PatientNamePair.objects.filter(patient=jane).values_list("family", "given")) == [("boyle", "jane")]
+    assert names("jane boyle") == ["Boyle, Jane"] and names("jane doe") == []
