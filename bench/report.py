@@ -239,7 +239,7 @@ def search_table(results: dict[str, dict]) -> Table:
         "as MM/DD/YYYY; the phone as (AAA) EEE-LLLL; the MRN. Kinds are interleaved, after 20 warm-up rounds. "
         "Bare MRN lookup = `list(Patient.objects.filter(mrn=…))` for the same MRN in the same round. "
         "“Chosen patient among hits”: a common name or birthday matches more than the 20 hits shown. "
-        "`ANALYZE` was run after the import.",
+        "`VACUUM ANALYZE` (PostgreSQL) or `ANALYZE` (SQLite) was run after the import, as autovacuum would.",
     ]
     return table
 
