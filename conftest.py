@@ -11,6 +11,7 @@ import os
 
 import pyotp
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection, transaction
 
 from clinicdesk.accounts.models import User
@@ -18,6 +19,10 @@ from clinicdesk.audit.triggers import drop_statements, install_statements
 from clinicdesk.core.capabilities import Role
 
 PASSWORD = "correct horse battery staple"
+
+# The live test server listens with a backlog of 10; the booking race opens 32 connections at
+# the same instant, and a real deployment's server (gunicorn: 2048) would take them all.
+ThreadedWSGIServer.request_queue_size = 64
 
 
 def make_staff(username: str, role: str, **extra) -> User:

@@ -25,6 +25,10 @@ from clinicdesk.patients.merge_api import router as merge_router
 from clinicdesk.patients.paperwork_api import router as paperwork_router
 from clinicdesk.patients.search.api import search_routes_add
 from clinicdesk.scheduling.api import router as scheduling_router
+from clinicdesk.scheduling.appointments_api import router as appointments_router
+from clinicdesk.scheduling.availability_api import router as availability_router
+from clinicdesk.scheduling.series_api import router as series_router
+from clinicdesk.scheduling.waitlist_api import router as waitlist_router
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,10 @@ api.add_router("/", coverage_router)
 api.add_router("/", paperwork_router)
 api.add_router("/", merge_router)
 api.add_router("/scheduling", scheduling_router)
+api.add_router("/scheduling", availability_router)
+api.add_router("/scheduling", appointments_router)
+api.add_router("/scheduling", waitlist_router)
+api.add_router("/scheduling", series_router)
 
 
 def _loc(loc) -> str:

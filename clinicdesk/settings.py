@@ -209,6 +209,11 @@ CSRF_COOKIE_HTTPONLY = True
 # Emergency ("break the glass") access lasts this long.
 CLINICDESK_EMERGENCY_ACCESS = timedelta(minutes=env.int("CLINICDESK_EMERGENCY_MINUTES", default=60))
 CLINICDESK_API_TOKEN_MAX_DAYS = env.int("CLINICDESK_API_TOKEN_MAX_DAYS", default=365)
+# Flow board: a patient waiting (waiting room, or exam room for the provider) longer than these
+# many minutes turns amber, then red; the board reloads itself every CLINICDESK_FLOW_REFRESH_SECONDS.
+CLINICDESK_FLOW_WAIT_AMBER_MINUTES = env.int("CLINICDESK_FLOW_WAIT_AMBER_MINUTES", default=15)
+CLINICDESK_FLOW_WAIT_RED_MINUTES = env.int("CLINICDESK_FLOW_WAIT_RED_MINUTES", default=30)
+CLINICDESK_FLOW_REFRESH_SECONDS = env.int("CLINICDESK_FLOW_REFRESH_SECONDS", default=5)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

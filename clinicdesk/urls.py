@@ -58,6 +58,8 @@ urlpatterns = [
     path("patients/", include("clinicdesk.patients.urls")),
     path("payers/", include("clinicdesk.patients.payer_urls")),
     path("scheduling/setup/", include("clinicdesk.scheduling.urls")),
+    path("scheduling/", include("clinicdesk.scheduling.flow_urls")),
+    path("scheduling/", include("clinicdesk.scheduling.appointment_urls")),
     path("api/v1/", _api_urls()),
 ]
 

@@ -52,7 +52,7 @@ class RowWriter:
         for name, field in zip(columns, self.fields, strict=True):
             if field.has_default() and callable(field.default):  # type: ignore[union-attr]
                 self._dynamic[name] = field.default  # type: ignore[union-attr]
-            elif not field.primary_key:
+            elif not getattr(field, "primary_key", False):
                 self._static[name] = field.get_default()  # type: ignore[union-attr]
 
     def row(self, values: dict[str, Any]) -> tuple[Any, ...]:

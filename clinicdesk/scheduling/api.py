@@ -19,9 +19,11 @@ from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.schemas import InputSchema
 
 from . import selectors, setup
+from .flow_api import router as flow_router
 from .models import WEEKDAY_KEYS, PatientKind
 
 router = Router(tags=["practice setup"])
+router.add_router("", flow_router)  # patient flow, confirmations, flow board, day schedule
 
 WeekdayKey = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HH_MM = re.compile(r"\d{2}:\d{2}(:\d{2})?")

@@ -9,4 +9,4 @@ class SchedulingConfig(AppConfig):
     def ready(self) -> None:
         # Importing these registers the demo practice setup (locations, rooms, providers, visit
         # types) and scheduling's steps in a patient merge.
-        from . import demo, merge_steps  # noqa: F401
+        from . import demo, demo_appointments, merge_steps  # noqa: F401

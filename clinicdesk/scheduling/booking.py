@@ -1,0 +1,348 @@
+"""Booking, moving and cancelling appointments: never a double booking.
+
+The guarantee lives in the database, not in this module's checks:
+- PostgreSQL: exclusion constraints (migration 0003) refuse a second appointment holding time
+  that overlaps another of the same provider, room or patient. Two clerks booking the same
+  slot at the same instant both pass the friendly check below; one insert wins, the other gets
+  the constraint's error, which is turned into the same clear Conflict.
+- SQLite: every transaction begins IMMEDIATE (settings), taking the database's write lock
+  before its first read, so the overlap check and the insert run with no other writer between
+  them.
+
+The friendly check runs first on both, so the person booking reads which appointment is in
+the way. Everything else that makes a time bookable (templates, exceptions, holidays, rooms,
+the type's rules) is `slots.availability_problem`. Every change is audited and leaves an
+AppointmentChange row; a moved appointment keeps its row and public id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clinicdesk.accounts.models import User
+from clinicdesk.audit.models import Action
+from clinicdesk.audit.services import audit_record
+from clinicdesk.core.errors import Conflict
+from clinicdesk.patients.models import Patient, PatientStatus
+
+from .models import (
+    HOLDING_STATUSES,
+    Appointment,
+    AppointmentChange,
+    AppointmentStatus,
+    AppointmentType,
+    ConfirmationStatus,
+    Location,
+    Provider,
+    Room,
+)
+from .slots import availability_problem, overbook_count
+
+# How close to the start a cancellation counts as late (for no-show/late-cancel policies).
+LATE_CANCEL_HOURS = getattr(settings, "CLINICDESK_LATE_CANCEL_HOURS", 24)
+_EXCLUSION_VIOLATION = "23P01"
+
+
+class BookingRefused(Conflict):
+    """The time cannot be booked; the message says why and what to do instead."""
+
+
+@dataclass
+class BookingInput:
+    patient: Patient
+    provider: Provider
+    location: Location
+    appointment_type: AppointmentType
+    starts_at: datetime
+    room: Room | None = None
+    reason: str = ""
+    overbook: bool = False  # the person booking means to double-book (allowed by some types)
+
+
+def _local(moment: datetime, location: Location) -> str:
+    return moment.astimezone(ZoneInfo(location.time_zone)).strftime("%a %b %-d, %-I:%M %p")
+
+
+def _span(kind: AppointmentType, starts_at: datetime) -> tuple[datetime, datetime, datetime, datetime]:
+    ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
+    return (
+        starts_at,
+        ends_at,
+        starts_at - timedelta(minutes=kind.buffer_before_minutes),
+        ends_at + timedelta(minutes=kind.buffer_after_minutes),
+    )
+
+
+def _refuse(field: str, message: str) -> BookingRefused:
+    return BookingRefused({field: [message]})
+
+
+def _basic_problems(data: BookingInput, now: datetime) -> None:
+    """What is wrong with the request itself, before looking at anyone's calendar."""
+    if timezone.is_naive(data.starts_at):  # a mistake in the request, not a clash: 422
+        raise ValidationError(
+            {"starts_at": ["Give the start time with its time zone (ISO 8601, e.g. 2026-12-01T14:00:00Z)."]}
+        )
+    if data.starts_at < now:
+        raise _refuse("starts_at", "That time has passed. Choose a time from now on.")
+    if data.patient.status != PatientStatus.ACTIVE:
+        raise _refuse(
+            "patient", f"The patient's record is {data.patient.get_status_display().lower()}; reactivate it first."
+        )
+    if data.overbook and not data.appointment_type.overbook_allowed:
+        raise _refuse("overbook", f"{data.appointment_type} may not be overbooked. Choose a free time.")
+
+
+def _in_the_way(
+    *, provider: Provider, room: Room | None, patient: Patient, block: tuple[datetime, datetime], exclude: int | None
+) -> tuple[str, Appointment] | None:
+    """The first appointment holding time that this booking would overlap, and why it matters."""
+    start, end = block
+    who = Q(provider=provider, overbooked=False) | Q(patient=patient)
+    if room is not None:
+        who |= Q(room=room, overbooked=False)
+    clashes = (
+        Appointment.objects.filter(who, status__in=HOLDING_STATUSES, block_start__lt=end, block_end__gt=start)
+        .exclude(pk=exclude or 0)
+        .select_related("provider__user", "room", "location")
+        .order_by("block_start")
+    )
+    for other in clashes[:5]:
+        if other.patient_id == patient.pk:
+            return "patient", other
+        if other.provider_id == provider.pk and not other.overbooked:
+            return "provider", other
+        if room is not None and other.room_id == room.pk:
+            return "room", other
+    return None
+
+
+def _clash_message(kind: str, other: Appointment) -> BookingRefused:
+    when = f"{_local(other.starts_at, other.location)}"
+    if kind == "patient":
+        return _refuse("patient", f"The patient already has an appointment then ({when}). Choose another time.")
+    if kind == "room":
+        return _refuse("room", f"{other.room} is booked then ({when}). Choose another room or time.")
+    return _refuse(
+        "starts_at",
+        f"{other.provider} already has an appointment then ({when}). Choose another time"
+        + (", or overbook if the visit type allows it." if not other.overbooked else "."),
+    )
+
+
+def _conflict_from_constraint(exc: IntegrityError) -> BookingRefused | None:
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) != _EXCLUSION_VIOLATION:
+        return None
+    name = getattr(getattr(cause, "diag", None), "constraint_name", "") or ""
+    if "patient" in name:
+        return _refuse("patient", "The patient was just booked at an overlapping time. Choose another time.")
+    if "room" in name:
+        return _refuse("room", "That room was just booked by someone else. Choose another room or time.")
+    return _refuse("starts_at", "Someone else just booked that time. Choose another time.")
+
+
+def _check_and_hold(
+    data: BookingInput, *, overbook: bool, exclude: int | None = None, now: datetime
+) -> tuple[bool, tuple[datetime, datetime, datetime, datetime]]:
+    """Every check but the database's own; returns (overbooked?, visit and block times)."""
+    span = _span(data.appointment_type, data.starts_at)
+    problem = availability_problem(
+        appointment_type=data.appointment_type,
+        provider=data.provider,
+        location=data.location,
+        room=data.room,
+        starts_at=data.starts_at,
+        patient=data.patient,
+        now=now,
+    )
+    if problem:
+        raise _refuse("starts_at", problem)
+    clash = _in_the_way(
+        provider=data.provider, room=data.room, patient=data.patient, block=(span[2], span[3]), exclude=exclude
+    )
+    overbooked = False
+    if clash is not None:
+        kind, other = clash
+        if kind != "provider" or not overbook:
+            raise _clash_message(kind, other)
+        zone = data.location.time_zone
+        day = data.starts_at.astimezone(ZoneInfo(zone)).date()
+        count = overbook_count(data.provider, data.appointment_type, day, time_zone=zone)
+        if count >= data.appointment_type.overbook_limit:
+            raise _refuse(
+                "overbook",
+                f"{data.provider} already has {data.appointment_type.overbook_limit} overbooked "
+                f"{data.appointment_type} visit(s) that day, the most allowed. Choose another day.",
+            )
+        overbooked = True
+    return overbooked, span
+
+
+def booking_problem(data: BookingInput, *, now: datetime | None = None) -> str | None:
+    """Why `data` could not be booked now, in the words appointment_book would use; None if it could.
+
+    Reads only (availability, overlaps, the overbooking limit) and takes no lock, so the answer
+    is a forecast: appointment_book checks again under its lock and may still refuse.
+    """
+    now = now or timezone.now()
+    try:
+        _basic_problems(data, now)
+        _check_and_hold(data, overbook=data.overbook, now=now)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return None
+
+
+def _change(appointment: Appointment, actor: User, what: str, old: str = "", new: str = "", note: str = "") -> None:
+    AppointmentChange.objects.create(
+        appointment=appointment, by=actor, what=what, old_value=old[:200], new_value=new[:200], note=note[:200]
+    )
+
+
+def _audit(actor: User, action: str, appointment: Appointment, changed: list[str], detail: str = "") -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="appointment",
+        object_id=str(appointment.public_id),
+        patient_id=appointment.patient.mrn,
+        changed_fields=changed,
+        detail=detail,
+    )
+
+
+def appointment_book(*, actor: User, data: BookingInput, now: datetime | None = None, series: Any = None,
+                     series_index: int | None = None) -> Appointment:  # fmt: skip
+    """Book `data`, or raise BookingRefused (a Conflict: 409 from the API) saying why."""
+    now = now or timezone.now()
+    _basic_problems(data, now)
+    try:
+        with transaction.atomic():
+            overbooked, (starts, ends, block_start, block_end) = _check_and_hold(data, overbook=data.overbook, now=now)
+            appointment = Appointment.objects.create(
+                patient=data.patient,
+                provider=data.provider,
+                location=data.location,
+                room=None if overbooked else data.room,
+                appointment_type=data.appointment_type,
+                starts_at=starts,
+                ends_at=ends,
+                block_start=block_start,
+                block_end=block_end,
+                reason=(data.reason or data.appointment_type.default_reason).strip()[:200],
+                overbooked=overbooked,
+                series=series,
+                series_index=series_index,
+                created_by=actor,
+            )
+            _change(appointment, actor, "booked", new=starts.isoformat(), note="overbooked" if overbooked else "")
+            _audit(actor, Action.CREATE, appointment, ["starts_at", "provider", "location", "appointment_type"])
+    except IntegrityError as exc:
+        refused = _conflict_from_constraint(exc)
+        if refused is None:
+            raise
+        raise refused from exc
+    return appointment
+
+
+def _locked(appointment: Appointment) -> Appointment:
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient", "provider__user", "location", "room", "appointment_type")
+        .get(pk=appointment.pk)
+    )
+
+
+def appointment_move(
+    *,
+    actor: User,
+    appointment: Appointment,
+    starts_at: datetime,
+    provider: Provider | None = None,
+    location: Location | None = None,
+    room: Room | None | bool = False,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Appointment:
+    """Reschedule: same row and public id, new time (and maybe provider, location, room).
+
+    `room=False` keeps the room; None clears it. The old time is kept in the history, and the
+    confirmation starts over, because the patient confirmed the old time.
+    """
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            current = _locked(appointment)
+            if current.status != AppointmentStatus.SCHEDULED:
+                raise _refuse(
+                    "status",
+                    f"This appointment is {current.get_status_display().lower()}; only a scheduled one can be moved. "
+                    "Book a new appointment instead.",
+                )
+            data = BookingInput(
+                patient=current.patient,
+                provider=provider or current.provider,
+                location=location or current.location,
+                appointment_type=current.appointment_type,
+                starts_at=starts_at,
+                room=current.room if room is False else room,  # type: ignore[arg-type]
+                reason=current.reason,
+            )
+            _basic_problems(data, now)
+            overbooked, (starts, ends, block_start, block_end) = _check_and_hold(
+                data, overbook=current.overbooked, exclude=current.pk, now=now
+            )
+            old = f"{current.starts_at.isoformat()} {current.provider} @ {current.location}"
+            current.provider, current.location, current.room = data.provider, data.location, data.room
+            current.starts_at, current.ends_at, current.block_start, current.block_end = (
+                starts, ends, block_start, block_end
+            )  # fmt: skip
+            current.overbooked = overbooked
+            if overbooked:
+                current.room = None
+            current.confirmation = ConfirmationStatus.UNCONFIRMED
+            current.confirmation_method, current.confirmed_by, current.confirmed_at = "", None, None
+            current.save()
+            new = f"{starts.isoformat()} {current.provider} @ {current.location}"
+            _change(current, actor, "moved", old=old, new=new, note=reason)
+            _audit(actor, Action.UPDATE, current, ["starts_at", "provider", "location", "room"], detail="moved")
+    except IntegrityError as exc:
+        refused = _conflict_from_constraint(exc)
+        if refused is None:
+            raise
+        raise refused from exc
+    return current
+
+
+def appointment_cancel(*, actor: User, appointment: Appointment, reason: str, now: datetime | None = None) -> Appointment:
+    """Cancel a scheduled appointment, recording who, when, why and whether it was late."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise _refuse("reason", "Say why the appointment is cancelled (e.g. patient called, provider out).")
+    with transaction.atomic():
+        current = _locked(appointment)
+        if current.status != AppointmentStatus.SCHEDULED:
+            raise _refuse(
+                "status",
+                f"This appointment is {current.get_status_display().lower()}; only a scheduled one can be cancelled.",
+            )
+        current.status = AppointmentStatus.CANCELLED
+        current.cancelled_at, current.cancelled_by, current.cancel_reason = now, actor, reason[:200]
+        current.late_cancel = current.starts_at - now < timedelta(hours=LATE_CANCEL_HOURS)
+        current.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "late_cancel",
+                                    "updated_at"])  # fmt: skip
+        _change(current, actor, "cancelled", old="scheduled", new="cancelled",
+                note=("late: " if current.late_cancel else "") + reason)  # fmt: skip
+        _audit(actor, Action.UPDATE, current, ["status"], detail="late cancel" if current.late_cancel else "cancelled")
+    return current

@@ -1,0 +1,148 @@
+"""The only way views and endpoints read appointments: capability check, read, audit.
+
+A schedule shows many patients at once. Like patient search, one look is one audit event that
+lists the MRNs shown (cut at a whole MRN when the list is long), never one event per patient
+and never names. The flow board refreshes itself every few seconds; a refresh writes an event
+only when the set of patients it shows has changed since the last one this person saw, so the
+trail says who saw which patient without an identical line every five seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+
+from clinicdesk.accounts.models import User
+from clinicdesk.audit.models import Action
+from clinicdesk.audit.services import audit_record
+from clinicdesk.core.capabilities import Cap, role_can
+
+from . import selectors_calendar as cal
+from .models import Appointment, Location, Provider
+
+AUDIT_DETAIL_LIMIT = 500  # AuditEvent.detail
+
+
+def audit_detail(head: str, mrns: list[str]) -> str:
+    """ "<head>; patients=3; results=12345674,23456781,…", cut at a whole MRN with "…" when too long."""
+    prefix = f"{head}; patients={len(mrns)}; results="
+    shown: list[str] = []
+    for mrn in mrns:
+        if len(prefix) + len(",".join([*shown, mrn])) + 2 > AUDIT_DETAIL_LIMIT:
+            return prefix + ",".join(shown) + ",…"
+        shown.append(mrn)
+    return prefix + ",".join(shown)
+
+
+def _check(actor: User, need: str) -> None:
+    if not role_can(actor.role, need):
+        raise PermissionDenied(need)
+
+
+def shows_names(actor: User) -> bool:
+    """Names for roles that read demographics (every role that reads the schedule today); MRNs otherwise."""
+    return role_can(actor.role, Cap.PATIENT_DEMOGRAPHICS_READ)
+
+
+def _audit_read(*, actor: User, object_type: str, object_id: str, head: str, mrns: list[str], action: str) -> None:
+    if not mrns:
+        return  # nothing about a patient was shown
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        detail=audit_detail(head, mrns),
+    )
+
+
+def access_day_schedule(
+    *,
+    actor: User,
+    location: Location,
+    day: date,
+    providers: list[Provider] | None = None,
+    now: datetime | None = None,
+    printing: bool = False,
+) -> cal.Grid:
+    """The day grid at `location` (see `selectors_calendar.day_schedule`), audited as one read
+    (or one print, for the PDF). Raises PermissionDenied without schedule.read."""
+    _check(actor, Cap.SCHEDULE_READ)
+    with transaction.atomic():
+        grid = cal.day_schedule(location=location, day=day, providers=providers, show_names=shows_names(actor), now=now)
+        _audit_read(
+            actor=actor,
+            object_type="schedule_day",
+            object_id=f"{location.public_id}/{day.isoformat()}",
+            head=f"day={day.isoformat()}",
+            mrns=grid.patient_mrns,
+            action=Action.PRINT if printing else Action.READ,
+        )
+    return grid
+
+
+def access_week_schedule(
+    *, actor: User, provider: Provider, location: Location, week_start: date, now: datetime | None = None
+) -> cal.Grid:
+    """One provider's week at one location, audited as one read."""
+    _check(actor, Cap.SCHEDULE_READ)
+    with transaction.atomic():
+        grid = cal.week_schedule(
+            provider=provider, location=location, week_start=week_start, show_names=shows_names(actor), now=now
+        )
+        _audit_read(
+            actor=actor,
+            object_type="schedule_week",
+            object_id=f"{provider.public_id}/{week_start.isoformat()}",
+            head=f"week={week_start.isoformat()}",
+            mrns=grid.patient_mrns,
+            action=Action.READ,
+        )
+    return grid
+
+
+def access_flow_board(
+    *, actor: User, location: Location, now: datetime, seen: Any = None, always: bool = False
+) -> cal.FlowBoard:
+    """Today's flow board at `location`, audited once per distinct set of patients shown.
+
+    `seen` is somewhere to remember what this viewer was last shown (the session, a mapping);
+    without it (the API) or with `always` (the full page) the call is audited regardless.
+    """
+    _check(actor, Cap.SCHEDULE_READ)
+    with transaction.atomic():
+        board = cal.flow_board(location=location, now=now, show_names=shows_names(actor))
+        mrns = board.patient_mrns
+        key = f"flow_board_seen:{location.public_id}"
+        digest = hashlib.sha256(f"{board.day}:{','.join(sorted(mrns))}".encode()).hexdigest()[:32]
+        if always or seen is None or seen.get(key) != digest:
+            _audit_read(
+                actor=actor,
+                object_type="flow_board",
+                object_id=f"{location.public_id}/{board.day.isoformat()}",
+                head=f"day={board.day.isoformat()}",
+                mrns=mrns,
+                action=Action.READ,
+            )
+            if seen is not None:
+                seen[key] = digest
+    return board
+
+
+def access_appointment(*, actor: User, public_id: Any, need: str) -> Appointment:
+    """The appointment `public_id` for a flow or confirmation change; Http404 when it is missing,
+    malformed or `actor` lacks `need` (alike). Not audited as a read: the change it is fetched
+    for writes its own event, with the patient."""
+    if not role_can(actor.role, need):
+        raise Http404
+    try:
+        return Appointment.objects.select_related(
+            "patient", "provider__user", "location", "appointment_type", "room"
+        ).get(public_id=public_id)
+    except (Appointment.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404 from exc

@@ -1,0 +1,138 @@
+"""Day and week calendars and the printed day. Server-rendered grids, no calendar script.
+
+Filters are query parameters (location, date, provider), so every view is a plain link that
+can be bookmarked and printed; "jump to date" is a GET form.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.backends.utils import csrf_input
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from clinicdesk.accounts.models import User
+from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.guards import requires
+
+from . import selectors_calendar as cal
+from .calendar_access import access_day_schedule, access_week_schedule
+from .calendar_pdf import day_schedule_pdf
+from .flow_views import chosen_location
+from .models import Location
+
+
+class StaffRequest(HttpRequest):
+    user: User  # type: ignore[assignment]  # narrowed by the guard
+
+
+def _chosen_day(request: HttpRequest, location: Location | None) -> tuple[date, bool]:
+    """The ?date= (YYYY-MM-DD), else today at the location; the flag says a given date was unreadable."""
+    today = timezone.now().astimezone(cal.zone_of(location)).date() if location else timezone.localdate()
+    text = request.GET.get("date", "").strip()
+    if not text:
+        return today, False
+    try:
+        return date.fromisoformat(text), False
+    except ValueError:
+        return today, True
+
+
+def _query(**values) -> str:
+    return "?" + urlencode({k: v for k, v in values.items() if v not in (None, "", [])}, doseq=True)
+
+
+@requires(Cap.SCHEDULE_READ)
+@require_GET
+def day_view(request: StaffRequest) -> HttpResponse:
+    location = chosen_location(request)
+    day, bad_date = _chosen_day(request, location)
+    chosen = request.GET.getlist("provider")
+    providers = cal.providers_named(public_ids=chosen) if chosen else None
+    grid = None
+    if location is not None:
+        grid = access_day_schedule(
+            actor=request.user, location=location, day=day, providers=providers, now=timezone.now()
+        )
+    loc = location.public_id if location else None
+    here = reverse("scheduling_flow:day")
+    context = {
+        "grid": grid,
+        "location": location,
+        "locations": cal.active_locations(),
+        "all_providers": cal.providers_at(location=location) if location else [],
+        "chosen": set(chosen),
+        "day": day,
+        "bad_date": bad_date,
+        "prev_url": here + _query(location=loc, date=(day - timedelta(days=1)).isoformat(), provider=chosen),
+        "next_url": here + _query(location=loc, date=(day + timedelta(days=1)).isoformat(), provider=chosen),
+        "today_url": here + _query(location=loc, provider=chosen),
+        "pdf_url": reverse("scheduling_flow:day_pdf") + _query(location=loc, date=day.isoformat(), provider=chosen),
+        "self_url": request.get_full_path(),
+        "can_write": role_can(request.user.role, Cap.SCHEDULE_WRITE),
+        "csrf_input": csrf_input(request),  # once, not a {% csrf_token %} per no-show form
+        "now": timezone.now(),
+        "week_url": reverse("scheduling_flow:week"),
+    }
+    return render(request, "scheduling/calendar_day.html", context)
+
+
+@requires(Cap.SCHEDULE_READ)
+@require_GET
+def day_pdf(request: StaffRequest) -> HttpResponse:
+    location = chosen_location(request)
+    if location is None:
+        return HttpResponse("No location is set up yet.", status=404, content_type="text/plain")
+    day, _ = _chosen_day(request, location)
+    chosen = request.GET.getlist("provider")
+    providers = cal.providers_named(public_ids=chosen) if chosen else None
+    grid = access_day_schedule(actor=request.user, location=location, day=day, providers=providers, printing=True)
+    pdf = day_schedule_pdf(grid=grid, day=day, printed_at=timezone.now())
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="schedule-{day.isoformat()}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@requires(Cap.SCHEDULE_READ)
+@require_GET
+def week_view(request: StaffRequest) -> HttpResponse:
+    location = chosen_location(request)
+    day, bad_date = _chosen_day(request, location)
+    week_start = cal.week_start_of(day)
+    providers = list(cal.providers_at(location=location)) if location else []
+    chosen = cal.providers_named(public_ids=[request.GET.get("provider", "")])
+    provider = chosen[0] if chosen else (providers[0] if providers else None)
+    grid = None
+    if location is not None and provider is not None:
+        grid = access_week_schedule(
+            actor=request.user, provider=provider, location=location, week_start=week_start, now=timezone.now()
+        )
+    loc = location.public_id if location else None
+    pid = provider.public_id if provider else None
+    here = reverse("scheduling_flow:week")
+    context = {
+        "grid": grid,
+        "location": location,
+        "locations": cal.active_locations(),
+        "all_providers": providers,
+        "provider": provider,
+        "day": day,
+        "bad_date": bad_date,
+        "week_start": week_start,
+        "week_end": week_start + timedelta(days=6),
+        "prev_url": here + _query(location=loc, provider=pid, date=(week_start - timedelta(days=7)).isoformat()),
+        "next_url": here + _query(location=loc, provider=pid, date=(week_start + timedelta(days=7)).isoformat()),
+        "today_url": here + _query(location=loc, provider=pid),
+        "day_url": reverse("scheduling_flow:day"),
+        "self_url": request.get_full_path(),
+        "can_write": role_can(request.user.role, Cap.SCHEDULE_WRITE),
+        "csrf_input": csrf_input(request),
+        "now": timezone.now(),
+    }
+    return render(request, "scheduling/calendar_week.html", context)

@@ -1,0 +1,697 @@
+"""Reads behind the calendar (day and week views, the printed day) and the flow board.
+
+Every read here costs a fixed number of queries however many appointments the day holds:
+appointments come with their patient, provider, type and room in one query (select_related),
+opening hours and rooms in one query each. The tests count them at 5 and at 50 appointments.
+
+These functions return PHI (patient names). Views and endpoints call them through
+`calendar_access`, which checks the capability and writes the read to the audit trail.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import quote_plus
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
+
+from .flow import ACTION_LABEL, FINAL_STATUSES, STAMP, allowed_next
+from .models import (
+    HOLDING_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    Location,
+    OpeningHours,
+    Provider,
+    Room,
+)
+
+S = AppointmentStatus
+ROW_MINUTES = 5  # one grid row of the day and week views
+SLOT_MINUTES = 15  # the "open time" links offered for booking
+DEFAULT_DAY = (time(8), time(17))  # shown when a location is closed and nothing is booked
+
+
+def wait_amber_minutes() -> int:
+    return int(getattr(settings, "CLINICDESK_FLOW_WAIT_AMBER_MINUTES", 15))
+
+
+def wait_red_minutes() -> int:
+    return int(getattr(settings, "CLINICDESK_FLOW_WAIT_RED_MINUTES", 30))
+
+
+def flow_refresh_seconds() -> int:
+    return int(getattr(settings, "CLINICDESK_FLOW_REFRESH_SECONDS", 5))
+
+
+def zone_of(location: Location) -> ZoneInfo:
+    return ZoneInfo(location.time_zone or settings.TIME_ZONE)
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants a local calendar day starts and ends (23 or 25 hours on DST change days)."""
+    return datetime.combine(day, time.min, zone), datetime.combine(day + timedelta(days=1), time.min, zone)
+
+
+def patient_label(patient: Any, *, show_names: bool) -> str:
+    """What a schedule shows of a patient: the name for roles that read demographics, else the MRN.
+
+    Minimum necessary: the schedule never shows a date of birth, phone or address; the chart does.
+    """
+    return patient.display_name if show_names else f"MRN {patient.mrn}"
+
+
+# No visit is longer than this: a visit lasts its type's duration (at most 720 minutes, a check
+# constraint on the type) plus its buffers. It bounds the time-range reads from below, so a day
+# or a week reads only its window through the (location, starts_at) and (provider, block_start)
+# indexes however long the history is, and still finds a visit that began the evening before.
+LONGEST_VISIT = timedelta(days=1)
+
+
+def _appointments(location: Location, start: datetime, end: datetime) -> QuerySet[Appointment]:
+    return (
+        Appointment.objects.filter(
+            location=location, starts_at__gte=start - LONGEST_VISIT, starts_at__lt=end, ends_at__gt=start
+        )
+        .select_related("patient", "provider__user", "appointment_type", "room", "location")
+        .order_by("starts_at", "id")
+    )
+
+
+def _book_base() -> str:
+    try:
+        return reverse("scheduling:book")
+    except NoReverseMatch:
+        return "/scheduling/book/"
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def book_url(*, provider: Provider, location: Location, start: datetime) -> str:
+    """The booking page for an open time: provider, location and start (ISO 8601 UTC) as the query."""
+    query = urlencode({"provider": str(provider.public_id), "location": str(location.public_id), "start": _utc_text(start)})
+    return f"{_book_base()}?{query}"
+
+
+def _book_prefix(*, provider: Provider, location: Location) -> str:
+    """`book_url` up to the start time, built once per column: the grid appends `quote_plus(start)`."""
+    query = urlencode({"provider": str(provider.public_id), "location": str(location.public_id)})
+    return f"{_book_base()}?{query}&start="
+
+
+class _Links:
+    """Per-appointment URLs from one reverse() each, formatted per row (reverse() in a loop is slow)."""
+
+    def __init__(self) -> None:
+        marker = "00000000-0000-4000-8000-000000000000"
+        self.appointment = reverse("scheduling_flow:appointment", kwargs={"public_id": marker}).replace(marker, "{}")
+        self.no_show = reverse("scheduling_flow:no_show", kwargs={"public_id": marker}).replace(marker, "{}")
+        self.move = reverse("scheduling_flow:move", kwargs={"public_id": marker}).replace(marker, "{}")
+        self.check_in = reverse("scheduling_flow:check_in", kwargs={"public_id": marker}).replace(marker, "{}")
+
+
+# --- Day and week grids ----------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """One appointment placed on the grid: `row` is its first grid row (1-based), `span` its rows.
+
+    The strings the page shows are worked out once here (`finish`), so the template only prints them.
+    """
+
+    appointment: Appointment
+    label: str
+    starts: datetime  # local
+    ends: datetime  # local
+    row: int
+    span: int
+    lane: int = 1
+    status_label: str = ""
+    time_label: str = ""  # "HH:MM", local
+    url: str = ""  # the appointment page
+    no_show_url: str = ""  # set while a no-show can be marked (scheduled, start time passed)
+    css: str = ""  # grid placement and state classes
+    meta: str = ""  # "status · room · overbooked"
+    type_line: str = ""  # "type · reason"
+
+    @property
+    def color(self) -> str:
+        return self.appointment.appointment_type.color
+
+    @property
+    def can_no_show(self) -> bool:
+        return self.appointment.status == S.SCHEDULED
+
+    def finish(self, links: _Links, now: datetime | None) -> None:
+        appt = self.appointment
+        public_id = str(appt.public_id)
+        self.time_label = f"{self.starts:%H:%M}"
+        self.url = links.appointment.format(public_id)
+        if now is not None and appt.status == S.SCHEDULED and appt.starts_at <= now:
+            self.no_show_url = links.no_show.format(public_id)
+        css = f"cal-row-{self.row} cal-span-{self.span} cal-lane-{min(self.lane, 6)} cal-status-{appt.status}"
+        self.css = css + " cal-overbooked" if appt.overbooked else css
+        kind = appt.appointment_type.name
+        self.type_line = f"{kind} · {appt.reason}" if appt.reason else kind
+        parts = [self.status_label]
+        if appt.room_id is not None:
+            parts.append(appt.room.name)
+        if appt.overbooked:
+            parts.append("overbooked")
+        self.meta = " · ".join(parts)
+
+
+@dataclass
+class OpenSlot:
+    starts: datetime  # local
+    row: int
+    span: int
+    url: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.starts:%H:%M}"
+
+
+@dataclass
+class Column:
+    key: str
+    title: str
+    subtitle: str = ""
+    blocks: list[Block] = field(default_factory=list)
+    open_slots: list[OpenSlot] = field(default_factory=list)
+    lanes: int = 1
+    closed: bool = False
+
+
+@dataclass
+class HourMark:
+    label: str
+    row: int
+
+
+@dataclass
+class Grid:
+    location: Location
+    zone: ZoneInfo
+    first: time
+    last: time
+    rows: int
+    hours: list[HourMark]
+    columns: list[Column]
+    appointments: list[Appointment]
+
+    @property
+    def patient_mrns(self) -> list[str]:
+        return list(dict.fromkeys(a.patient.mrn for a in self.appointments))
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def _range(spans: Iterable[tuple[time, time]], local_times: Iterable[tuple[datetime, datetime]], day: date):
+    """Earliest and latest whole hour to show: opening hours widened to every appointment."""
+    starts, ends = [], []
+    for opens, closes in spans:
+        starts.append(_minutes(opens))
+        ends.append(_minutes(closes))
+    for begin, finish in local_times:
+        starts.append(0 if begin.date() < day else _minutes(begin.time()))
+        ends.append(24 * 60 if finish.date() > day else _minutes(finish.time()))
+    if not starts:
+        starts, ends = [_minutes(DEFAULT_DAY[0])], [_minutes(DEFAULT_DAY[1])]
+    first = min(starts) // 60 * 60
+    last = min(24 * 60, math.ceil(max(ends) / 60) * 60)
+    return first, max(last, first + 60)
+
+
+def _place(begin: datetime, finish: datetime, day: date, first: int, last: int) -> tuple[int, int]:
+    start = 0 if begin.date() < day else _minutes(begin.time())
+    end = 24 * 60 if finish.date() > day else _minutes(finish.time())
+    start, end = max(start, first), min(max(end, start + ROW_MINUTES), last)
+    row = (start - first) // ROW_MINUTES + 1
+    span = max(1, math.ceil((end - start) / ROW_MINUTES))
+    return row, span
+
+
+def _lanes(blocks: list[Block]) -> int:
+    """Side-by-side lanes for overlapping appointments (overbooking); returns how many were needed."""
+    lane_ends: list[int] = []
+    for block in sorted(blocks, key=lambda b: (b.row, -b.span)):
+        for index, ends in enumerate(lane_ends):
+            if ends <= block.row:
+                block.lane = index + 1
+                lane_ends[index] = block.row + block.span
+                break
+        else:
+            lane_ends.append(block.row + block.span)
+            block.lane = len(lane_ends)
+    return max(1, len(lane_ends))
+
+
+def _open_slots(
+    *,
+    provider: Provider,
+    location: Location,
+    day: date,
+    zone: ZoneInfo,
+    spans: Sequence[tuple[time, time]],
+    busy: list[tuple[datetime, datetime]],
+    first: int,
+    last: int,
+    not_before: datetime | None,
+) -> list[OpenSlot]:
+    """Free SLOT_MINUTES slots inside the opening hours that no appointment of the provider holds.
+
+    Whether the provider works then (availability templates, exceptions) is for the booking
+    page to check; the calendar offers the location's open time that is not taken.
+    """
+    slots: list[OpenSlot] = []
+    if not spans:
+        return slots
+    prefix = _book_prefix(provider=provider, location=location)
+    for opens, closes in spans:
+        moment = datetime.combine(day, opens, zone)
+        closing = datetime.combine(day, closes, zone)
+        while moment + timedelta(minutes=SLOT_MINUTES) <= closing:
+            finish = moment + timedelta(minutes=SLOT_MINUTES)
+            taken = any(b < finish and moment < e for b, e in busy)
+            if not taken and (not_before is None or moment >= not_before):
+                row, span = _place(moment, finish, day, first, last)
+                slots.append(OpenSlot(moment, row, span, prefix + quote_plus(_utc_text(moment))))
+            moment = finish
+    return slots
+
+
+def _column_for(
+    *,
+    column: Column,
+    appointments: list[Appointment],
+    provider: Provider,
+    location: Location,
+    day: date,
+    zone: ZoneInfo,
+    spans: Sequence[tuple[time, time]],
+    first: int,
+    last: int,
+    show_names: bool,
+    not_before: datetime | None,
+    links: _Links,
+) -> Column:
+    busy = []
+    for appt in appointments:
+        begin, finish = appt.starts_at.astimezone(zone), appt.ends_at.astimezone(zone)
+        row, span = _place(begin, finish, day, first, last)
+        column.blocks.append(
+            Block(appt, patient_label(appt.patient, show_names=show_names), begin, finish, row, span,
+                  status_label=S(appt.status).label)
+        )  # fmt: skip
+        if appt.status in HOLDING_STATUSES:
+            busy.append((appt.block_start.astimezone(zone), appt.block_end.astimezone(zone)))
+    column.lanes = _lanes(column.blocks)
+    for block in column.blocks:
+        block.finish(links, not_before)
+    column.closed = not spans
+    column.open_slots = _open_slots(
+        provider=provider, location=location, day=day, zone=zone, spans=spans, busy=busy,
+        first=first, last=last, not_before=not_before,
+    )  # fmt: skip
+    return column
+
+
+def _hours(first: int, last: int) -> list[HourMark]:
+    return [
+        HourMark(f"{minute // 60:02d}:00", (minute - first) // ROW_MINUTES + 1) for minute in range(first, last, 60)
+    ]
+
+
+def _spans_by_weekday(location: Location) -> dict[int, list[tuple[time, time]]]:
+    spans: dict[int, list[tuple[time, time]]] = {}
+    for hours in OpeningHours.objects.filter(location=location):
+        spans.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+    return spans
+
+
+def providers_at(*, location: Location) -> QuerySet[Provider]:
+    """Active providers who work at `location`, for the filters and the day view's columns."""
+    return (
+        Provider.objects.filter(locations=location, active=True, user__is_active=True)
+        .select_related("user")
+        .order_by("user__display_name", "user__username")
+    )
+
+
+def day_schedule(
+    *,
+    location: Location,
+    day: date,
+    providers: Sequence[Provider] | None = None,
+    show_names: bool = True,
+    now: datetime | None = None,
+) -> Grid:
+    """The day at `location`: one column per provider (those working there, plus anyone booked),
+    time rows from the earliest opening or appointment to the latest, cancelled visits left out.
+
+    `providers` narrows the columns (the provider filter). Open times before `now` are not offered.
+    """
+    zone = zone_of(location)
+    start, end = day_bounds(day, zone)
+    appointments = list(_appointments(location, start, end).exclude(status=S.CANCELLED))
+    spans = _spans_by_weekday(location).get(day.weekday(), [])
+    wanted = None if providers is None else {p.pk for p in providers}
+    columns_of: dict[int, Provider] = {}
+    if providers is None:
+        columns_of = {p.pk: p for p in providers_at(location=location)}
+    else:
+        columns_of = {p.pk: p for p in providers}
+    for appt in appointments:
+        if wanted is None or appt.provider_id in wanted:
+            columns_of.setdefault(appt.provider_id, appt.provider)
+    appointments = [a for a in appointments if a.provider_id in columns_of]
+    first, last = _range(spans, ((a.starts_at.astimezone(zone), a.ends_at.astimezone(zone)) for a in appointments), day)
+    by_provider: dict[int, list[Appointment]] = {}
+    for appt in appointments:
+        by_provider.setdefault(appt.provider_id, []).append(appt)
+    ordered = sorted(columns_of.values(), key=lambda p: (p.display_name.lower(), p.pk))
+    links = _Links()
+    columns = [
+        _column_for(
+            column=Column(key=str(p.public_id), title=p.display_name, subtitle=p.specialty),
+            appointments=by_provider.get(p.pk, []),
+            provider=p,
+            location=location,
+            day=day,
+            zone=zone,
+            spans=spans,
+            first=first,
+            last=last,
+            show_names=show_names,
+            not_before=now,
+            links=links,
+        )  # fmt: skip
+        for p in ordered
+    ]
+    return Grid(
+        location, zone, time(first // 60), _end_time(last), (last - first) // ROW_MINUTES, _hours(first, last),
+        columns, appointments,
+    )  # fmt: skip
+
+
+def _end_time(minutes: int) -> time:
+    return time(23, 59) if minutes >= 24 * 60 else time(minutes // 60, minutes % 60)
+
+
+def week_start_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_schedule(
+    *,
+    provider: Provider,
+    location: Location,
+    week_start: date,
+    show_names: bool = True,
+    now: datetime | None = None,
+) -> Grid:
+    """One provider's week at one location: a column per day (Monday first), same grid as the day view."""
+    zone = zone_of(location)
+    start, _ = day_bounds(week_start, zone)
+    _, end = day_bounds(week_start + timedelta(days=6), zone)
+    # The (location, starts_at) range of the week, narrowed to the provider.
+    appointments = list(_appointments(location, start, end).filter(provider=provider).exclude(status=S.CANCELLED))
+    links = _Links()
+    spans_by_day = _spans_by_weekday(location)
+    days = [week_start + timedelta(days=offset) for offset in range(7)]
+    by_day: dict[date, list[Appointment]] = {d: [] for d in days}
+    for appt in appointments:
+        local_day = appt.starts_at.astimezone(zone).date()
+        if local_day in by_day:
+            by_day[local_day].append(appt)
+    firsts, lasts = [], []
+    for day in days:
+        if spans_by_day.get(day.weekday()) or by_day[day]:
+            local = ((a.starts_at.astimezone(zone), a.ends_at.astimezone(zone)) for a in by_day[day])
+            f, la = _range(spans_by_day.get(day.weekday(), []), local, day)
+            firsts.append(f)
+            lasts.append(la)
+    first, last = (min(firsts), max(lasts)) if firsts else _range([], [], week_start)
+    columns = []
+    for day in days:
+        spans = spans_by_day.get(day.weekday(), [])
+        if not spans and not by_day[day] and day.weekday() >= 5:
+            continue  # a closed weekend day with nothing booked takes no space
+        column = Column(key=day.isoformat(), title=day.strftime("%a %-d %b"), subtitle=day.isoformat())
+        columns.append(
+            _column_for(
+                column=column,
+                appointments=by_day[day],
+                provider=provider,
+                location=location,
+                day=day,
+                zone=zone,
+                spans=spans,
+                first=first,
+                last=last,
+                show_names=show_names,
+                not_before=now,
+                links=links,
+            )  # fmt: skip
+        )
+    return Grid(
+        location, zone, time(first // 60), _end_time(last), (last - first) // ROW_MINUTES, _hours(first, last),
+        columns, appointments,
+    )  # fmt: skip
+
+
+# --- Flow board ------------------------------------------------------------------------------
+
+# Where the patient waits in each state: arrived waits in the waiting room, roomed waits in the
+# exam room for the provider. Those two are the waits the thresholds colour.
+_WAITING: dict[str, str] = {S.ARRIVED: "arrived_at", S.ROOMED: "roomed_at"}
+
+
+def wait_level(minutes: int | None) -> str:
+    """ "ok", "amber" (over CLINICDESK_FLOW_WAIT_AMBER_MINUTES) or "red" (over the red threshold)."""
+    if minutes is None:
+        return "ok"
+    if minutes > wait_red_minutes():
+        return "red"
+    if minutes > wait_amber_minutes():
+        return "amber"
+    return "ok"
+
+
+@dataclass
+class FlowRow:
+    appointment: Appointment
+    label: str
+    starts: datetime  # local
+    state_since: datetime | None  # local
+    minutes_in_state: int | None
+    wait_minutes: int | None  # minutes waiting (waiting room or exam room) while waiting
+    total_wait_minutes: int | None  # arrival to provider (so far, while still waiting)
+    late_minutes: int | None  # scheduled and past the start time
+    level: str
+    actions: list[tuple[str, str]]  # (state, button label)
+    can_no_show: bool
+    needs_room: bool
+
+    @property
+    def status_label(self) -> str:
+        return S(self.appointment.status).label
+
+
+@dataclass
+class FlowBoard:
+    location: Location
+    day: date
+    now: datetime  # local
+    rows: list[FlowRow]
+    rooms: list[Room]
+    amber: int
+    red: int
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_of(self.location)
+
+    @property
+    def patient_mrns(self) -> list[str]:
+        return list(dict.fromkeys(r.appointment.patient.mrn for r in self.rows))
+
+    @property
+    def summary(self) -> list[tuple[str, int]]:
+        """(label, how many) for the line above the board: who is still to come, where, who is done."""
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row.appointment.status] = counts.get(row.appointment.status, 0) + 1
+        done = counts.get(S.CHECKED_OUT, 0) + counts.get(S.COMPLETED, 0)
+        return [
+            ("To come", counts.get(S.SCHEDULED, 0)),
+            ("Waiting room", counts.get(S.ARRIVED, 0)),
+            ("Roomed", counts.get(S.ROOMED, 0)),
+            ("With provider", counts.get(S.WITH_PROVIDER, 0)),
+            ("Done", done),
+            ("No-show", counts.get(S.NO_SHOW, 0)),
+        ]
+
+
+def _whole_minutes(delta: timedelta) -> int:
+    return max(0, int(delta.total_seconds() // 60))
+
+
+def flow_row(appointment: Appointment, *, now: datetime, zone: ZoneInfo, show_names: bool) -> FlowRow:
+    status = appointment.status
+    since_field = STAMP.get(status)
+    since = getattr(appointment, since_field) if since_field else None
+    in_state = _whole_minutes(now - since) if since else None
+    wait = None
+    if status in _WAITING and getattr(appointment, _WAITING[status]):
+        wait = _whole_minutes(now - getattr(appointment, _WAITING[status]))
+    total = None
+    if appointment.arrived_at:
+        until = appointment.with_provider_at or (now if status in _WAITING else None)
+        total = _whole_minutes(until - appointment.arrived_at) if until else None
+    late = None
+    if status == S.SCHEDULED and now > appointment.starts_at:
+        late = _whole_minutes(now - appointment.starts_at)
+    actions = [] if status in FINAL_STATUSES else [(to, ACTION_LABEL[to]) for to in allowed_next(appointment)]
+    return FlowRow(
+        appointment=appointment,
+        label=patient_label(appointment.patient, show_names=show_names),
+        starts=appointment.starts_at.astimezone(zone),
+        state_since=since.astimezone(zone) if since else None,
+        minutes_in_state=in_state,
+        wait_minutes=wait,
+        total_wait_minutes=total,
+        late_minutes=late,
+        level=wait_level(wait),
+        actions=actions,
+        can_no_show=status == S.SCHEDULED and now >= appointment.starts_at,
+        needs_room=S.ROOMED in allowed_next(appointment),
+    )
+
+
+def flow_board(*, location: Location, now: datetime, show_names: bool = True) -> FlowBoard:
+    """Today (in the location's zone) at `location`: every appointment but the cancelled ones,
+    in start order, with its state, minutes in that state and minutes waiting."""
+    zone = zone_of(location)
+    day = now.astimezone(zone).date()
+    start, end = day_bounds(day, zone)
+    appointments = _appointments(location, start, end).exclude(status=S.CANCELLED)
+    rows = [flow_row(a, now=now, zone=zone, show_names=show_names) for a in appointments]
+    occupied = {r.appointment.room_id for r in rows if r.appointment.status in (S.ROOMED, S.WITH_PROVIDER)}
+    rooms = [r for r in Room.objects.filter(location=location, active=True).order_by("name") if r.pk not in occupied]
+    return FlowBoard(location, day, now.astimezone(zone), rows, rooms, wait_amber_minutes(), wait_red_minutes())
+
+
+# --- Visit timing, for reports ---------------------------------------------------------------
+
+
+def _between(later: str, earlier: str) -> ExpressionWrapper:
+    return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
+
+
+def visit_timings(
+    *, start: datetime, end: datetime, location: Location | None = None, provider: Provider | None = None
+) -> QuerySet[Appointment]:
+    """Visits that started in [start, end) and got as far as arrival, each annotated with
+    `arrival_to_roomed`, `roomed_to_provider`, `arrival_to_provider` (the patient's wait) and
+    `total_visit` (arrival to check-out). A step the visit skipped (telehealth has no rooming)
+    or has not reached yet is None. The appointment timestamps are the store; nothing is copied.
+    """
+    visits = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end, arrived_at__isnull=False)
+    if location is not None:
+        visits = visits.filter(location=location)
+    if provider is not None:
+        visits = visits.filter(provider=provider)
+    return visits.annotate(
+        arrival_to_roomed=_between("roomed_at", "arrived_at"),
+        roomed_to_provider=_between("with_provider_at", "roomed_at"),
+        arrival_to_provider=_between("with_provider_at", "arrived_at"),
+        total_visit=_between("checked_out_at", "arrived_at"),
+    ).order_by("starts_at")
+
+
+@dataclass
+class TimingSummary:
+    visits: int
+    arrival_to_roomed: timedelta | None
+    roomed_to_provider: timedelta | None
+    arrival_to_provider: timedelta | None
+    total_visit: timedelta | None
+
+
+def visit_timing_summary(
+    *, start: datetime, end: datetime, location: Location | None = None, provider: Provider | None = None
+) -> TimingSummary:
+    """Averages of `visit_timings` over the visits that have each step (None when none has).
+
+    Averaged in Python over the durations: SQLite returns an average of a duration as a float
+    of microseconds and PostgreSQL as an interval, and the per-visit list is small (a day or a
+    month of one location).
+    """
+    names = ("arrival_to_roomed", "roomed_to_provider", "arrival_to_provider", "total_visit")
+    visits = visit_timings(start=start, end=end, location=location, provider=provider)
+    rows = [{name: getattr(visit, name) for name in names} for visit in visits]
+
+    def mean(name: str) -> timedelta | None:
+        values = [row[name] for row in rows if row[name] is not None]
+        return sum(values, timedelta()) / len(values) if values else None
+
+    return TimingSummary(
+        len(rows),
+        mean("arrival_to_roomed"),
+        mean("roomed_to_provider"),
+        mean("arrival_to_provider"),
+        mean("total_visit"),
+    )
+
+
+def location_for(*, public_id: Any) -> Location | None:
+    """The location with this public id, or None for a missing or malformed id."""
+    wanted = _uuid(public_id) if public_id else None
+    return Location.objects.filter(public_id=wanted).first() if wanted else None
+
+
+def active_locations() -> QuerySet[Location]:
+    return Location.objects.filter(active=True).order_by("name")
+
+
+def providers_named(*, public_ids: Sequence[Any]) -> list[Provider]:
+    """Providers with these public ids (unknown or malformed ids are ignored: it is a filter)."""
+    valid = [u for u in (_uuid(v) for v in public_ids) if u is not None]
+    if not valid:
+        return []
+    return list(Provider.objects.filter(public_id__in=valid).select_related("user"))
+
+
+def _uuid(value: Any):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def room_for(*, public_id: Any) -> Room | None:
+    """The room with this public id, or None (missing, malformed or empty); the service checks it fits."""
+    wanted = _uuid(public_id) if public_id else None
+    return Room.objects.select_related("location").filter(public_id=wanted).first() if wanted else None
+
+
+def rooms_at(*, location: Location) -> list[Room]:
+    return list(Room.objects.filter(location=location, active=True).order_by("name"))

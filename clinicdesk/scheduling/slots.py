@@ -1,0 +1,624 @@
+"""Slot search ("next available") and the availability check the booking service calls.
+
+Reads only. A search makes a fixed number of queries whatever the number of providers, days
+or appointments in the database: the setup rows (providers, locations with hours and rooms,
+template versions with blocks, exceptions, holiday overrides) once, then the appointments of
+one search window per phase. Phases are 7 days, then 28 days, then the rest of the range,
+and a search stops at the first phase that fills `limit`, so "next available" next week never
+reads a year of appointments; at most three phases run. Appointment reads are bounded by the
+(provider, block_start), (room, block_start) and (patient, starts_at) indexes: a block that
+overlaps a window starts before the window ends and, being at most MAX_BLOCK long, no
+earlier than MAX_BLOCK before the window starts.
+
+Candidate visit starts lie on a grid of local wall-clock minutes (default every 15 minutes:
+:00, :15, :30, :45), plus the start of each free stretch and the end of each of the provider's
+booked blocks, so a 20-minute visit can follow another without a 10-minute hole.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from clinicdesk.patients.models import Patient
+
+from .availability import (
+    BlockSpec,
+    OpenInterval,
+    Span,
+    VersionSpec,
+    day_bounds,
+    day_text,
+    local_to_utc,
+    location_holidays,
+    open_intervals,
+)
+from .models import (
+    HOLDING_STATUSES,
+    Appointment,
+    AppointmentType,
+    AvailabilityException,
+    AvailabilityTemplate,
+    ExceptionKind,
+    HolidayOverride,
+    Location,
+    OpeningHours,
+    Provider,
+    Room,
+    TemplateBlock,
+    Weekday,
+)
+from .setup import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
+
+MAX_BLOCK = timedelta(minutes=MAX_DURATION_MINUTES + 2 * MAX_BUFFER_MINUTES)
+MAX_RANGE_DAYS = 366
+MAX_LIMIT = 200
+DEFAULT_GRID_MINUTES = 15
+GRID_CHOICES = (5, 10, 15, 20, 30, 60)
+PHASE_DAYS = (7, 28)  # then the rest of the range
+NEXT_OPENING_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Slot:
+    provider: Provider
+    location: Location
+    starts_at: datetime  # the visit, UTC
+    ends_at: datetime
+    room: Room | None  # a free room to suggest; None for telehealth
+
+    @property
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(ZoneInfo(self.location.time_zone))
+
+    @property
+    def local_end(self) -> datetime:
+        return self.ends_at.astimezone(ZoneInfo(self.location.time_zone))
+
+
+@dataclass(frozen=True)
+class SlotDay:
+    day: date  # the location's local date
+    slots: list[Slot]
+
+
+@dataclass
+class SlotResult:
+    days: list[SlotDay]
+    count: int
+    start_date: date
+    end_date: date
+    notes: list[str] = field(default_factory=list)  # e.g. chosen providers who do not take the type
+
+
+# --- Loading (a fixed number of queries) ------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    kind: AppointmentType
+    providers: list[Provider]
+    locations: dict[int, Location]
+    hours: dict[int, dict[int, tuple[Any, Any]]]  # location -> weekday -> (opens, closes)
+    rooms: dict[int, list[Room]]  # location -> active rooms, by name
+    type_room_ids: frozenset[int]
+    versions: dict[tuple[int, int], list[VersionSpec]]  # (provider, location) -> versions
+    exceptions: list[AvailabilityException]
+    overrides: dict[int, set[date]]
+
+    def pairs(self) -> list[tuple[Provider, Location]]:
+        chosen = []
+        for provider in self.providers:
+            for location in provider.locations.all():
+                if location.pk in self.locations:
+                    chosen.append((provider, self.locations[location.pk]))
+        return chosen
+
+    def closed_days(self, location: Location, start: date, end: date) -> set[date]:
+        return set(location_holidays(location, start, end)) - self.overrides.get(location.pk, set())
+
+    def intervals(self, provider: Provider, location: Location, start: date, end: date) -> list[OpenInterval]:
+        extras, closures = [], []
+        for e in self.exceptions:
+            span = Span(e.starts_at, e.ends_at, e.reason)
+            if e.kind == ExceptionKind.EXTRA:
+                if e.provider_id == provider.pk and e.location_id == location.pk:
+                    extras.append(span)
+            elif (e.provider_id == provider.pk and e.location_id in (None, location.pk)) or (
+                e.provider_id is None and e.location_id == location.pk
+            ):
+                closures.append(span)
+        return open_intervals(
+            tz=ZoneInfo(location.time_zone),
+            start_date=start,
+            end_date=end,
+            versions=self.versions.get((provider.pk, location.pk), []),
+            opening_hours=self.hours.get(location.pk, {}),
+            closed_days=self.closed_days(location, start, end),
+            extras=extras,
+            closures=closures,
+        )
+
+    def room_candidates(self, location: Location, interval: OpenInterval) -> list[Room] | None:
+        """Rooms a visit of the type may use in `interval`; None when the type takes no room."""
+        if self.kind.telehealth:
+            return None
+        return [
+            room
+            for room in self.rooms.get(location.pk, [])
+            if (not self.type_room_ids or room.pk in self.type_room_ids)
+            and (not interval.room_ids or room.pk in interval.room_ids)
+        ]
+
+
+def _load(
+    *,
+    kind: AppointmentType,
+    providers: Sequence[Provider] | None,
+    locations: Sequence[Location] | None,
+    start_date: date,
+    end_date: date,
+) -> _Context:
+    chosen = Provider.objects.filter(appointment_types=kind, active=True, user__is_active=True)
+    if providers is not None:
+        chosen = chosen.filter(pk__in=[p.pk for p in providers])
+    provider_list = list(
+        chosen.select_related("user")
+        .prefetch_related(Prefetch("locations", queryset=Location.objects.filter(active=True)))
+        .order_by("user__display_name", "user__username")
+    )
+    location_ids = {loc.pk for p in provider_list for loc in p.locations.all()}
+    if locations is not None:
+        location_ids &= {loc.pk for loc in locations}
+    location_rows = list(
+        Location.objects.filter(pk__in=location_ids, active=True).prefetch_related(
+            Prefetch("opening_hours", queryset=OpeningHours.objects.all()),
+            Prefetch("rooms", queryset=Room.objects.filter(active=True).order_by("name"), to_attr="active_rooms"),
+        )
+    )
+    location_map: dict[int, Location] = {loc.pk: loc for loc in location_rows}
+    # Local dates of the range are a day wider in UTC; a day of slack on each side covers every zone.
+    templates = AvailabilityTemplate.objects.filter(
+        provider__in=[p.pk for p in provider_list],
+        location__in=list(location_map),
+        valid_from__lte=end_date,
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start_date))
+    templates = templates.prefetch_related(
+        Prefetch("blocks", queryset=TemplateBlock.objects.prefetch_related("rooms", "appointment_types"))
+    )
+    versions: dict[tuple[int, int], list[VersionSpec]] = defaultdict(list)
+    for template in templates:
+        blocks = tuple(
+            BlockSpec(
+                b.weekday,
+                b.starts,
+                b.ends,
+                frozenset(r.pk for r in b.rooms.all()),
+                frozenset(t.pk for t in b.appointment_types.all()),
+            )
+            for b in template.blocks.all()
+        )
+        versions[(template.provider_id, template.location_id)].append(
+            VersionSpec(template.valid_from, template.valid_until, blocks)
+        )
+    window_start = datetime.combine(start_date - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    window_end = datetime.combine(end_date + timedelta(days=2), datetime.min.time(), tzinfo=UTC)
+    exceptions = list(
+        AvailabilityException.objects.filter(
+            Q(provider__in=[p.pk for p in provider_list]) | Q(provider__isnull=True, location__in=list(location_map)),
+            starts_at__lt=window_end,
+            ends_at__gt=window_start,
+        )
+    )
+    overrides: dict[int, set[date]] = defaultdict(set)
+    for location_id, day in HolidayOverride.objects.filter(
+        location__in=list(location_map), day__gte=start_date, day__lte=end_date
+    ).values_list("location_id", "day"):
+        overrides[location_id].add(day)
+    return _Context(
+        kind=kind,
+        providers=provider_list,
+        locations=location_map,
+        hours={loc.pk: {h.weekday: (h.opens, h.closes) for h in loc.opening_hours.all()} for loc in location_rows},
+        rooms={loc.pk: list(loc.active_rooms) for loc in location_rows},  # type: ignore[attr-defined]  # to_attr
+        type_room_ids=frozenset(kind.rooms.values_list("pk", flat=True)),
+        versions=dict(versions),
+        exceptions=exceptions,
+        overrides=dict(overrides),
+    )
+
+
+class _Busy:
+    """Sorted half-open [start, end) intervals with a fast "is [s, e) free?"."""
+
+    def __init__(self, spans: Sequence[tuple[datetime, datetime]]) -> None:
+        self.spans = sorted(spans)
+        self.starts = [s for s, _ in self.spans]
+
+    def free(self, start: datetime, end: datetime) -> bool:
+        # Only spans starting in (start - MAX_BLOCK, end) can overlap: bookings are at most MAX_BLOCK long.
+        low = bisect.bisect_right(self.starts, start - MAX_BLOCK)
+        high = bisect.bisect_left(self.starts, end)
+        return all(not (s < end and start < e) for s, e in self.spans[low:high])
+
+    def ends(self) -> list[datetime]:
+        return [e for _, e in self.spans]
+
+
+def _holding(queryset):
+    return queryset.filter(status__in=HOLDING_STATUSES)
+
+
+def _appointments_in(
+    ctx: _Context, window_start: datetime, window_end: datetime, patient: Patient | None
+) -> tuple[dict[int, _Busy], dict[int, _Busy], _Busy]:
+    """Three queries: the providers', the rooms' and the patient's blocks overlapping the window."""
+    overlaps = Q(block_start__lt=window_end, block_start__gte=window_start - MAX_BLOCK, block_end__gt=window_start)
+    by_provider: dict[int, list] = defaultdict(list)
+    rows = _holding(Appointment.objects.filter(overlaps, provider__in=[p.pk for p in ctx.providers], overbooked=False))
+    for provider_id, start, end in rows.values_list("provider_id", "block_start", "block_end"):
+        by_provider[provider_id].append((start, end))
+    by_room: dict[int, list] = defaultdict(list)
+    room_ids = [room.pk for rooms in ctx.rooms.values() for room in rooms]
+    if not ctx.kind.telehealth and room_ids:
+        rows = _holding(Appointment.objects.filter(overlaps, room__in=room_ids, overbooked=False))
+        for room_id, start, end in rows.values_list("room_id", "block_start", "block_end"):
+            by_room[room_id].append((start, end))
+    mine: list = []
+    if patient is not None:
+        # The patient index is on starts_at: a block overlapping the window has its visit start
+        # at most MAX_BLOCK before the window and at most the largest buffer after its end.
+        rows = _holding(
+            Appointment.objects.filter(
+                patient=patient,
+                starts_at__gte=window_start - MAX_BLOCK,
+                starts_at__lt=window_end + timedelta(minutes=MAX_BUFFER_MINUTES),
+                block_start__lt=window_end,
+                block_end__gt=window_start,
+            )
+        )
+        mine = list(rows.values_list("block_start", "block_end"))
+    return (
+        {pid: _Busy(spans) for pid, spans in by_provider.items()},
+        {rid: _Busy(spans) for rid, spans in by_room.items()},
+        _Busy(mine),
+    )
+
+
+# --- Search ---------------------------------------------------------------------------------
+
+
+def _aligned(moment: datetime, tz: ZoneInfo, grid: int) -> datetime:
+    """The first instant at or after `moment` whose local wall time is on the grid."""
+    local = moment.astimezone(tz)
+    minutes = local.hour * 60 + local.minute
+    extra = (-minutes) % grid
+    if extra == 0 and local.second == 0 and local.microsecond == 0:
+        return moment
+    if extra == 0:
+        extra = grid
+    return (moment - timedelta(seconds=local.second, microseconds=local.microsecond)) + timedelta(minutes=extra)
+
+
+def _candidates(interval: OpenInterval, kind: AppointmentType, tz: ZoneInfo, grid: int, busy_ends: list[datetime]):
+    before = timedelta(minutes=kind.buffer_before_minutes)
+    total = timedelta(minutes=kind.blocked_minutes)
+    first = interval.start + before
+    last = interval.end - total + before
+    if last < first:
+        return []
+    found = {first}
+    moment = _aligned(first, tz, grid)
+    while moment <= last:
+        found.add(moment)
+        moment = _aligned(moment + timedelta(minutes=grid), tz, grid)
+    for end in busy_ends:
+        if first <= end + before <= last:
+            found.add(end + before)
+    return sorted(found)
+
+
+def _pair_slots(
+    ctx: _Context,
+    provider: Provider,
+    location: Location,
+    days: tuple[date, date],
+    busy: tuple[dict[int, _Busy], dict[int, _Busy], _Busy],
+    now: datetime,
+    grid: int,
+    limit: int,
+) -> list[Slot]:
+    kind = ctx.kind
+    tz = ZoneInfo(location.time_zone)
+    provider_busy = busy[0].get(provider.pk, _Busy([]))
+    room_busy, patient_busy = busy[1], busy[2]
+    before = timedelta(minutes=kind.buffer_before_minutes)
+    duration = timedelta(minutes=kind.duration_minutes)
+    total = timedelta(minutes=kind.blocked_minutes)
+    found: list[Slot] = []
+    seen: set[datetime] = set()
+    for interval in ctx.intervals(provider, location, days[0], days[1]):
+        if len(found) >= limit:
+            found.sort(key=lambda s: s.starts_at)
+            if interval.start >= found[limit - 1].starts_at:
+                break
+        if not interval.allows_type(kind.pk):
+            continue
+        rooms = ctx.room_candidates(location, interval)
+        if rooms is not None and not rooms:
+            continue
+        # Besides the grid, try the moments the provider, the patient or a room becomes free.
+        ends = provider_busy.ends() + patient_busy.ends()
+        for room in rooms or ():
+            ends += room_busy[room.pk].ends() if room.pk in room_busy else []
+        for start in _candidates(interval, kind, tz, grid, ends):
+            block_start, block_end = start - before, start - before + total
+            if start < now or start in seen:
+                continue
+            if not provider_busy.free(block_start, block_end) or not patient_busy.free(block_start, block_end):
+                continue
+            free_room: Room | None = None
+            if rooms is not None:
+                free_room = next(
+                    (r for r in rooms if room_busy.get(r.pk, _Busy([])).free(block_start, block_end)), None
+                )
+                if free_room is None:
+                    continue
+            seen.add(start)
+            found.append(Slot(provider, location, start, start + duration, free_room))
+    found.sort(key=lambda s: s.starts_at)
+    return found[:limit] if len(found) > limit else found
+
+
+def _check_input(kind: AppointmentType, start_date: date, end_date: date, limit: int, grid: int) -> None:
+    errors: dict[str, list[str]] = {}
+    if end_date < start_date:
+        errors["end_date"] = ["The last day must be on or after the first day."]
+    elif (end_date - start_date).days + 1 > MAX_RANGE_DAYS:
+        errors["end_date"] = [f"Search at most {MAX_RANGE_DAYS} days at a time; choose an earlier last day."]
+    if not 1 <= limit <= MAX_LIMIT:
+        errors["limit"] = [f"Ask for 1 to {MAX_LIMIT} slots."]
+    if grid not in GRID_CHOICES:
+        errors["grid_minutes"] = [f"Use a grid of {', '.join(map(str, GRID_CHOICES))} minutes."]
+    if not kind.active:
+        errors["appointment_type"] = [f"{kind.name} is inactive and cannot be booked."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def slot_search(
+    *,
+    appointment_type: AppointmentType,
+    providers: Sequence[Provider] | None = None,
+    locations: Sequence[Location] | None = None,
+    start_date: date,
+    end_date: date,
+    patient: Patient | None = None,
+    limit: int = 10,
+    now: datetime | None = None,
+    grid_minutes: int = DEFAULT_GRID_MINUTES,
+) -> SlotResult:
+    """The first `limit` free slots for `appointment_type`, earliest first, grouped by local day.
+
+    `providers` None means everyone who takes the type; `locations` None means everywhere they
+    work. Dates are local dates of each location. A slot needs the type's whole block (buffer
+    before + visit + buffer after) inside the provider's availability, free of the provider's
+    and (unless telehealth) a suitable room's holding, non-overbooked appointments, and of the
+    patient's own holding appointments; it starts no earlier than `now`. Raises ValidationError
+    by field for impossible input.
+    """
+    now = now or timezone.now()
+    _check_input(appointment_type, start_date, end_date, limit, grid_minutes)
+    ctx = _load(
+        kind=appointment_type, providers=providers, locations=locations, start_date=start_date, end_date=end_date
+    )
+    notes: list[str] = []
+    if providers is not None:
+        taking = {p.pk for p in ctx.providers}
+        skipped = [str(p) for p in providers if p.pk not in taking]
+        if not ctx.providers:
+            raise ValidationError(
+                {"providers": [f"None of the chosen providers takes {appointment_type.name}; choose others."]}
+            )
+        if skipped:
+            notes.append(f"Not searched (they do not take {appointment_type.name}): {', '.join(skipped)}.")
+    pairs = ctx.pairs()
+    if not ctx.providers:
+        raise ValidationError({"appointment_type": [f"No active provider takes {appointment_type.name}."]})
+    if not pairs:
+        raise ValidationError(
+            {"locations": [f"None of the chosen locations has a provider who takes {appointment_type.name}."]}
+        )
+    zones = [ZoneInfo(loc.time_zone) for loc in ctx.locations.values()]
+    found: list[Slot] = []
+    phase_start = start_date
+    lengths = [*PHASE_DAYS, MAX_RANGE_DAYS]
+    for length in lengths:
+        if phase_start > end_date:
+            break
+        phase_end = min(end_date, phase_start + timedelta(days=length - 1))
+        window_start = max(now, min(day_bounds(phase_start, tz)[0] for tz in zones))
+        window_end = max(day_bounds(phase_end, tz)[1] for tz in zones)
+        if window_end > window_start:
+            busy = _appointments_in(ctx, window_start, window_end, patient)
+            for provider, location in pairs:
+                found += _pair_slots(ctx, provider, location, (phase_start, phase_end), busy, now, grid_minutes, limit)
+        found.sort(key=lambda s: (s.starts_at, str(s.provider), s.location.name))
+        if len(found) >= limit:
+            break
+        phase_start = phase_end + timedelta(days=1)
+    found = found[:limit]
+    grouped: dict[date, list[Slot]] = defaultdict(list)
+    for slot in found:
+        grouped[slot.local_start.date()].append(slot)
+    days = [SlotDay(day, grouped[day]) for day in sorted(grouped)]
+    return SlotResult(days=days, count=len(found), start_date=start_date, end_date=end_date, notes=notes)
+
+
+# --- One proposed booking ----------------------------------------------------------------------
+
+
+def _clock(moment: datetime) -> str:
+    return f"{moment:%H:%M}"
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%A}, {day_text(moment.date())} at {_clock(moment)}"
+
+
+def availability_problem(
+    *,
+    appointment_type: AppointmentType,
+    provider: Provider,
+    location: Location,
+    room: Room | None,
+    starts_at: datetime,
+    patient: Patient | None = None,
+    now: datetime | None = None,
+) -> str | None:
+    """Why this booking does not fit the schedule, in words for the front desk; None if it fits.
+
+    Checks everything but overlaps with other appointments (the booking service checks those
+    under its lock): the past, inactive records, who takes the type and works where, the room
+    (telehealth takes none; otherwise an active room of the location, allowed by the type and
+    by the block's room pool), public holidays, opening hours, the template and exceptions,
+    with the buffers included. `patient` is accepted for symmetry with the booking call.
+    """
+    now = now or timezone.now()
+    kind = appointment_type
+    if starts_at.tzinfo is None:
+        return "Give the start time with its time zone."
+    tz = ZoneInfo(location.time_zone)
+    local = starts_at.astimezone(tz)
+    if starts_at < now:
+        return f"{_when(local)} is in the past; choose a later time."
+    if not kind.active:
+        return f"{kind.name} is inactive and cannot be booked."
+    if not provider.active or not provider.user.is_active:
+        return f"{provider} is inactive and cannot be booked."
+    if not location.active:
+        return f"{location.name} is inactive and cannot be booked."
+    if not kind.providers.filter(pk=provider.pk).exists():
+        return f"{provider} does not take {kind.name}; choose a provider who does."
+    if not provider.locations.filter(pk=location.pk).exists():
+        return f"{provider} does not work at {location.name}."
+    if kind.telehealth and room is not None:
+        return f"{kind.name} is a telehealth visit and takes no room; leave the room empty."
+    if not kind.telehealth:
+        # No room is allowed: it may be chosen at rooming; then a suitable one must exist (below).
+        allowed = set(kind.rooms.values_list("pk", flat=True))
+        if room is not None and room.location_id != location.pk:
+            return f"{room} is not at {location.name}."
+        if room is not None and not room.active:
+            return f"{room.name} is inactive; choose another room."
+        if room is not None and allowed and room.pk not in allowed:
+            return f"{kind.name} cannot be done in {room.name}; it needs {', '.join(r.name for r in kind.rooms.all())}."
+    before = timedelta(minutes=kind.buffer_before_minutes)
+    block_start, block_end = starts_at - before, starts_at - before + timedelta(minutes=kind.blocked_minutes)
+    day = local.date()
+    ctx = _load(
+        kind=kind,
+        providers=[provider],
+        locations=[location],
+        start_date=day - timedelta(days=1),
+        end_date=day + timedelta(days=1),
+    )
+    holiday = location_holidays(location, day, day).get(day)
+    if holiday and day not in ctx.overrides.get(location.pk, set()):
+        return f"{day_text(day)} is a public holiday ({holiday}) at {location.name}; it is closed unless opened anyway in availability."
+    hours = ctx.hours.get(location.pk, {}).get(day.weekday())
+    weekday = Weekday(day.weekday()).label
+    if hours is None:
+        return f"{location.name} is closed on {weekday}s.{_next_opening(kind, provider, location, day, now)}"
+    intervals = ctx.intervals(provider, location, day - timedelta(days=1), day + timedelta(days=1))
+    fitting = [i for i in intervals if i.contains(block_start, block_end)]
+    for interval in fitting:
+        if not interval.allows_type(kind.pk):
+            continue
+        if room is not None and interval.room_ids and room.pk not in interval.room_ids:
+            continue
+        if room is None and ctx.room_candidates(location, interval) == []:
+            continue
+        return None
+    if fitting:
+        interval = fitting[0]
+        if not interval.allows_type(kind.pk):
+            return f"{provider}'s hours at {location.name} then are kept for other appointment types than {kind.name}."
+        if room is None:
+            return f"No active room at {location.name} suits {kind.name} then; add or activate a room."
+        names = ", ".join(r.name for r in ctx.rooms.get(location.pk, []) if r.pk in interval.room_ids)
+        return f"{provider} uses {names or 'other rooms'} then, not {room.name if room else 'this room'}; choose one of those."
+    for e in ctx.exceptions:
+        if e.kind != ExceptionKind.EXTRA and e.starts_at < block_end and e.ends_at > block_start:
+            if e.provider_id is None and e.location_id == location.pk:
+                return f"{location.name} is closed then: {e.reason}."
+            if e.provider_id == provider.pk and e.location_id in (None, location.pk):
+                what = "on vacation" if e.kind == ExceptionKind.VACATION else "blocked"
+                return f"That time is {what} for {provider}: {e.reason}.{_next_opening(kind, provider, location, day, now)}"
+    opens = local_to_utc(day, hours[0], tz).astimezone(tz)
+    closes = local_to_utc(day, hours[1], tz, end=True).astimezone(tz)
+    if block_start.astimezone(tz) < opens or block_end.astimezone(tz) > closes:
+        return (
+            f"{location.name} is open {_clock(opens)}–{_clock(closes)} on {weekday}s; the visit with its buffers "
+            f"({_clock(block_start.astimezone(tz))}–{_clock(block_end.astimezone(tz))}) does not fit."
+        )
+    same_day = [i for i in intervals if i.start.astimezone(tz).date() == day]
+    if not same_day:
+        return f"{provider} is not working at {location.name} on {weekday}s.{_next_opening(kind, provider, location, day, now)}"
+    for interval in same_day:
+        if interval.start <= block_start < interval.end:
+            return (
+                f"The visit with its buffers ({_clock(block_start.astimezone(tz))}–{_clock(block_end.astimezone(tz))}) "
+                f"runs past the end of {provider}'s hours at {_clock(interval.end.astimezone(tz))}."
+            )
+    spans = ", ".join(f"{_clock(i.start.astimezone(tz))}–{_clock(i.end.astimezone(tz))}" for i in same_day)
+    return f"That is outside {provider}'s availability at {location.name} on {day_text(day)} ({spans})."
+
+
+def _next_opening(kind: AppointmentType, provider: Provider, location: Location, day: date, now: datetime) -> str:
+    try:
+        result = slot_search(
+            appointment_type=kind,
+            providers=[provider],
+            locations=[location],
+            start_date=day,
+            end_date=day + timedelta(days=NEXT_OPENING_DAYS),
+            limit=1,
+            now=now,
+        )
+    except ValidationError:
+        return ""
+    if not result.count:
+        return f" No opening in the next {NEXT_OPENING_DAYS} days."
+    return f" The next opening is {_when(result.days[0].slots[0].local_start)}."
+
+
+def overbook_count(provider: Provider, appointment_type: AppointmentType, day: date, *, time_zone: str = "") -> int:
+    """How many overbooked, time-holding appointments of this type `provider` has on local `day`.
+
+    `time_zone` is the IANA zone of the day (the booking's location); blank means the
+    practice's. The booking service compares it with `appointment_type.overbook_limit`.
+    """
+    tz = ZoneInfo(time_zone or settings.TIME_ZONE)
+    start, end = day_bounds(day, tz)
+    return _holding(
+        Appointment.objects.filter(
+            provider=provider,
+            appointment_type=appointment_type,
+            overbooked=True,
+            block_start__gte=start - MAX_BLOCK,
+            block_start__lt=end,
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+    ).count()

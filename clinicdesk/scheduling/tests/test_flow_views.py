@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from clinicdesk.audit.models import AuditEvent
+from clinicdesk.patients.coverage import CoverageInput, coverage_add
+from clinicdesk.patients.models import CoveragePriority, PayerType
+from clinicdesk.patients.payers import PayerInput, payer_create
+from clinicdesk.scheduling.models import Appointment, AppointmentChange, AppointmentStatus
+
+from .factories import make_appointment, make_patient, make_practice
+from .test_flow import NOW, Clock
+
+S = AppointmentStatus
+BOARD = "/scheduling/flow/"
+FRAGMENT = "/scheduling/flow/board/"
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
+def practice(office_manager, clinician):
+    return make_practice(office_manager, clinician)
+
+
+@pytest.fixture
+def appointment(practice, front_desk):
+    return make_appointment(
+        front_desk, patient=make_patient(front_desk), provider=practice.provider, location=practice.location,
+        kind=practice.kind, starts_at=NOW - timedelta(minutes=5),
+    )  # fmt: skip
+
+
+def where(practice) -> dict:
+    return {"location": str(practice.location.public_id)}
+
+
+def test_the_board_page_holds_a_fragment_that_refreshes_itself(clock, as_user, front_desk, practice, appointment):
+    body = as_user(front_desk).get(BOARD, where(practice)).content.decode()
+    assert 'id="flow-board"' in body and 'hx-trigger="every 5s"' in body
+    assert f'hx-get="{FRAGMENT}?location={practice.location.public_id}"' in body
+    assert "Doe, Jane" in body and "5 min late" in body
+    assert "<script" not in body.split('id="main"')[1] and "style=" not in body.split('id="main"')[1]
+
+
+def test_the_fragment_is_only_the_board(clock, as_user, front_desk, practice, appointment):
+    response = as_user(front_desk).get(FRAGMENT, where(practice), HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<div id="flow-board"') and "<html" not in body
+    assert 'hx-trigger="every 5s"' in body  # the refreshed fragment keeps refreshing
+
+
+def test_refreshes_are_audited_only_when_the_patients_shown_change(clock, as_user, front_desk, practice, appointment):
+    client = as_user(front_desk)
+    before = AuditEvent.objects.filter(object_type="flow_board").count()
+    client.get(BOARD, where(practice))
+    for _ in range(3):
+        client.get(FRAGMENT, where(practice), HTTP_HX_REQUEST="true")
+    assert AuditEvent.objects.filter(object_type="flow_board").count() == before + 1
+    make_appointment(
+        front_desk, patient=make_patient(front_desk, first="New"), provider=practice.provider,
+        location=practice.location, kind=practice.kind, starts_at=NOW + timedelta(hours=2),
+    )  # fmt: skip
+    client.get(FRAGMENT, where(practice), HTTP_HX_REQUEST="true")
+    events = AuditEvent.objects.filter(object_type="flow_board").order_by("seq")
+    assert events.count() == before + 2 and "patients=2" in events.last().detail
+
+
+def test_one_click_rooms_the_patient_and_returns_the_refreshed_board(clock, as_user, nurse, practice, appointment):
+    Appointment.objects.filter(pk=appointment.pk).update(status=S.ARRIVED, arrived_at=NOW - timedelta(minutes=20))
+    client = as_user(nurse)
+    board = client.get(BOARD, where(practice)).content.decode()
+    assert "wait-amber" in board and "Room: Exam 1" in board
+    assert f'hx-post="/scheduling/flow/{appointment.public_id}/move/"' in board
+    response = client.post(
+        f"/scheduling/flow/{appointment.public_id}/move/",
+        {"to": "roomed", "room": str(practice.rooms[0].public_id), **where(practice)},
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and body.lstrip().startswith('<div id="flow-board"')
+    assert "Doe, Jane: roomed." in body and "Room: Exam 1" not in body  # Exam 1 is taken now
+    appointment.refresh_from_db()
+    assert appointment.status == S.ROOMED and appointment.room == practice.rooms[0] and appointment.roomed_at == NOW
+
+
+def test_a_refused_click_shows_why_on_the_board(clock, as_user, front_desk, practice, appointment):
+    response = as_user(front_desk).post(
+        f"/scheduling/flow/{appointment.public_id}/move/",
+        {"to": "checked_out", **where(practice)},
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and 'role="alert"' in body and "first check the patient in" in body
+    appointment.refresh_from_db()
+    assert appointment.status == S.SCHEDULED
+
+
+def test_without_javascript_the_button_posts_and_comes_back(clock, as_user, front_desk, practice, appointment):
+    Appointment.objects.filter(pk=appointment.pk).update(status=S.ARRIVED, arrived_at=NOW)
+    response = as_user(front_desk).post(
+        f"/scheduling/flow/{appointment.public_id}/move/", {"to": "roomed", "room": str(practice.rooms[1].public_id)}
+    )
+    assert response.status_code == 302 and response["Location"].startswith(BOARD)
+
+
+def test_check_in_shows_demographics_and_coverage_copay_and_records_verification(
+    clock, as_user, front_desk, biller, practice, appointment
+):
+    payer = payer_create(actor=biller, data=PayerInput(name="Aetna", payer_type=PayerType.COMMERCIAL, payer_id="60054"))
+    coverage_add(
+        actor=front_desk,
+        patient=appointment.patient,
+        data=CoverageInput(
+            payer=payer,
+            priority=CoveragePriority.PRIMARY,
+            effective_date=date(2030, 1, 1),
+            member_id="W123",
+            copay_notes="$25 office visit",
+            coinsurance_notes="20% after deductible",
+        ),  # fmt: skip
+    )
+    client = as_user(front_desk)
+    url = f"/scheduling/flow/{appointment.public_id}/check-in/"
+    page = client.get(url).content.decode()
+    assert "Aetna" in page and "$25 office visit" in page and "20% after deductible" in page
+    assert 'name="demographics_verified"' in page and "03/14/1962" in page
+    assert AuditEvent.objects.filter(object_type="patient", patient_id=appointment.patient.mrn, action="read").exists()
+    response = client.post(url, {"demographics_verified": "on"})
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.status == S.ARRIVED and appointment.arrived_at == NOW
+    assert AppointmentChange.objects.get(appointment=appointment).note == "Demographics verified."
+
+
+def test_the_check_in_button_on_the_board_opens_the_check_in_page(clock, as_user, front_desk, practice, appointment):
+    body = as_user(front_desk).get(BOARD, where(practice)).content.decode()
+    assert f'href="/scheduling/flow/{appointment.public_id}/check-in/"' in body
+
+
+def test_the_appointment_page_records_a_confirmation(clock, as_user, front_desk, practice, appointment):
+    client = as_user(front_desk)
+    page = client.get(f"/scheduling/flow/{appointment.public_id}/").content.decode()
+    assert "Unconfirmed" in page and 'name="method"' in page
+    response = client.post(
+        f"/scheduling/flow/{appointment.public_id}/confirmation/", {"status": "left_message", "method": "phone"}
+    )
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert (appointment.confirmation, appointment.confirmed_by) == ("left_message", front_desk)
+    page = client.get(f"/scheduling/flow/{appointment.public_id}/").content.decode()
+    assert "Left message" in page and "left_message (phone)" in page
+
+
+def test_the_clinician_sees_the_board_without_buttons(clock, as_user, clinician, practice, appointment):
+    body = as_user(clinician).get(BOARD, where(practice)).content.decode()
+    assert "Doe, Jane" in body and "/move/" not in body and "check-in" not in body
+    assert as_user(clinician).post(f"/scheduling/flow/{appointment.public_id}/no-show/").status_code == 403

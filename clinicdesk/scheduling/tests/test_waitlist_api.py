@@ -1,0 +1,176 @@
+"""The waitlist API: same services as the pages, problem details, and the matrix on every route."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from clinicdesk.accounts.services import api_token_create
+from clinicdesk.core.capabilities import Role, role_can
+from clinicdesk.core.guards import PUBLIC
+from clinicdesk.scheduling.booking import appointment_cancel
+from clinicdesk.scheduling.models import Appointment, OfferStatus, WaitlistEntry, WaitlistOffer
+from clinicdesk.tests.test_routes import ROUTES, _request
+from conftest import enrol_totp, make_staff
+
+from .test_booking import _patient, practice  # noqa: F401 (fixture used by name)
+from .test_booking_views import at, book_now, clinic  # noqa: F401 (fixture used by name)
+
+BASE = "/api/v1/scheduling/waitlist"
+
+
+def _auth(user) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=user, name='desk', days=1)[1]}"}
+
+
+@pytest.fixture
+def api(clinic):  # noqa: F811 (the fixture imported above)
+    clinic["ann"] = _patient(clinic["actor"], "Ann", "Poe")
+    clinic["auth"] = _auth(clinic["actor"])
+    return clinic
+
+
+def _post(client, path, body, auth):
+    return client.post(path, data=body, content_type="application/json", **auth)
+
+
+def _entry_body(api, **extra) -> dict:
+    return {
+        "patient_mrn": api["ann"].mrn,
+        "appointment_type": str(api["type"].public_id),
+        "wait_until": (api["monday"] + timedelta(days=14)).isoformat(),
+        "providers": [str(api["provider"].public_id)],
+        "weekdays": [0],
+        **extra,
+    }
+
+
+def test_add_list_read_and_close_an_entry(client, api):
+    made = _post(client, BASE, _entry_body(api, earliest_time="08:00", latest_time="12:00"), api["auth"])
+    assert made.status_code == 201, made.content
+    entry_id = made.json()["public_id"]
+    assert made.json()["providers"] == [str(api["provider"].public_id)] and made.json()["weekdays"] == [0]
+    listed = client.get(BASE, **api["auth"])
+    assert [e["public_id"] for e in listed.json()] == [entry_id]
+    assert client.get(f"{BASE}/{entry_id}", **api["auth"]).json()["patient_mrn"] == api["ann"].mrn
+    closed = _post(client, f"{BASE}/{entry_id}/close", {"reason": "found a slot elsewhere"}, api["auth"])
+    assert closed.status_code == 200 and closed.json()["active"] is False
+    again = _post(client, f"{BASE}/{entry_id}/close", {}, api["auth"])
+    assert again.status_code == 409 and again["Content-Type"].startswith("application/problem+json")
+    assert client.get(BASE, **api["auth"]).json() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"wait_until": "2001-01-01"}, "wait_until"),
+        ({"earliest_time": "12:00", "latest_time": "08:00"}, "latest_time"),
+        ({"weekdays": [9]}, "weekdays"),
+        ({"wait_until": 0}, "wait_until"),  # not read as 1970-01-01
+        ({"colour": "blue"}, "colour"),  # unknown fields are an error
+    ],
+)
+def test_a_bad_entry_is_a_422_naming_the_field(client, api, change, field):
+    response = _post(client, BASE, _entry_body(api, **change), api["auth"])
+    assert response.status_code == 422
+    assert field in {e["field"] for e in response.json()["errors"]}
+    assert not WaitlistEntry.objects.exists()
+
+
+def test_matches_for_a_freed_appointment_offer_and_accept(client, api):
+    freed = book_now(api, patient="jane")
+    appointment_cancel(actor=api["actor"], appointment=freed, reason="Patient called")
+    entry_id = _post(client, BASE, _entry_body(api), api["auth"]).json()["public_id"]
+    found = client.get(f"{BASE}/matches", {"appointment": str(freed.public_id)}, **api["auth"])
+    assert found.status_code == 200 and [e["public_id"] for e in found.json()] == [entry_id]
+    by_slot = client.get(
+        f"{BASE}/matches",
+        {
+            "provider": str(api["provider"].public_id),
+            "location": str(api["location"].public_id),
+            "appointment_type": str(api["type"].public_id),
+            "starts_at": freed.starts_at.isoformat(),
+        },
+        **api["auth"],
+    )
+    assert [e["public_id"] for e in by_slot.json()] == [entry_id]
+    assert client.get(f"{BASE}/matches", **api["auth"]).status_code == 422
+
+    slot = {
+        "provider": str(api["provider"].public_id),
+        "location": str(api["location"].public_id),
+        "starts_at": freed.starts_at.isoformat(),
+    }
+    offered = _post(client, f"{BASE}/{entry_id}/offers", slot, api["auth"])
+    assert offered.status_code == 201 and offered.json()["status"] == "offered" and offered.json()["channel"] == "staff"
+    accepted = _post(client, f"{BASE}/offers/{offered.json()['public_id']}/accept", {}, api["auth"])
+    assert accepted.status_code == 200, accepted.content
+    booked = Appointment.objects.get(public_id=accepted.json()["public_id"])
+    assert booked.patient == api["ann"] and booked.starts_at == freed.starts_at
+    twice = _post(client, f"{BASE}/offers/{offered.json()['public_id']}/accept", {}, api["auth"])
+    assert twice.status_code == 409
+
+
+def test_an_offer_for_a_slot_already_taken_answers_409_and_stays_open(client, api):
+    entry_id = _post(client, BASE, _entry_body(api), api["auth"]).json()["public_id"]
+    slot = {
+        "provider": str(api["provider"].public_id),
+        "location": str(api["location"].public_id),
+        "starts_at": at(api["monday"], 10).isoformat(),
+    }
+    offer_id = _post(client, f"{BASE}/{entry_id}/offers", slot, api["auth"]).json()["public_id"]
+    book_now(api, patient="joe")
+    refused = _post(client, f"{BASE}/offers/{offer_id}/accept", {}, api["auth"])
+    assert refused.status_code == 409 and "already has an appointment" in refused.content.decode()
+    assert WaitlistOffer.objects.get().status == OfferStatus.OFFERED
+    declined = _post(client, f"{BASE}/offers/{offer_id}/decline", {}, api["auth"])
+    assert declined.status_code == 200 and declined.json()["status"] == "declined"
+
+
+def test_a_clinician_lists_the_waitlist_but_cannot_add_or_offer(client, api, clinician):
+    auth = _auth(clinician)
+    assert client.get(BASE, **auth).status_code == 200
+    assert _post(client, BASE, _entry_body(api), auth).status_code == 403
+    assert not WaitlistEntry.objects.exists()
+
+
+def test_a_biller_cannot_read_the_waitlist(client, api, biller):
+    assert client.get(BASE, **_auth(biller)).status_code == 403
+
+
+MINE = [
+    r
+    for r in ROUTES
+    if r.path.startswith(("/scheduling/book", "/scheduling/appointments/", "/scheduling/waitlist", BASE))
+]
+
+
+def test_the_walk_finds_the_booking_and_waitlist_routes():
+    assert len(MINE) >= 18
+
+
+@pytest.mark.parametrize("role", [*Role.values, ""], ids=[r or "no-role" for r in [*Role.values, ""]])
+def test_every_booking_and_waitlist_route_lets_in_exactly_the_roles_the_matrix_allows(client, db, role):
+    """The same check as clinicdesk/tests/test_routes.py, for these routes alone (fast to rerun)."""
+    person = make_staff(f"walk_{role or 'none'}", role)
+    enrol_totp(person)
+    failures = []
+    for route in MINE:
+        assert route.capability not in (None, PUBLIC)
+        allowed = role_can(role, route.capability)
+        for method in route.methods or ("GET", "POST"):
+            client.force_login(person)
+            status = _request(client, route, method).status_code
+            if status == 405:
+                continue
+            if status >= 500 or (allowed and status == 403) or (not allowed and status not in (403, 404)):
+                failures.append(f"{method} {route.path}: {status} for {role or 'no-role'}")
+    assert failures == []
+
+
+def test_an_entry_of_the_past_is_not_listed(client, api):
+    entry_id = _post(client, BASE, _entry_body(api), api["auth"]).json()["public_id"]
+    WaitlistEntry.objects.filter(public_id=entry_id).update(wait_until=timezone.localdate() - timedelta(days=1))
+    assert client.get(BASE, **api["auth"]).json() == []
