@@ -1,7 +1,7 @@
 """Every route declares what it needs.
 
 `requires(capability)` guards a view; `public` marks the few routes that anybody may reach
-(login, health, static). The URLconf walk in `tests/test_routes.py` fails on any route with
+(login, health, static); `secret_link` the ones reached by an unguessable token (calendar feeds). The URLconf walk in `tests/test_routes.py` fails on any route with
 neither, so a new page cannot ship unguarded by accident.
 """
 
@@ -20,6 +20,7 @@ from .signals import route_denied
 
 CAPABILITY_ATTR = "clinicdesk_capability"
 PUBLIC = "public"
+SECRET_LINK = "secret-link"
 
 View = Callable[..., HttpResponse]
 
@@ -53,6 +54,17 @@ def requires(capability: str) -> Callable[[View], View]:
 def public(view: View) -> View:
     """Mark a view that needs no sign-in. Use for login, health and nothing with PHI."""
     setattr(view, CAPABILITY_ATTR, PUBLIC)
+    return view
+
+
+def secret_link(view: View) -> View:
+    """Mark a view reached without sign-in by whoever holds an unguessable token in its URL.
+
+    For things a person subscribes to from another program (a calendar feed). The view must
+    answer 404 unless the token matches a live, unrevoked secret, keep only a hash of it, and
+    audit every use. The route walk pins the list of such routes.
+    """
+    setattr(view, CAPABILITY_ATTR, SECRET_LINK)
     return view
 
 

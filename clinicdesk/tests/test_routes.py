@@ -14,7 +14,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from clinicdesk.core.capabilities import ALL_CAPABILITIES, Role, role_can
-from clinicdesk.core.guards import PUBLIC, declared_capability
+from clinicdesk.core.guards import PUBLIC, SECRET_LINK, declared_capability
 from conftest import enrol_totp, make_staff
 
 FAKE_ID = str(uuid.uuid4())
@@ -75,13 +75,17 @@ def test_the_walk_finds_the_routes_we_know_about():
 def test_every_route_declares_a_capability():
     undeclared = [f"{r.path} ({r.name})" for r in ROUTES if r.capability is None]
     assert undeclared == []
-    unknown = [r.path for r in ROUTES if r.capability not in ALL_CAPABILITIES | {PUBLIC}]
+    unknown = [r.path for r in ROUTES if r.capability not in ALL_CAPABILITIES | {PUBLIC, SECRET_LINK}]
     assert unknown == []
 
 
 def test_only_login_logout_health_and_mfa_step_are_public():
     public = sorted(r.name for r in ROUTES if r.capability == PUBLIC)
     assert public == sorted(["account_login", "account_logout", "account_inactive", "mfa_authenticate", "healthz"])
+
+
+def test_only_calendar_feeds_are_reached_by_a_secret_link():
+    assert sorted(r.name for r in ROUTES if r.capability == SECRET_LINK) == ["calendar_feed"]
 
 
 ROLES = [*Role.values, ""]  # "" is an account with no role at all
@@ -99,7 +103,7 @@ def test_each_role_gets_exactly_what_the_matrix_allows(client, db, role):
     enrol_totp(person)
     failures = []
     for route in ROUTES:
-        if route.capability == PUBLIC:
+        if route.capability in (PUBLIC, SECRET_LINK):  # secret links: see their own test below
             continue
         allowed = role_can(role, route.capability)
         for method in route.methods or ("GET", "POST"):
@@ -122,7 +126,7 @@ def test_each_role_gets_exactly_what_the_matrix_allows(client, db, role):
 def test_anonymous_visitors_are_sent_to_sign_in_or_told_401(client, db):
     failures = []
     for route in ROUTES:
-        if route.capability == PUBLIC:
+        if route.capability in (PUBLIC, SECRET_LINK):
             continue
         for method in route.methods or ("GET",):
             response = _request(client, route, method)
@@ -142,6 +146,18 @@ def test_public_routes_never_fail_for_anyone(client, db):
         if route.capability != PUBLIC:
             continue
         assert client.get(route.path).status_code < 500, route.path
+
+
+def test_a_secret_link_without_its_secret_is_a_404_for_everyone(client, db):
+    people = [None, *(make_staff(f"link_{role or 'none'}", role) for role in ROLES)]
+    for person in people[1:]:
+        enrol_totp(person)
+    for route in (r for r in ROUTES if r.capability == SECRET_LINK):
+        for person in people:
+            client.logout()
+            if person is not None:
+                client.force_login(person)
+            assert client.get(route.path).status_code == 404, (route.path, person)
 
 
 def test_unknown_routes_get_a_plain_404(client, db):
