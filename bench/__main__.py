@@ -3,6 +3,7 @@
     python -m bench            full run (1,000,000-event chain), writes bench/RESULTS.md
     python -m bench --quick    smaller run (100,000 events), writes bench/data/RESULTS-quick.md
     python -m bench --only patients [--patients N]   only the patient benchmarks
+    python -m bench --only scheduling [--database sqlite|postgresql]   only the scheduling benchmarks
 
 The patient benchmarks (1,000,000 patients; 50,000 with --quick) write their own file,
 bench/RESULTS-patients.md (bench/data/RESULTS-patients-quick.md with --quick), linked from
@@ -27,7 +28,7 @@ from pathlib import Path
 import psycopg
 from rich.console import Console
 
-from . import report
+from . import report, report_scheduling
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"
@@ -43,6 +44,8 @@ PATIENT_SIZES = {
     "full": {"patients": 1_000_000, "searches": 300, "registrations": 200},
     "quick": {"patients": 50_000, "searches": 200, "registrations": 200},
 }
+SCHEDULING_SIZES = {"full": {"history": 2_750_000}, "quick": {"history": 100_000}}
+SCHEDULING_LINK = "Scheduling benchmarks (slot search, calendar pages, flow board, booking over HTTP): see [RESULTS-scheduling.md](RESULTS-scheduling.md)."
 PATIENTS_LINK = "Patient benchmarks (search, import, registration): see [RESULTS-patients.md](RESULTS-patients.md)."
 
 console = Console()
@@ -118,6 +121,22 @@ def _run_patients(database: str, size: dict, csv: Path, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
+def _run_scheduling(database: str, size: dict, out: Path) -> dict:
+    url = (
+        f"{PG_SERVER}/{PG_DATABASE}"
+        if database == "postgresql"
+        else f"sqlite:///{_sqlite_files('bench-scheduling')[0]}"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "CLINICDESK_VAR_DIR": str(DATA_DIR),
+           "DJANGO_SETTINGS_MODULE": "clinicdesk.settings"}  # fmt: skip
+    command = [sys.executable, "-m", "bench.scheduling_run", "--history", str(size["history"]), "--out", str(out)]
+    finished = subprocess.run(command, env=env, cwd=BENCH_DIR.parent, check=False)
+    if finished.returncode != 0:
+        console.print(f"[bold red]The {database} scheduling benchmarks failed (exit {finished.returncode}).")
+        sys.exit(1)
+    return json.loads(out.read_text())
+
+
 def _write(output: Path, title: str, facts: list[tuple[str, str]], tables: list, extra: list[str] = ()) -> None:
     lines = [
         f"# {title}",
@@ -137,7 +156,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller datasets, for trying changes out")
     parser.add_argument("--output", type=Path, help="where to write the Markdown results")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
-    parser.add_argument("--only", choices=("audit", "patients"), help="run one part (default: both)")
+    parser.add_argument("--only", choices=("audit", "patients", "scheduling"), help="run one part (default: all)")
     parser.add_argument("--patients", type=int, help="patients for the patient benchmarks (default 1,000,000)")
     parser.add_argument(
         "--database", choices=("sqlite", "postgresql"), help="patient benchmarks on one database only (a partial run)"
@@ -146,7 +165,7 @@ def main() -> None:
     mode = "quick" if args.quick else "full"
     size = SIZES[mode]
     patient_size = dict(PATIENT_SIZES[mode], **({"patients": args.patients} if args.patients else {}))
-    parts = [args.only] if args.only else ["audit", "patients"]
+    parts = [args.only] if args.only else ["audit", "patients", "scheduling"]
     output = args.output or (DATA_DIR / "RESULTS-quick.md" if args.quick else BENCH_DIR / "RESULTS.md")
     patients_output = (
         output.with_name(output.stem + "-patients.md")
@@ -163,6 +182,7 @@ def main() -> None:
     started = time.perf_counter()
     results: dict[str, dict] = {}
     patient_results: dict[str, dict] = {}
+    scheduling_results: dict[str, dict] = {}
     timings: dict[str, float] = {}
     try:
         if "audit" in parts:
@@ -186,10 +206,24 @@ def main() -> None:
                     "postgresql", patient_size, csv, DATA_DIR / "postgresql-patients.json"
                 )
             timings["patients"] = time.perf_counter() - part_started
+        if "scheduling" in parts:
+            part_started = time.perf_counter()
+            for name, database in (("SQLite", "sqlite"), ("PostgreSQL", "postgresql")):
+                if args.database in (None, database):
+                    if database == "postgresql":
+                        _pg_recreate(admin)
+                    else:
+                        for path in _sqlite_files("bench-scheduling"):
+                            path.unlink(missing_ok=True)
+                    scheduling_results[name] = _run_scheduling(
+                        database, SCHEDULING_SIZES[mode], DATA_DIR / f"{database}-scheduling.json"
+                    )
+            timings["scheduling"] = time.perf_counter() - part_started
     finally:
         if not args.keep:
             admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-            for path in (*_sqlite_files(), *_sqlite_files("bench-patients"), csv, csv.with_suffix(".rejects.csv")):
+            for path in (*_sqlite_files(), *_sqlite_files("bench-patients"), *_sqlite_files("bench-scheduling"), csv,
+                         csv.with_suffix(".rejects.csv")):  # fmt: skip
                 path.unlink(missing_ok=True)
         admin.close()
     elapsed = time.perf_counter() - started
@@ -223,6 +257,28 @@ def main() -> None:
         )
         if "audit" not in parts and output.exists() and link not in output.read_text():
             output.write_text(output.read_text().rstrip("\n") + "\n\n" + link + "\n")
+    if scheduling_results:
+        scheduling_output = (
+            DATA_DIR / "RESULTS-scheduling-quick.md" if args.quick else BENCH_DIR / "RESULTS-scheduling.md"
+        )
+        tables = [
+            report_scheduling.slot_table(scheduling_results),
+            report_scheduling.page_table(scheduling_results),
+            report_scheduling.http_table(scheduling_results),
+        ]
+        facts = [
+            *report.machine(postgres_version),
+            load,
+            ("Run", f"{mode} (`{command} --only scheduling`), {SCHEDULING_SIZES[mode]['history']:,} appointments of "
+                    f"history, {timings['scheduling'] / 60:.1f} min"),
+        ]  # fmt: skip
+        for table in tables:
+            console.print()
+            console.print(table.rich())
+        _write(scheduling_output, "Scheduling benchmark results", facts, tables)
+        link = SCHEDULING_LINK.replace("RESULTS-scheduling.md", scheduling_output.name)
+        if "audit" not in parts and output.exists() and link not in output.read_text():
+            output.write_text(output.read_text().rstrip("\n") + "\n\n" + link + "\n")
     if not results:
         return
 
@@ -244,7 +300,10 @@ def main() -> None:
         console.print(table.rich())
     link = PATIENTS_LINK.replace("(RESULTS-patients.md)", f"({patients_output.name})")
     link = link.replace("[RESULTS-patients.md]", f"[{patients_output.name}]")
-    _write(output, "Benchmark results", facts, tables, [link] if patient_results or patients_output.exists() else [])
+    links = [link] if patient_results or patients_output.exists() else []
+    if (BENCH_DIR / "RESULTS-scheduling.md").exists() and not args.quick:
+        links.append(SCHEDULING_LINK)
+    _write(output, "Benchmark results", facts, tables, links)
 
 
 if __name__ == "__main__":
