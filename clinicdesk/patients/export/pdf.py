@@ -1,0 +1,245 @@
+"""The record as a readable PDF summary (reportlab)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.utils import timezone
+
+from ..models import Patient, PatientPhone, PatientStatus
+from .facts import DEFAULT_PRACTICE_NAME, CoverageFact
+
+
+def practice_name() -> str:
+    return getattr(settings, "CLINICDESK_PRACTICE_NAME", "") or DEFAULT_PRACTICE_NAME
+
+
+def _long_date(day: date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def _phone_display(number: str) -> str:
+    """ "+15185550199" -> "(518) 555-0199"; anything unparseable as stored."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, "US")
+    except phonenumbers.NumberParseException:
+        return number
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if parsed.country_code == 1
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, fmt)
+
+
+def _us_date(day: date | None) -> str:
+    return day.strftime("%m/%d/%Y") if day else ""
+
+
+def pdf_summary(*, patient: Patient, phones: list[PatientPhone], coverages: list[CoverageFact], now: datetime) -> bytes:
+    """A letter-size summary the patient can read: who we think they are, how we reach them,
+    their insurance, and when this copy was made. Every page carries the practice name, the
+    "as held on" date and "Page n of m"."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import letter
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.lib.units import inch
+    from reportlab.pdfgen import canvas as pdfcanvas
+    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    local_now = timezone.localtime(now)
+    held_on = _long_date(local_now.date())
+    practice = practice_name()
+    width, height = letter
+    margin = 0.75 * inch
+
+    class NumberedCanvas(pdfcanvas.Canvas):
+        """Draws header and footer once the page count is known ("Page 2 of 3")."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802  (reportlab's name)
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self._decorate(number, len(self._pages))
+                super().showPage()
+            super().save()
+
+        def _decorate(self, number: int, total: int) -> None:
+            self.saveState()
+            self.setFont("Helvetica-Bold", 13)
+            self.setFillColor(colors.HexColor("#1f3b57"))
+            self.drawString(margin, height - 0.6 * inch, practice)
+            self.setFont("Helvetica", 9)
+            self.setFillColor(colors.HexColor("#555555"))
+            self.drawRightString(width - margin, height - 0.6 * inch, "Patient record summary")
+            self.setStrokeColor(colors.HexColor("#1f3b57"))
+            self.setLineWidth(1)
+            self.line(margin, height - 0.7 * inch, width - margin, height - 0.7 * inch)
+            self.setStrokeColor(colors.HexColor("#bbbbbb"))
+            self.setLineWidth(0.5)
+            self.line(margin, 0.75 * inch, width - margin, 0.75 * inch)
+            self.setFont("Helvetica", 8.5)
+            self.drawString(margin, 0.55 * inch, f"This is your record as held by the practice on {held_on}.")
+            self.drawRightString(width - margin, 0.55 * inch, f"Page {number} of {total}")
+            self.restoreState()
+
+    styles = getSampleStyleSheet()
+    title = ParagraphStyle("title", parent=styles["Title"], fontSize=18, leading=22, alignment=0, spaceAfter=2)
+    h2 = ParagraphStyle(
+        "h2", parent=styles["Heading2"], fontSize=12.5, leading=16, spaceBefore=11, spaceAfter=4,
+        textColor=colors.HexColor("#1f3b57"), keepWithNext=1,
+    )  # fmt: skip
+    body = ParagraphStyle("body", parent=styles["BodyText"], fontSize=10, leading=13.5)
+    small = ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#444444"))
+    label = ParagraphStyle("label", parent=body, textColor=colors.HexColor("#555555"))
+    cell = ParagraphStyle("cell", parent=body, fontSize=9, leading=11.5)
+    head = ParagraphStyle("head", parent=cell, fontName="Helvetica-Bold")
+
+    def para(text: str, style: ParagraphStyle = body) -> Paragraph:
+        return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+    def facts(rows: list[tuple[str, str]]) -> Table:
+        table = Table(
+            [[para(k, label), para(v or "—")] for k, v in rows],
+            colWidths=[1.9 * inch, width - 2 * margin - 1.9 * inch],
+        )
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#dddddd")),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
+        return table
+
+    legal = " ".join(n for n in (patient.first_name, patient.middle_name, patient.last_name, patient.suffix) if n)
+    status = patient.get_status_display()
+    if patient.status == PatientStatus.DECEASED and patient.deceased_date:
+        status = f"{status} ({_us_date(patient.deceased_date)})"
+    about = [
+        ("Legal name", legal),
+        ("Preferred name", patient.preferred_name),
+        ("Date of birth", _us_date(patient.date_of_birth)),
+        ("Sex assigned at birth", patient.get_sex_at_birth_display()),
+    ]
+    if patient.gender_identity:
+        about.append(("Gender identity", patient.gender_identity))
+    if patient.pronouns:
+        about.append(("Pronouns", patient.pronouns))
+    about += [
+        ("Medical record number", patient.mrn),
+        ("Preferred language", patient.preferred_language),
+        ("Status with the practice", status),
+        ("Primary care provider", str(patient.primary_care_provider) if patient.primary_care_provider else ""),
+        (
+            "Social Security number",
+            ("On file. It is left out of this copy to protect you; the front desk can confirm it in person.")
+            if patient.ssn_last4
+            else "Not on file.",
+        ),
+    ]
+
+    address = ""
+    if patient.address_line1 or patient.city:
+        city_line = " ".join(
+            p for p in (f"{patient.city}," if patient.city else "", patient.state, patient.zip_code) if p
+        )
+        address = "\n".join(line for line in (patient.address_line1, patient.address_line2, city_line) if line)
+    contact = [(f"{phone.get_kind_display()} phone", phone.display) for phone in phones] or [("Phone", "")]
+    contact += [("Email", patient.email), ("Home address", address)]
+    if patient.emergency_contact_name:
+        who = patient.emergency_contact_name
+        if patient.emergency_contact_relationship:
+            who += f" ({patient.emergency_contact_relationship})"
+        if patient.emergency_contact_phone:
+            who += f", {_phone_display(patient.emergency_contact_phone)}"
+        contact.append(("Emergency contact", who))
+    else:
+        contact.append(("Emergency contact", ""))
+
+    story: list[Any] = [
+        Spacer(1, 0.05 * inch),
+        para("Your record summary", title),
+        para(
+            f"Prepared for {legal} (MRN {patient.mrn}) on {held_on} at {f'{local_now:%I:%M %p}'.lstrip('0')} "
+            f"at your request, under your right of access (HIPAA, 45 CFR 164.524).",
+            small,
+        ),
+        KeepTogether([para("About you", h2), facts(about)]),
+        KeepTogether([para("How we reach you", h2), facts(contact)]),
+        para("Insurance", h2),
+    ]
+    if coverages:
+        rows: list[list[Any]] = [
+            [para(h, head) for h in ("Insurer and plan", "Member ID / group", "Policyholder", "Dates", "Status")]
+        ]
+        for coverage in coverages:
+            plan = "\n".join(t for t in (coverage.payer_name, coverage.plan_name, coverage.cost_notes) if t)
+            ids = coverage.member_id + (f"\nGroup {coverage.group_number}" if coverage.group_number else "")
+            holder = "You" if coverage.relationship == "self" else coverage.subscriber_name
+            holder = f"{holder} ({coverage.relationship})".strip() if coverage.relationship != "self" else holder
+            dates = "\n".join(
+                f"{word} {_us_date(day)}" for word, day in (("from", coverage.start), ("to", coverage.end)) if day
+            )
+            state = (coverage.priority_label or "Active") if coverage.active else "Ended"
+            rows.append([para(plan, cell), para(ids, cell), para(holder, cell), para(dates, cell), para(state, cell)])
+        table = Table(rows, colWidths=[2.1 * inch, 1.45 * inch, 1.2 * inch, 1.2 * inch, 1.05 * inch], repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+                    ("TOPPADDING", (0, 0), (-1, -1), 4),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+                ]
+            )
+        )
+        story.append(table)
+    else:
+        story.append(para("No insurance on file."))
+    story += [
+        para("About this copy", h2),
+        para(
+            "This is the registration and insurance information the practice keeps about you; a machine-readable "
+            "copy (FHIR R4) is available on request. If something is wrong, you may ask us in writing to correct "
+            "it (HIPAA, 45 CFR 164.526).",
+            small,
+        ),
+    ]
+
+    buffer = io.BytesIO()
+    # The frame pads its content by 6 points; the margins give that back so the text lines up
+    # with the header and footer rules.
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=letter,
+        leftMargin=margin - 6,
+        rightMargin=margin - 6,
+        topMargin=0.95 * inch,
+        bottomMargin=0.95 * inch,
+        title=f"Record summary — {patient.mrn}",
+        author=practice,
+        subject="Right of access copy",
+        creator="ClinicDesk",
+        invariant=1,
+    )
+    doc.build(story, canvasmaker=NumberedCanvas)
+    return buffer.getvalue()
