@@ -1,7 +1,8 @@
 """Reading the one search box: what kind of thing did the person type?
 
 Pure functions (no database). Order of the checks matters: an 8-digit number is an MRN when
-its check digit is right and a date (MMDDYYYY) only when it is not; ten digits are a phone
+its check digit is right (and, if it also reads as MMDDYYYY, a birthday to try when no record
+has that MRN) and a date only when it is not; ten digits are a phone
 number; letters mixed with digits are a member id; everything else is a name, optionally
 with a date of birth beside it ("doe 3/14/62").
 """
@@ -137,7 +138,8 @@ def parse_query(text: str, *, today: date) -> ParsedQuery:
     compact = re.sub(r"[\s-]", "", text)
     if re.fullmatch(r"\d{8}", compact):
         if mrn_is_valid(compact):
-            return ParsedQuery(Kind.MRN, mrn=compact)
+            # 03141962 can be both; the MRN is tried first and the birthday when no record has it.
+            return ParsedQuery(Kind.MRN, mrn=compact, dob=parse_date(compact, today=today))
         born = parse_date(compact, today=today)
         if born is not None:
             return ParsedQuery(Kind.DOB, dob=born)

@@ -364,6 +364,9 @@ def patient_search(*, query: ParsedQuery, today: date, limit: int = MAX_RESULTS)
         if not result.hits:
             survivor = PatientAlias.objects.filter(mrn=query.mrn).values_list("patient_id", flat=True)
             result.hits = _exact(patients.filter(pk__in=survivor), "former MRN", limit, today)
+        if not result.hits and query.dob is not None:  # 03141962: no such MRN, so the birthday
+            found = patients.filter(date_of_birth=query.dob).order_by("last_name", "first_name")[:limit]
+            result.hits, result.kind = _exact(found, "date of birth", limit, today), Kind.DOB
     elif query.kind == Kind.PHONE and query.phone:
         ids = patients.filter(phones__number=query.phone).values_list("pk", flat=True)[: limit * 3]
         result.hits = _exact(_load(ids), "phone", limit, today)

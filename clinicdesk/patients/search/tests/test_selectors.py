@@ -264,3 +264,17 @@ def test_a_new_family_name_replaces_the_pairs(register, front_desk):
     patient_update(actor=front_desk, patient=jane, data=PatientInput(values={"last_name": "Boyle"}))
     assert list(PatientNamePair.objects.filter(patient=jane).values_list("family", "given")) == [("boyle", "jane")]
     assert names("jane boyle") == ["Boyle, Jane"] and names("jane doe") == []
+
+
+def test_eight_digits_that_are_both_an_mrn_and_a_birthday_find_the_birthday_when_no_record_has_the_mrn(register):
+    from clinicdesk.patients.mrn import mrn_is_valid
+
+    jane = register("Jane", "Doe", date(1962, 3, 14))
+    typed = next(f"1114{year}" for year in range(1900, 2000) if mrn_is_valid(f"1114{year}"))  # MRNs never start 0
+    born_then = date(int(typed[4:]), 11, 14)
+    register("Ann", "Lee", born_then)
+    query = parse_query(typed, today=timezone.localdate())
+    assert query.kind == Kind.MRN and query.dob == born_then
+    assert find(typed).kind == Kind.DOB and names(typed) == ["Lee, Ann"]
+    Patient.objects.filter(pk=jane.pk).update(mrn=typed)  # now a record has that MRN: it wins
+    assert find(typed).kind == Kind.MRN and names(typed) == ["Doe, Jane"]
