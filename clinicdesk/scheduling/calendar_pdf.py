@@ -24,8 +24,9 @@ def day_schedule_pdf(*, grid: Grid, day: date, printed_at: datetime) -> bytes:
     from reportlab.lib.pagesizes import landscape, letter
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import inch
-    from reportlab.pdfgen import canvas as pdfcanvas
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from clinicdesk.core.pdf import PageFrame, numbered_canvas
 
     width, height = landscape(letter)
     margin = 0.5 * inch
@@ -33,36 +34,14 @@ def day_schedule_pdf(*, grid: Grid, day: date, printed_at: datetime) -> bytes:
     heading = f"{grid.location.name} — {day.strftime('%A %B')} {day.day}, {day.year}"
     printed = printed_at.astimezone(grid.zone).strftime("%m/%d/%Y %H:%M")
 
-    class NumberedCanvas(pdfcanvas.Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # noqa: N802  (reportlab's name)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self._decorate(number, len(self._pages))
-                super().showPage()
-            super().save()
-
-        def _decorate(self, number: int, total: int) -> None:
-            self.saveState()
-            self.setFont("Helvetica-Bold", 12)
-            self.setFillColor(colors.HexColor("#1f3b57"))
-            self.drawString(margin, height - 0.45 * inch, heading)
-            self.setFont("Helvetica", 9)
-            self.setFillColor(colors.HexColor("#555555"))
-            self.drawRightString(width - margin, height - 0.45 * inch, practice)
-            self.setStrokeColor(colors.HexColor("#1f3b57"))
-            self.line(margin, height - 0.55 * inch, width - margin, height - 0.55 * inch)
-            self.setFont("Helvetica", 8)
-            self.drawString(margin, 0.35 * inch, f"Printed {printed}. Contains patient information: shred after use.")
-            self.drawRightString(width - margin, 0.35 * inch, f"Page {number} of {total}")
-            self.restoreState()
+    NumberedCanvas = numbered_canvas(
+        PageFrame(
+            page_size=(width, height), margin=margin, heading=heading, heading_size=12, header_right=practice,
+            header_y=0.45 * inch, rule_y=0.55 * inch,
+            footer=f"Printed {printed}. Contains patient information: shred after use.", footer_y=0.35 * inch,
+            footer_size=8,
+        )
+    )  # fmt: skip
 
     styles = getSampleStyleSheet()
     h2 = ParagraphStyle(

@@ -2,13 +2,21 @@
 
 Reads only. A search makes a fixed number of queries whatever the number of providers, days
 or appointments in the database: the setup rows (providers, locations with hours and rooms,
-template versions with blocks, exceptions, holiday overrides) once, then the appointments of
-one search window per phase. Phases are 7 days, then 28 days, then the rest of the range,
-and a search stops at the first phase that fills `limit`, so "next available" next week never
-reads a year of appointments; at most three phases run. Appointment reads are bounded by the
-(provider, block_start), (room, block_start) and (patient, starts_at) indexes: a block that
-overlaps a window starts before the window ends and, being at most MAX_BLOCK long, no
-earlier than MAX_BLOCK before the window starts.
+template versions with blocks, exceptions, holiday overrides) once, as flat rows (no
+prefetch_related: it clones a queryset per instance), then the appointments of one search
+window per phase, as (provider, room, start, end) tuples only. Phases count open days (days on
+which some searched location has opening hours and no holiday): the first open day, the next
+five, then the rest of the range; a search stops at the first phase whose `limit` earliest
+slots all start before the next phase could, so "next available" reads one day of
+appointments and a search that starts on a Saturday reads Monday. At most three phases run.
+Within a phase, once `limit` slots are known no later candidate is tried. Appointment reads
+are bounded by the (provider, block_start), (room, block_start) and (patient, starts_at)
+indexes: a block that overlaps a window starts before the window ends and, being at most
+MAX_BLOCK long, no earlier than MAX_BLOCK before the window starts.
+
+`availability_problem` (called by every booking) reads only what one provider at one location
+needs around one day: a handful of small indexed queries, no slot search unless it explains
+a refusal.
 
 Candidate visit starts lie on a grid of local wall-clock minutes (default every 15 minutes:
 :00, :15, :30, :45), plus the start of each free stretch and the end of each of the provider's
@@ -22,12 +30,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from clinicdesk.patients.models import Patient
@@ -48,7 +56,6 @@ from .models import (
     Appointment,
     AppointmentType,
     AvailabilityException,
-    AvailabilityTemplate,
     ExceptionKind,
     HolidayOverride,
     Location,
@@ -65,7 +72,7 @@ MAX_RANGE_DAYS = 366
 MAX_LIMIT = 200
 DEFAULT_GRID_MINUTES = 15
 GRID_CHOICES = (5, 10, 15, 20, 30, 60)
-PHASE_DAYS = (7, 28)  # then the rest of the range
+PHASE_DAYS = (1, 5)  # open days (see _phase_end); then the rest of the range
 NEXT_OPENING_DAYS = 60
 
 
@@ -104,6 +111,15 @@ class SlotResult:
 # --- Loading (a fixed number of queries) ------------------------------------------------------
 
 
+class _Exception(NamedTuple):
+    provider_id: int | None
+    location_id: int | None
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
+
 @dataclass
 class _Context:
     kind: AppointmentType
@@ -113,15 +129,16 @@ class _Context:
     rooms: dict[int, list[Room]]  # location -> active rooms, by name
     type_room_ids: frozenset[int]
     versions: dict[tuple[int, int], list[VersionSpec]]  # (provider, location) -> versions
-    exceptions: list[AvailabilityException]
+    exceptions: list[_Exception]
     overrides: dict[int, set[date]]
+    provider_locations: dict[int, list[int]] = field(default_factory=dict)  # provider -> location ids
 
     def pairs(self) -> list[tuple[Provider, Location]]:
         chosen = []
         for provider in self.providers:
-            for location in provider.locations.all():
-                if location.pk in self.locations:
-                    chosen.append((provider, self.locations[location.pk]))
+            mine = [self.locations[pk] for pk in self.provider_locations.get(provider.pk, []) if pk in self.locations]
+            for location in sorted(mine, key=lambda loc: loc.name):
+                chosen.append((provider, location))
         return chosen
 
     def closed_days(self, location: Location, start: date, end: date) -> set[date]:
@@ -161,6 +178,108 @@ class _Context:
         ]
 
 
+# Flat reads: a prefetch_related of the blocks' rooms and types clones a queryset per block, so
+# the setup is read as plain rows (templates with their blocks, and the two M2M through tables)
+# and put together here. Every read is one query whatever the number of rows.
+_BlockRooms = TemplateBlock.rooms.through
+_BlockTypes = TemplateBlock.appointment_types.through
+
+
+def _versions(blocks: Q, *, joined: bool = False) -> dict[tuple[int, int], list[VersionSpec]]:
+    """Template versions (with their blocks) by (provider, location).
+
+    `blocks` filters TemplateBlock rows. A version without blocks opens nothing, so leaving it
+    out changes no interval. Versions are ordered by valid_from, blocks by weekday and start.
+    Three queries (blocks, their rooms, their types); `joined` reads all in one query with
+    both M2M tables LEFT JOINed (a row per room × type of a block: for a few blocks only).
+    """
+    fields = [
+        "pk",
+        "template_id",
+        "template__provider_id",
+        "template__location_id",
+        "template__valid_from",
+        "template__valid_until",
+        "weekday",
+        "starts",
+        "ends",
+    ]
+    ordered = TemplateBlock.objects.filter(blocks).order_by(
+        "template__valid_from", "template_id", "weekday", "starts", "pk"
+    )
+    rooms: dict[int, set[int]] = defaultdict(set)
+    types: dict[int, set[int]] = defaultdict(set)
+    if joined:
+        rows: list[tuple[Any, ...]] = []
+        for row in ordered.values_list(*fields, "rooms", "appointment_types"):
+            if not rows or rows[-1][0] != row[0]:
+                rows.append(row[:9])
+            if row[9] is not None:
+                rooms[row[0]].add(row[9])
+            if row[10] is not None:
+                types[row[0]].add(row[10])
+    else:
+        rows = list(ordered.values_list(*fields))
+        if not rows:
+            return {}
+        # The same filter through a subquery, not a list of block ids (a long IN list costs more to build than to run).
+        through = Q(templateblock__in=TemplateBlock.objects.filter(blocks).values("pk"))
+        for block_id, room_id in _BlockRooms.objects.filter(through).values_list("templateblock_id", "room_id"):
+            rooms[block_id].add(room_id)
+        for block_id, type_id in _BlockTypes.objects.filter(through).values_list(
+            "templateblock_id", "appointmenttype_id"
+        ):
+            types[block_id].add(type_id)
+    by_template: dict[int, tuple[tuple[int, int, date, date | None], list[BlockSpec]]] = {}
+    for block_id, template_id, provider_id, location_id, valid_from, valid_until, weekday, starts, ends in rows:
+        entry = by_template.setdefault(template_id, ((provider_id, location_id, valid_from, valid_until), []))
+        entry[1].append(
+            BlockSpec(weekday, starts, ends, frozenset(rooms.get(block_id, ())), frozenset(types.get(block_id, ())))
+        )
+    versions: dict[tuple[int, int], list[VersionSpec]] = defaultdict(list)
+    for (provider_id, location_id, valid_from, valid_until), specs in by_template.values():
+        versions[(provider_id, location_id)].append(VersionSpec(valid_from, valid_until, tuple(specs)))
+    return dict(versions)
+
+
+def _exceptions(scope: Q, start_date: date, end_date: date) -> list[_Exception]:
+    # Local dates of the range are a day wider in UTC; a day of slack on each side covers every zone.
+    window_start = datetime.combine(start_date - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    window_end = datetime.combine(end_date + timedelta(days=2), datetime.min.time(), tzinfo=UTC)
+    rows = (
+        AvailabilityException.objects.filter(scope, starts_at__lt=window_end, ends_at__gt=window_start)
+        .order_by("starts_at", "pk")
+        .values_list("provider_id", "location_id", "kind", "starts_at", "ends_at", "reason")
+    )
+    return [_Exception(*row) for row in rows]
+
+
+def _overrides(location_ids: Sequence[int], start_date: date, end_date: date) -> dict[int, set[date]]:
+    overrides: dict[int, set[date]] = defaultdict(set)
+    for location_id, day in HolidayOverride.objects.filter(
+        location__in=location_ids, day__gte=start_date, day__lte=end_date
+    ).values_list("location_id", "day"):
+        overrides[location_id].add(day)
+    return dict(overrides)
+
+
+def _hours(location_ids: Sequence[int]) -> dict[int, dict[int, tuple[Any, Any]]]:
+    hours: dict[int, dict[int, tuple[Any, Any]]] = {pk: {} for pk in location_ids}
+    for location_id, weekday, opens, closes in OpeningHours.objects.filter(location__in=location_ids).values_list(
+        "location_id", "weekday", "opens", "closes"
+    ):
+        hours[location_id][weekday] = (opens, closes)
+    return hours
+
+
+def _active_rooms(locations: dict[int, Location]) -> dict[int, list[Room]]:
+    rooms: dict[int, list[Room]] = {pk: [] for pk in locations}
+    for room in Room.objects.filter(location__in=list(locations), active=True).order_by("name", "pk"):
+        room.location = locations[room.location_id]  # str(room) needs it; no query per room
+        rooms[room.location_id].append(room)
+    return rooms
+
+
 def _load(
     *,
     kind: AppointmentType,
@@ -172,69 +291,92 @@ def _load(
     chosen = Provider.objects.filter(appointment_types=kind, active=True, user__is_active=True)
     if providers is not None:
         chosen = chosen.filter(pk__in=[p.pk for p in providers])
-    provider_list = list(
-        chosen.select_related("user")
-        .prefetch_related(Prefetch("locations", queryset=Location.objects.filter(active=True)))
-        .order_by("user__display_name", "user__username")
-    )
-    location_ids = {loc.pk for p in provider_list for loc in p.locations.all()}
+    provider_list = list(chosen.select_related("user").order_by("user__display_name", "user__username"))
+    provider_ids = [p.pk for p in provider_list]
+    provider_locations: dict[int, list[int]] = defaultdict(list)
+    for provider_id, location_id in Provider.locations.through.objects.filter(provider_id__in=provider_ids).values_list(
+        "provider_id", "location_id"
+    ):
+        provider_locations[provider_id].append(location_id)
+    location_ids = {pk for pks in provider_locations.values() for pk in pks}
     if locations is not None:
         location_ids &= {loc.pk for loc in locations}
-    location_rows = list(
-        Location.objects.filter(pk__in=location_ids, active=True).prefetch_related(
-            Prefetch("opening_hours", queryset=OpeningHours.objects.all()),
-            Prefetch("rooms", queryset=Room.objects.filter(active=True).order_by("name"), to_attr="active_rooms"),
-        )
+    location_map: dict[int, Location] = {
+        loc.pk: loc for loc in Location.objects.filter(pk__in=location_ids, active=True).order_by("name")
+    }
+    chosen_locations = list(location_map)
+    blocks = Q(
+        template__provider__in=provider_ids, template__location__in=chosen_locations, template__valid_from__lte=end_date
+    ) & (Q(template__valid_until__isnull=True) | Q(template__valid_until__gte=start_date))
+    exceptions = _exceptions(
+        Q(provider__in=provider_ids) | Q(provider__isnull=True, location__in=chosen_locations), start_date, end_date
     )
-    location_map: dict[int, Location] = {loc.pk: loc for loc in location_rows}
-    # Local dates of the range are a day wider in UTC; a day of slack on each side covers every zone.
-    templates = AvailabilityTemplate.objects.filter(
-        provider__in=[p.pk for p in provider_list],
-        location__in=list(location_map),
-        valid_from__lte=end_date,
-    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start_date))
-    templates = templates.prefetch_related(
-        Prefetch("blocks", queryset=TemplateBlock.objects.prefetch_related("rooms", "appointment_types"))
-    )
-    versions: dict[tuple[int, int], list[VersionSpec]] = defaultdict(list)
-    for template in templates:
-        blocks = tuple(
-            BlockSpec(
-                b.weekday,
-                b.starts,
-                b.ends,
-                frozenset(r.pk for r in b.rooms.all()),
-                frozenset(t.pk for t in b.appointment_types.all()),
-            )
-            for b in template.blocks.all()
-        )
-        versions[(template.provider_id, template.location_id)].append(
-            VersionSpec(template.valid_from, template.valid_until, blocks)
-        )
-    window_start = datetime.combine(start_date - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    window_end = datetime.combine(end_date + timedelta(days=2), datetime.min.time(), tzinfo=UTC)
-    exceptions = list(
-        AvailabilityException.objects.filter(
-            Q(provider__in=[p.pk for p in provider_list]) | Q(provider__isnull=True, location__in=list(location_map)),
-            starts_at__lt=window_end,
-            ends_at__gt=window_start,
-        )
-    )
-    overrides: dict[int, set[date]] = defaultdict(set)
-    for location_id, day in HolidayOverride.objects.filter(
-        location__in=list(location_map), day__gte=start_date, day__lte=end_date
-    ).values_list("location_id", "day"):
-        overrides[location_id].add(day)
     return _Context(
         kind=kind,
         providers=provider_list,
         locations=location_map,
-        hours={loc.pk: {h.weekday: (h.opens, h.closes) for h in loc.opening_hours.all()} for loc in location_rows},
-        rooms={loc.pk: list(loc.active_rooms) for loc in location_rows},  # type: ignore[attr-defined]  # to_attr
+        hours=_hours(chosen_locations),
+        rooms=_active_rooms(location_map),
         type_room_ids=frozenset(kind.rooms.values_list("pk", flat=True)),
-        versions=dict(versions),
+        versions=_versions(blocks),
         exceptions=exceptions,
-        overrides=dict(overrides),
+        overrides=_overrides(chosen_locations, start_date, end_date),
+        provider_locations=dict(provider_locations),
+    )
+
+
+def _provider_flags(kind: AppointmentType, provider: Provider, location: Location) -> tuple[bool, bool]:
+    """(does `provider` take `kind`?, do they work at `location`?) in one query."""
+    takes = AppointmentType.providers.through.objects.filter(appointmenttype_id=kind.pk, provider_id=provider.pk)
+    works = Provider.locations.through.objects.filter(provider_id=provider.pk, location_id=location.pk)
+    row = (
+        Provider.objects.filter(pk=provider.pk)
+        .annotate(takes=Exists(takes), works=Exists(works))
+        .values_list("takes", "works")
+        .first()
+    )
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
+
+
+def _load_one(
+    kind: AppointmentType,
+    provider: Provider,
+    location: Location,
+    day: date,
+    type_room_ids: frozenset[int],
+    *,
+    rooms: bool,
+) -> _Context:
+    """The setup `availability_problem` needs for one provider at one location around local `day`.
+
+    Days day-1..day+1 (a block in UTC may reach into the neighbours). Three small indexed
+    queries: opening hours, the template blocks of those weekdays with their rooms and
+    types (one joined query), the exceptions; holiday overrides only when one of the days is a holiday, the
+    location's active rooms only when `rooms` (a booking without a room needs a free one).
+    """
+    start, end = day - timedelta(days=1), day + timedelta(days=1)
+    weekdays = sorted({(start + timedelta(days=n)).weekday() for n in range(3)})
+    blocks = Q(
+        template__provider=provider.pk,
+        template__location=location.pk,
+        template__valid_from__lte=end,
+        weekday__in=weekdays,
+    ) & (Q(template__valid_until__isnull=True) | Q(template__valid_until__gte=start))
+    scope = Q(provider=provider.pk, location__isnull=True) | Q(location=location.pk) & (
+        Q(provider=provider.pk) | Q(provider__isnull=True)
+    )
+    overrides = _overrides([location.pk], start, end) if location_holidays(location, start, end) else {}
+    return _Context(
+        kind=kind,
+        providers=[provider],
+        locations={location.pk: location},
+        hours=_hours([location.pk]),
+        rooms=_active_rooms({location.pk: location}) if rooms else {},
+        type_room_ids=type_room_ids,
+        versions=_versions(blocks, joined=True),
+        exceptions=_exceptions(scope, start, end),
+        overrides=overrides,
+        provider_locations={provider.pk: [location.pk]},
     )
 
 
@@ -264,14 +406,21 @@ def _appointments_in(
 ) -> tuple[dict[int, _Busy], dict[int, _Busy], _Busy]:
     """Three queries: the providers', the rooms' and the patient's blocks overlapping the window."""
     overlaps = Q(block_start__lt=window_end, block_start__gte=window_start - MAX_BLOCK, block_end__gt=window_start)
-    by_provider: dict[int, list] = defaultdict(list)
-    rows = _holding(Appointment.objects.filter(overlaps, provider__in=[p.pk for p in ctx.providers], overbooked=False))
-    for provider_id, start, end in rows.values_list("provider_id", "block_start", "block_end"):
-        by_provider[provider_id].append((start, end))
-    by_room: dict[int, list] = defaultdict(list)
+    provider_ids = [p.pk for p in ctx.providers]
     room_ids = [room.pk for rooms in ctx.rooms.values() for room in rooms]
-    if not ctx.kind.telehealth and room_ids:
-        rows = _holding(Appointment.objects.filter(overlaps, room__in=room_ids, overbooked=False))
+    rooms_wanted = set(room_ids) if not ctx.kind.telehealth else set()
+    by_provider: dict[int, list] = defaultdict(list)
+    by_room: dict[int, list] = defaultdict(list)
+    rows = _holding(Appointment.objects.filter(overlaps, provider__in=provider_ids, overbooked=False)).order_by()
+    for provider_id, room_id, start, end in rows.values_list("provider_id", "room_id", "block_start", "block_end"):
+        by_provider[provider_id].append((start, end))
+        if room_id in rooms_wanted:
+            by_room[room_id].append((start, end))
+    if rooms_wanted:
+        # The searched providers' own bookings of these rooms came with the first query.
+        rows = _holding(
+            Appointment.objects.filter(overlaps, room__in=room_ids, overbooked=False).exclude(provider__in=provider_ids)
+        ).order_by()
         for room_id, start, end in rows.values_list("room_id", "block_start", "block_end"):
             by_room[room_id].append((start, end))
     mine: list = []
@@ -287,7 +436,7 @@ def _appointments_in(
                 block_end__gt=window_start,
             )
         )
-        mine = list(rows.values_list("block_start", "block_end"))
+        mine = list(rows.order_by().values_list("block_start", "block_end"))
     return (
         {pid: _Busy(spans) for pid, spans in by_provider.items()},
         {rid: _Busy(spans) for rid, spans in by_room.items()},
@@ -310,11 +459,21 @@ def _aligned(moment: datetime, tz: ZoneInfo, grid: int) -> datetime:
     return (moment - timedelta(seconds=local.second, microseconds=local.microsecond)) + timedelta(minutes=extra)
 
 
-def _candidates(interval: OpenInterval, kind: AppointmentType, tz: ZoneInfo, grid: int, busy_ends: list[datetime]):
+def _candidates(
+    interval: OpenInterval,
+    kind: AppointmentType,
+    tz: ZoneInfo,
+    grid: int,
+    busy_ends: list[datetime],
+    cutoff: datetime | None = None,
+):
+    """Visit starts to try in `interval`, sorted; none after `cutoff`."""
     before = timedelta(minutes=kind.buffer_before_minutes)
     total = timedelta(minutes=kind.blocked_minutes)
     first = interval.start + before
     last = interval.end - total + before
+    if cutoff is not None and cutoff < last:
+        last = cutoff
     if last < first:
         return []
     found = {first}
@@ -337,7 +496,13 @@ def _pair_slots(
     now: datetime,
     grid: int,
     limit: int,
+    cutoff: datetime | None = None,
 ) -> list[Slot]:
+    """The pair's first `limit` free slots in `days`; none starting after `cutoff`.
+
+    `cutoff` is the start of the `limit`-th earliest slot already found elsewhere: a later
+    slot cannot make the answer, so its candidates are never tried.
+    """
     kind = ctx.kind
     tz = ZoneInfo(location.time_zone)
     provider_busy = busy[0].get(provider.pk, _Busy([]))
@@ -352,6 +517,8 @@ def _pair_slots(
             found.sort(key=lambda s: s.starts_at)
             if interval.start >= found[limit - 1].starts_at:
                 break
+        if cutoff is not None and interval.start + before > cutoff:
+            break
         if not interval.allows_type(kind.pk):
             continue
         rooms = ctx.room_candidates(location, interval)
@@ -361,8 +528,10 @@ def _pair_slots(
         ends = provider_busy.ends() + patient_busy.ends()
         for room in rooms or ():
             ends += room_busy[room.pk].ends() if room.pk in room_busy else []
-        for start in _candidates(interval, kind, tz, grid, ends):
+        for start in _candidates(interval, kind, tz, grid, ends, cutoff):
             block_start, block_end = start - before, start - before + total
+            if cutoff is not None and start > cutoff:
+                break
             if start < now or start in seen:
                 continue
             if not provider_busy.free(block_start, block_end) or not patient_busy.free(block_start, block_end):
@@ -378,6 +547,23 @@ def _pair_slots(
             found.append(Slot(provider, location, start, start + duration, free_room))
     found.sort(key=lambda s: s.starts_at)
     return found[:limit] if len(found) > limit else found
+
+
+def _phase_end(ctx: _Context, phase_start: date, end_date: date, open_days: int, closed: dict[int, set[date]]) -> date:
+    """The last day of a phase that starts on `phase_start` and holds `open_days` open days.
+
+    A day is open when some searched location has opening hours that weekday and is not
+    closed for a holiday; on other days nobody has availability (extra hours included), so
+    they cost nothing and do not count: a search starting on a Saturday reads Monday too.
+    """
+    day, seen = phase_start, 0
+    while day < end_date:
+        if any(day.weekday() in ctx.hours.get(pk, {}) and day not in closed[pk] for pk in ctx.locations):
+            seen += 1
+            if seen >= open_days:
+                return day
+        day += timedelta(days=1)
+    return end_date
 
 
 def _check_input(kind: AppointmentType, start_date: date, end_date: date, limit: int, grid: int) -> None:
@@ -441,22 +627,33 @@ def slot_search(
         )
     zones = [ZoneInfo(loc.time_zone) for loc in ctx.locations.values()]
     found: list[Slot] = []
+    closed = {pk: ctx.closed_days(location, start_date, end_date) for pk, location in ctx.locations.items()}
     phase_start = start_date
     lengths = [*PHASE_DAYS, MAX_RANGE_DAYS]
     for length in lengths:
         if phase_start > end_date:
             break
-        phase_end = min(end_date, phase_start + timedelta(days=length - 1))
+        phase_end = _phase_end(ctx, phase_start, end_date, length, closed)
         window_start = max(now, min(day_bounds(phase_start, tz)[0] for tz in zones))
         window_end = max(day_bounds(phase_end, tz)[1] for tz in zones)
         if window_end > window_start:
             busy = _appointments_in(ctx, window_start, window_end, patient)
+            starts = sorted(slot.starts_at for slot in found)
             for provider, location in pairs:
-                found += _pair_slots(ctx, provider, location, (phase_start, phase_end), busy, now, grid_minutes, limit)
+                cutoff = starts[limit - 1] if len(starts) >= limit else None
+                more = _pair_slots(
+                    ctx, provider, location, (phase_start, phase_end), busy, now, grid_minutes, limit, cutoff
+                )
+                if more:
+                    found += more
+                    starts = sorted(starts + [slot.starts_at for slot in more])[:limit]
         found.sort(key=lambda s: (s.starts_at, str(s.provider), s.location.name))
-        if len(found) >= limit:
-            break
         phase_start = phase_end + timedelta(days=1)
+        # Stop once `limit` slots start before anything the next phase could offer.
+        if len(found) >= limit and (
+            phase_start > end_date or found[limit - 1].starts_at < min(day_bounds(phase_start, tz)[0] for tz in zones)
+        ):
+            break
     found = found[:limit]
     grouped: dict[date, list[Slot]] = defaultdict(list)
     for slot in found:
@@ -508,15 +705,17 @@ def availability_problem(
         return f"{provider} is inactive and cannot be booked."
     if not location.active:
         return f"{location.name} is inactive and cannot be booked."
-    if not kind.providers.filter(pk=provider.pk).exists():
+    takes, works = _provider_flags(kind, provider, location)
+    if not takes:
         return f"{provider} does not take {kind.name}; choose a provider who does."
-    if not provider.locations.filter(pk=location.pk).exists():
+    if not works:
         return f"{provider} does not work at {location.name}."
     if kind.telehealth and room is not None:
         return f"{kind.name} is a telehealth visit and takes no room; leave the room empty."
+    allowed: frozenset[int] = frozenset()
     if not kind.telehealth:
         # No room is allowed: it may be chosen at rooming; then a suitable one must exist (below).
-        allowed = set(kind.rooms.values_list("pk", flat=True))
+        allowed = frozenset(kind.rooms.values_list("pk", flat=True))
         if room is not None and room.location_id != location.pk:
             return f"{room} is not at {location.name}."
         if room is not None and not room.active:
@@ -526,13 +725,7 @@ def availability_problem(
     before = timedelta(minutes=kind.buffer_before_minutes)
     block_start, block_end = starts_at - before, starts_at - before + timedelta(minutes=kind.blocked_minutes)
     day = local.date()
-    ctx = _load(
-        kind=kind,
-        providers=[provider],
-        locations=[location],
-        start_date=day - timedelta(days=1),
-        end_date=day + timedelta(days=1),
-    )
+    ctx = _load_one(kind, provider, location, day, allowed, rooms=room is None and not kind.telehealth)
     holiday = location_holidays(location, day, day).get(day)
     if holiday and day not in ctx.overrides.get(location.pk, set()):
         return f"{day_text(day)} is a public holiday ({holiday}) at {location.name}; it is closed unless opened anyway in availability."
@@ -556,7 +749,8 @@ def availability_problem(
             return f"{provider}'s hours at {location.name} then are kept for other appointment types than {kind.name}."
         if room is None:
             return f"No active room at {location.name} suits {kind.name} then; add or activate a room."
-        names = ", ".join(r.name for r in ctx.rooms.get(location.pk, []) if r.pk in interval.room_ids)
+        pool = _active_rooms({location.pk: location})[location.pk]  # only for this message
+        names = ", ".join(r.name for r in pool if r.pk in interval.room_ids)
         return f"{provider} uses {names or 'other rooms'} then, not {room.name if room else 'this room'}; choose one of those."
     for e in ctx.exceptions:
         if e.kind != ExceptionKind.EXTRA and e.starts_at < block_end and e.ends_at > block_start:

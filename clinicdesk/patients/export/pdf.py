@@ -50,8 +50,9 @@ def pdf_summary(*, patient: Patient, phones: list[PatientPhone], coverages: list
     from reportlab.lib.pagesizes import letter
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import inch
-    from reportlab.pdfgen import canvas as pdfcanvas
     from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from clinicdesk.core.pdf import PageFrame, numbered_canvas
 
     local_now = timezone.localtime(now)
     held_on = _long_date(local_now.date())
@@ -59,42 +60,14 @@ def pdf_summary(*, patient: Patient, phones: list[PatientPhone], coverages: list
     width, height = letter
     margin = 0.75 * inch
 
-    class NumberedCanvas(pdfcanvas.Canvas):
-        """Draws header and footer once the page count is known ("Page 2 of 3")."""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # noqa: N802  (reportlab's name)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self._decorate(number, len(self._pages))
-                super().showPage()
-            super().save()
-
-        def _decorate(self, number: int, total: int) -> None:
-            self.saveState()
-            self.setFont("Helvetica-Bold", 13)
-            self.setFillColor(colors.HexColor("#1f3b57"))
-            self.drawString(margin, height - 0.6 * inch, practice)
-            self.setFont("Helvetica", 9)
-            self.setFillColor(colors.HexColor("#555555"))
-            self.drawRightString(width - margin, height - 0.6 * inch, "Patient record summary")
-            self.setStrokeColor(colors.HexColor("#1f3b57"))
-            self.setLineWidth(1)
-            self.line(margin, height - 0.7 * inch, width - margin, height - 0.7 * inch)
-            self.setStrokeColor(colors.HexColor("#bbbbbb"))
-            self.setLineWidth(0.5)
-            self.line(margin, 0.75 * inch, width - margin, 0.75 * inch)
-            self.setFont("Helvetica", 8.5)
-            self.drawString(margin, 0.55 * inch, f"This is your record as held by the practice on {held_on}.")
-            self.drawRightString(width - margin, 0.55 * inch, f"Page {number} of {total}")
-            self.restoreState()
+    NumberedCanvas = numbered_canvas(
+        PageFrame(
+            page_size=letter, margin=margin, heading=practice, heading_size=13,
+            header_right="Patient record summary", header_y=0.6 * inch, rule_y=0.7 * inch,
+            footer=f"This is your record as held by the practice on {held_on}.", footer_y=0.55 * inch,
+            footer_rule_y=0.75 * inch,
+        )
+    )  # fmt: skip
 
     styles = getSampleStyleSheet()
     title = ParagraphStyle("title", parent=styles["Title"], fontSize=18, leading=22, alignment=0, spaceAfter=2)
