@@ -68,7 +68,8 @@ class CancelIn(InputSchema):
     reason: str = Field(min_length=1, max_length=200)
 
 
-def _one(model, field: str, public_id: UUID | None, **active):
+def one_active(model, field: str, public_id: UUID | None, **active):
+    """The row of `model` with `public_id` (None for None); a 422 naming `field` when there is none."""
     if public_id is None:
         return None
     found = model.objects.filter(public_id=public_id, **active).first()
@@ -83,10 +84,10 @@ def appointment_create(request, payload: BookIn):
     patient = access_patient(actor=request.user, mrn=payload.patient_mrn, purpose="book appointment")
     data = booking.BookingInput(
         patient=patient,
-        provider=_one(Provider, "provider", payload.provider, active=True),
-        location=_one(Location, "location", payload.location, active=True),
-        appointment_type=_one(AppointmentType, "appointment_type", payload.appointment_type, active=True),
-        room=_one(Room, "room", payload.room, active=True),
+        provider=one_active(Provider, "provider", payload.provider, active=True),
+        location=one_active(Location, "location", payload.location, active=True),
+        appointment_type=one_active(AppointmentType, "appointment_type", payload.appointment_type, active=True),
+        room=one_active(Room, "room", payload.room, active=True),
         starts_at=payload.starts_at,
         reason=payload.reason,
         overbook=payload.overbook,
@@ -104,13 +105,13 @@ def appointment_read(request, public_id: UUID):
 @api_requires(Cap.SCHEDULE_WRITE)
 def appointment_reschedule(request, public_id: UUID, payload: MoveIn):
     appointment = access_appointment(actor=request.user, public_id=public_id, need=Cap.SCHEDULE_WRITE)
-    room = _one(Room, "room", payload.room, active=True)
+    room = one_active(Room, "room", payload.room, active=True)
     return booking.appointment_move(
         actor=request.user,
         appointment=appointment,
         starts_at=payload.starts_at,
-        provider=_one(Provider, "provider", payload.provider, active=True),
-        location=_one(Location, "location", payload.location, active=True),
+        provider=one_active(Provider, "provider", payload.provider, active=True),
+        location=one_active(Location, "location", payload.location, active=True),
         room=room if (room is not None or not payload.keep_room) else False,
         reason=payload.reason,
     )

@@ -22,6 +22,7 @@ from clinicdesk.patients.access import access_patient
 
 from . import series
 from .access import access_appointment
+from .appointments_api import one_active
 from .booking import BookingInput
 from .models import Appointment, AppointmentType, Location, Provider, Room
 
@@ -116,25 +117,16 @@ class SeriesCancelIn(InputSchema):
     reason: str = Field(min_length=1, max_length=200)
 
 
-def _one(model, field: str, public_id: UUID | None, **active):
-    if public_id is None:
-        return None
-    found = model.objects.filter(public_id=public_id, **active).first()
-    if found is None:
-        raise ValidationError({field: [f"No active {model._meta.verbose_name} has this id."]})
-    return found
-
-
 def _booking(request, payload: SeriesIn) -> BookingInput:
     patient = access_patient(
         actor=request.user, mrn=payload.patient_mrn, need=Cap.SCHEDULE_WRITE, purpose="book series"
     )
     return BookingInput(
         patient=patient,
-        provider=_one(Provider, "provider", payload.provider, active=True),
-        location=_one(Location, "location", payload.location, active=True),
-        appointment_type=_one(AppointmentType, "appointment_type", payload.appointment_type, active=True),
-        room=_one(Room, "room", payload.room, active=True),
+        provider=one_active(Provider, "provider", payload.provider, active=True),
+        location=one_active(Location, "location", payload.location, active=True),
+        appointment_type=one_active(AppointmentType, "appointment_type", payload.appointment_type, active=True),
+        room=one_active(Room, "room", payload.room, active=True),
         starts_at=payload.starts_at,
         reason=payload.reason,
     )
@@ -199,14 +191,14 @@ def _series_anchor(request, public_id: UUID) -> Appointment:
 @api_requires(Cap.SCHEDULE_WRITE)
 def series_edit_write(request, public_id: UUID, payload: SeriesEditIn):
     appointment = _series_anchor(request, public_id)
-    room = _one(Room, "room", payload.room, active=True)
+    room = one_active(Room, "room", payload.room, active=True)
     series.series_edit(
         actor=request.user,
         appointment=appointment,
         scope=payload.scope,
         starts_at_time=payload.starts_at_time,
         day=payload.day,
-        provider=_one(Provider, "provider", payload.provider, active=True),
+        provider=one_active(Provider, "provider", payload.provider, active=True),
         room=None if payload.clear_room else (room if room is not None else False),
         reason=payload.reason,
     )

@@ -19,7 +19,7 @@ from clinicdesk.patients.access import access_patient
 
 from . import waitlist
 from .access import access_appointment
-from .appointments_api import AppointmentOut, _one
+from .appointments_api import AppointmentOut, one_active
 from .models import AppointmentType, Location, Provider, Room, WaitlistEntry
 
 router = Router(tags=["waitlist"])
@@ -107,15 +107,15 @@ def waitlist_entry_create(request, payload: EntryIn):
             current = access_appointment(actor=request.user, public_id=payload.current_appointment)
         except Http404 as exc:
             raise ValidationError({"current_appointment": ["No appointment has this id."]}) from exc
-    providers = [_one(Provider, "providers", pid, active=True) for pid in payload.providers]
+    providers = [one_active(Provider, "providers", pid, active=True) for pid in payload.providers]
     entry = waitlist.waitlist_add(
         actor=request.user,
         data=waitlist.WaitlistInput(
             patient=patient,
-            appointment_type=_one(AppointmentType, "appointment_type", payload.appointment_type, active=True),
+            appointment_type=one_active(AppointmentType, "appointment_type", payload.appointment_type, active=True),
             wait_until=payload.wait_until,
             providers=providers,
-            location=_one(Location, "location", payload.location, active=True),
+            location=one_active(Location, "location", payload.location, active=True),
             weekdays=payload.weekdays,
             earliest_time=payload.earliest_time,
             latest_time=payload.latest_time,
@@ -130,7 +130,7 @@ def waitlist_entry_create(request, payload: EntryIn):
 @api_requires(Cap.SCHEDULE_READ)
 def waitlist_entry_list(request, patient_mrn: str | None = None, appointment_type: UUID | None = None):
     patient = access_patient(actor=request.user, mrn=patient_mrn, purpose="waitlist") if patient_mrn else None
-    kind = _one(AppointmentType, "appointment_type", appointment_type)
+    kind = one_active(AppointmentType, "appointment_type", appointment_type)
     return waitlist.access_waitlist(actor=request.user, appointment_type=kind, patient=patient)
 
 
@@ -150,9 +150,9 @@ def waitlist_match_list(request, filters: Query[MatchesQuery]):
         raise ValidationError({"starts_at": ["Give the start time with its time zone."]})
     return waitlist.access_slot_matches(
         actor=request.user,
-        provider=_one(Provider, "provider", filters.provider),
-        location=_one(Location, "location", filters.location),
-        appointment_type=_one(AppointmentType, "appointment_type", filters.appointment_type),
+        provider=one_active(Provider, "provider", filters.provider),
+        location=one_active(Location, "location", filters.location),
+        appointment_type=one_active(AppointmentType, "appointment_type", filters.appointment_type),
         starts_at=starts_at,
     )
 
@@ -177,8 +177,8 @@ def waitlist_offer_create(request, public_id: UUID, payload: OfferIn):
     offer = waitlist.offer_slot(
         actor=request.user,
         entry=entry,
-        provider=_one(Provider, "provider", payload.provider, active=True),
-        location=_one(Location, "location", payload.location, active=True),
+        provider=one_active(Provider, "provider", payload.provider, active=True),
+        location=one_active(Location, "location", payload.location, active=True),
         starts_at=payload.starts_at,
     )
     return Status(201, offer)
@@ -188,7 +188,7 @@ def waitlist_offer_create(request, public_id: UUID, payload: OfferIn):
 @api_requires(Cap.SCHEDULE_WRITE)
 def waitlist_offer_accept(request, public_id: UUID, payload: AcceptIn):
     offer = waitlist.access_waitlist_offer(actor=request.user, public_id=public_id)
-    room = _one(Room, "room", payload.room, active=True)
+    room = one_active(Room, "room", payload.room, active=True)
     return waitlist.offer_accept(actor=request.user, offer=offer, room=room, reason=payload.reason)
 
 

@@ -142,3 +142,15 @@ def test_bad_slot_search_input_is_shown_beside_the_fields(as_user, front_desk, s
         },
     )
     assert response.status_code == 422 and "on or after" in response.context["form"].errors["end_date"][0]
+
+
+def test_slot_times_are_shown_in_the_clinics_time_zone_not_the_practices(
+    as_user, office_manager, front_desk, setup, settings
+):
+    main, _room, lee, kind = setup
+    make_template(office_manager, lee, main, date(2026, 1, 1), [(0, "09:00", "10:00")])
+    settings.TIME_ZONE = "Europe/London"  # a practice set up elsewhere; the clinic is in New York
+    query = {"appointment_type": kind.public_id, "start_date": "2026-12-07", "end_date": "2026-12-14", "limit": 1,
+             "grid_minutes": 15}  # fmt: skip
+    body = as_user(front_desk).get("/scheduling/setup/slots/", query).content.decode()
+    assert "Book 09:00–09:20" in body, body  # 14:00 UTC is 09:00 in New York (and 14:00 in London)
