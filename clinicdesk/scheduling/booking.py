@@ -324,7 +324,9 @@ def appointment_move(
     return current
 
 
-def appointment_cancel(*, actor: User, appointment: Appointment, reason: str, now: datetime | None = None) -> Appointment:
+def appointment_cancel(
+    *, actor: User, appointment: Appointment, reason: str, now: datetime | None = None
+) -> Appointment:
     """Cancel a scheduled appointment, recording who, when, why and whether it was late."""
     now = now or timezone.now()
     reason = (reason or "").strip()

@@ -20,7 +20,9 @@ def test_the_duplicates_appointments_move_to_the_survivor_with_an_audit_event_ea
     patient_merge(actor=office_manager, survivor=practice["jane"], merged=practice["joe"])
     assert set(Appointment.objects.filter(patient=practice["jane"])) == {mine, theirs}
     assert rows_linked_to(practice["joe"]) == {}
-    assert AuditEvent.objects.filter(object_type="appointment", object_id=str(theirs.public_id), action="update").exists()
+    assert AuditEvent.objects.filter(
+        object_type="appointment", object_id=str(theirs.public_id), action="update"
+    ).exists()
 
 
 def test_overlapping_appointments_of_the_two_records_stop_the_merge_until_one_is_cancelled(practice, office_manager):  # noqa: F811

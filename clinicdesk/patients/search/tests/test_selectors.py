@@ -248,7 +248,7 @@ def test_two_words_go_through_the_name_pairs_in_either_order_with_nicknames_and_
         ("smith", "bill"),
     }
     for typed in ("william smith", "smith william", "bill smith", "will smith", "wiliam smith", "smith wiliam"):
-        assert names(typed) == ["Smith, William \"Bill\""], typed
+        assert names(typed) == ['Smith, William "Bill"'], typed
 
 
 def test_two_given_names_without_a_family_name_still_find_the_patient(register):
