@@ -316,3 +316,27 @@ def test_no_sequence_of_book_move_cancel_ever_leaves_an_overlap(practice, steps)
                 pass
             assert _overlapping_pairs() == []
         transaction.set_rollback(True)
+
+
+def test_new_patient_visits_are_for_new_patients_and_follow_ups_for_established_ones(practice, office_manager):
+    from clinicdesk.scheduling.models import PatientKind
+    from clinicdesk.scheduling.setup import AppointmentTypeInput, appointment_type_update
+
+    for kind, patient_kind in ((practice["type"], PatientKind.ESTABLISHED),):
+        appointment_type_update(
+            actor=office_manager,
+            kind=kind,
+            data=AppointmentTypeInput(
+                name=kind.name, duration_minutes=kind.duration_minutes, providers=[practice["provider"], practice["other"]],
+                buffer_after_minutes=kind.buffer_after_minutes, patient_kind=patient_kind,
+            ),
+        )  # fmt: skip
+    with pytest.raises(BookingRefused, match="is for established patients, and this patient has no visit"):
+        _book(practice)
+    new = make_type(office_manager, [practice["provider"]], name="New patient visit", patient_kind=PatientKind.NEW)
+    practice["new"] = new
+    first = _book(practice, kind="new")
+    Appointment.objects.filter(pk=first.pk).update(status="completed")  # seen
+    assert _book(practice, at=AT_10 + timedelta(days=7)).pk  # now established
+    with pytest.raises(BookingRefused, match="is for new patients, and this patient was seen on 12/07/2026"):
+        _book(practice, kind="new", at=AT_10 + timedelta(days=14))
