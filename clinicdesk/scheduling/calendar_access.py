@@ -117,21 +117,35 @@ def access_flow_board(
     _check(actor, Cap.SCHEDULE_READ)
     with transaction.atomic():
         board = cal.flow_board(location=location, now=now, show_names=shows_names(actor))
-        mrns = board.patient_mrns
-        key = f"flow_board_seen:{location.public_id}"
-        digest = hashlib.sha256(f"{board.day}:{','.join(sorted(mrns))}".encode()).hexdigest()[:32]
-        if always or seen is None or seen.get(key) != digest:
-            _audit_read(
-                actor=actor,
-                object_type="flow_board",
-                object_id=f"{location.public_id}/{board.day.isoformat()}",
-                head=f"day={board.day.isoformat()}",
-                mrns=mrns,
-                action=Action.READ,
-            )
-            if seen is not None:
-                seen[key] = digest
+        _audit_board(actor, location, board.day, board.patient_mrns, seen=seen, always=always)
     return board
+
+
+def access_flow_board_page(
+    *, actor: User, location: Location, now: datetime, seen: Any = None, always: bool = False
+) -> cal.FlowBoardPage:
+    """`access_flow_board` for the HTML board (plain values, see `selectors_calendar.flow_board_page`)."""
+    _check(actor, Cap.SCHEDULE_READ)
+    with transaction.atomic():
+        board = cal.flow_board_page(location=location, now=now, show_names=shows_names(actor))
+        _audit_board(actor, location, board.day, board.patient_mrns, seen=seen, always=always)
+    return board
+
+
+def _audit_board(actor: User, location: Location, day: date, mrns: list[str], *, seen: Any, always: bool) -> None:
+    key = f"flow_board_seen:{location.public_id}"
+    digest = hashlib.sha256(f"{day}:{','.join(sorted(mrns))}".encode()).hexdigest()[:32]
+    if always or seen is None or seen.get(key) != digest:
+        _audit_read(
+            actor=actor,
+            object_type="flow_board",
+            object_id=f"{location.public_id}/{day.isoformat()}",
+            head=f"day={day.isoformat()}",
+            mrns=mrns,
+            action=Action.READ,
+        )
+        if seen is not None:
+            seen[key] = digest
 
 
 def access_appointment(*, actor: User, public_id: Any, need: str) -> Appointment:

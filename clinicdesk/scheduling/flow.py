@@ -92,11 +92,17 @@ _FINAL_ADVICE: dict[str, str] = {
 
 def allowed_next(appointment: Appointment) -> list[str]:
     """The states `appointment` may move to next by `flow_transition` (no-show is `no_show_mark`'s)."""
-    status = appointment.status
+    if appointment.status != S.ARRIVED:
+        return next_states(appointment.status, telehealth=False)
+    return next_states(appointment.status, telehealth=appointment.appointment_type.telehealth)
+
+
+def next_states(status: str, *, telehealth: bool) -> list[str]:
+    """`allowed_next` from the status and whether the visit is telehealth (for reads without the model)."""
     if status not in NEXT:
         return []
     follow = [NEXT[status]]
-    if status == S.ARRIVED and appointment.appointment_type.telehealth:
+    if status == S.ARRIVED and telehealth:
         follow.append(S.WITH_PROVIDER)
     return follow
 

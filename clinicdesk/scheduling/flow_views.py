@@ -7,15 +7,19 @@ Without JavaScript every button is an ordinary form that posts and comes back to
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from clinicdesk.accounts.models import User
@@ -26,7 +30,7 @@ from clinicdesk.patients.coverage import coverages_active
 
 from . import flow
 from . import selectors_calendar as cal
-from .calendar_access import access_appointment, access_flow_board
+from .calendar_access import access_appointment, access_flow_board_page
 from .models import AppointmentStatus, ConfirmationMethod, ConfirmationStatus, Location
 
 
@@ -43,16 +47,100 @@ def chosen_location(request: HttpRequest) -> Location | None:
 
 def _board_context(request: StaffRequest, location: Location | None, *, seen: Any, always: bool = False) -> dict:
     board = None
+    can_write = role_can(request.user.role, Cap.SCHEDULE_WRITE)
+    rows = ""
     if location is not None:
-        board = access_flow_board(actor=request.user, location=location, now=timezone.now(), seen=seen, always=always)
+        board = access_flow_board_page(
+            actor=request.user, location=location, now=timezone.now(), seen=seen, always=always
+        )
+        rows = board_rows_html(board, can_write=can_write, csrf=csrf_input(request))
     return {
         "board": board,
+        "board_rows": rows,
         "location": location,
         "locations": cal.active_locations(),
-        "can_write": role_can(request.user.role, Cap.SCHEDULE_WRITE),
+        "can_write": can_write,
         "refresh_seconds": cal.flow_refresh_seconds(),
         "Status": AppointmentStatus,
     }
+
+
+def board_rows_html(board: cal.FlowBoardPage, *, can_write: bool, csrf: str) -> SafeString:
+    """The board's table rows. Built here rather than in the template: the fragment is rendered
+    every few seconds for up to a few hundred rows, and per-row template tags ({% url %},
+    {% csrf_token %}, filters) cost more than the rest of the request. Every value is escaped.
+
+    Rooming is one small form per patient waiting to be roomed: a labelled list of the free rooms
+    and a *Room* button. The list keeps the choice across the automatic refreshes (hx-preserve);
+    its id names the free rooms, so when they change the refreshed list replaces it.
+    """
+    links = cal.RowLinks()
+    location = escape(str(board.location.public_id))
+    hidden_location = f'<input type="hidden" name="location" value="{location}">'
+    room_options = "".join(f'<option value="{escape(pk)}">{escape(name)}</option>' for pk, name in board.rooms)
+    rooms_key = hashlib.sha256(room_options.encode()).hexdigest()[:8]
+    out: list[str] = []
+    for line in board.lines:
+        pid = line.public_id
+        label = escape(line.label)
+        late = f'<br><span class="small muted">{line.late_minutes} min late</span>' if line.late_minutes else ""
+        in_state = ""
+        if line.minutes_in_state is not None:
+            since = f' <span class="muted small">since {line.since_label}</span>' if line.since_label else ""
+            in_state = f"{line.minutes_in_state} min{since}"
+        wait = ""
+        if line.wait_minutes is not None:
+            level = f'<span class="visually-hidden"> ({line.level})</span>' if line.level != "ok" else ""
+            wait = f"{line.wait_minutes} min{level}"
+        elif line.total_wait_minutes is not None:
+            wait = f'<span class="muted small">waited {line.total_wait_minutes} min</span>'
+        out.append(
+            f'<tr id="flow-{pid}" class="flow-row flow-{line.status}">'
+            f'<td class="nowrap">{line.time_label}{late}</td>'
+            f'<td><a href="{links.appointment.format(pid)}">{label}</a></td>'
+            f"<td>{escape(line.provider)}</td>"
+            f'<td><svg class="swatch-inline" viewBox="0 0 1 1" aria-hidden="true" focusable="false">'
+            f'<rect width="1" height="1" fill="{escape(line.color)}"/></svg>{escape(line.type_name)}</td>'
+            f"<td>{escape(line.status_label)}</td>"
+            f'<td class="nowrap">{in_state}</td>'
+            f'<td class="wait wait-{line.level}">{wait}</td>'
+            f"<td>{escape(line.room)}</td>"
+        )
+        if can_write:
+            out.append("<td>")
+            move = links.move.format(pid)
+            htmx = f'hx-post="{move}" hx-target="#flow-board" hx-swap="outerHTML"'
+            for index, (to, action) in enumerate(line.actions):
+                if to == AppointmentStatus.ARRIVED:
+                    out.append(f'<a class="button small" href="{links.check_in.format(pid)}">Check in</a>')
+                elif to == AppointmentStatus.ROOMED:
+                    if not room_options:
+                        out.append('<span class="small muted">No free room</span>')
+                        continue
+                    field = f"room-{pid}-{rooms_key}"
+                    out.append(
+                        f'<form method="post" action="{move}" {htmx}>{csrf}'
+                        f'<input type="hidden" name="to" value="roomed">{hidden_location}'
+                        f'<label class="visually-hidden" for="{field}">Free room for {label}</label>'
+                        f'<select id="{field}" name="room" hx-preserve="true">{room_options}</select>'
+                        f'<button type="submit" class="small{" primary" if index == 0 else ""}">Room</button></form>'
+                    )
+                else:
+                    out.append(
+                        f'<form method="post" action="{move}" {htmx}>{csrf}'
+                        f'<input type="hidden" name="to" value="{to}">{hidden_location}'
+                        f'<button type="submit" class="small{" primary" if index == 0 else ""}">{escape(action)}</button>'
+                        "</form>"
+                    )
+            if line.can_no_show:
+                no_show = links.no_show.format(pid)
+                out.append(
+                    f'<form method="post" action="{no_show}" hx-post="{no_show}" hx-target="#flow-board" '
+                    f'hx-swap="outerHTML">{csrf}{hidden_location}<button type="submit" class="small">No-show</button></form>'
+                )
+            out.append("</td>")
+        out.append("</tr>\n")
+    return mark_safe("".join(out))  # noqa: S308  # every interpolated value above is escaped or ours
 
 
 @requires(Cap.SCHEDULE_READ)

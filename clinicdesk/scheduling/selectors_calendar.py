@@ -11,9 +11,10 @@ These functions return PHI (patient names). Views and endpoints call them throug
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
-from .flow import ACTION_LABEL, FINAL_STATUSES, STAMP, allowed_next
+from .flow import ACTION_LABEL, FINAL_STATUSES, STAMP, next_states
 from .models import (
     HOLDING_STATUSES,
     Appointment,
@@ -76,14 +77,39 @@ def patient_label(patient: Any, *, show_names: bool) -> str:
 LONGEST_VISIT = timedelta(days=1)
 
 
+# The columns the grids, the printed day, the board and the API's day and board read; the rest
+# (audit columns, cancellation, the patient's chart) is left in the database. Loading whole rows
+# of five joined tables was most of the day view's time.
+_GRID_FIELDS = (
+    "public_id", "status", "starts_at", "ends_at", "block_start", "block_end", "reason", "overbooked",
+    "confirmation", "confirmation_method", "confirmed_at", "arrived_at", "roomed_at", "with_provider_at",
+    "checked_out_at", "completed_at", "no_show_at", "location",
+    "patient__mrn", "patient__first_name", "patient__preferred_name", "patient__middle_name", "patient__suffix",
+    "patient__last_name",
+    "provider__public_id", "provider__specialty", "provider__user__display_name", "provider__user__first_name",
+    "provider__user__last_name", "provider__user__username",
+    "appointment_type__name", "appointment_type__color", "appointment_type__telehealth",
+    "room__public_id", "room__name",
+)  # fmt: skip
+
+
 def _appointments(location: Location, start: datetime, end: datetime) -> QuerySet[Appointment]:
     return (
         Appointment.objects.filter(
             location=location, starts_at__gte=start - LONGEST_VISIT, starts_at__lt=end, ends_at__gt=start
         )
-        .select_related("patient", "provider__user", "appointment_type", "room", "location")
+        .select_related("patient", "provider__user", "appointment_type", "room")
+        .only(*_GRID_FIELDS)
         .order_by("starts_at", "id")
     )
+
+
+def _with_location(appointments: Iterable[Appointment], location: Location) -> list[Appointment]:
+    """The appointments with `location` set on them (they were read at it; saves a join and a copy per row)."""
+    out = list(appointments)
+    for appointment in out:
+        appointment.location = location
+    return out
 
 
 def _book_base() -> str:
@@ -99,7 +125,9 @@ def _utc_text(moment: datetime) -> str:
 
 def book_url(*, provider: Provider, location: Location, start: datetime) -> str:
     """The booking page for an open time: provider, location and start (ISO 8601 UTC) as the query."""
-    query = urlencode({"provider": str(provider.public_id), "location": str(location.public_id), "start": _utc_text(start)})
+    query = urlencode(
+        {"provider": str(provider.public_id), "location": str(location.public_id), "start": _utc_text(start)}
+    )
     return f"{_book_base()}?{query}"
 
 
@@ -109,7 +137,7 @@ def _book_prefix(*, provider: Provider, location: Location) -> str:
     return f"{_book_base()}?{query}&start="
 
 
-class _Links:
+class RowLinks:
     """Per-appointment URLs from one reverse() each, formatted per row (reverse() in a loop is slow)."""
 
     def __init__(self) -> None:
@@ -153,7 +181,7 @@ class Block:
     def can_no_show(self) -> bool:
         return self.appointment.status == S.SCHEDULED
 
-    def finish(self, links: _Links, now: datetime | None) -> None:
+    def finish(self, links: RowLinks, now: datetime | None) -> None:
         appt = self.appointment
         public_id = str(appt.public_id)
         self.time_label = f"{self.starts:%H:%M}"
@@ -165,7 +193,7 @@ class Block:
         kind = appt.appointment_type.name
         self.type_line = f"{kind} · {appt.reason}" if appt.reason else kind
         parts = [self.status_label]
-        if appt.room_id is not None:
+        if appt.room is not None:
             parts.append(appt.room.name)
         if appt.overbooked:
             parts.append("overbooked")
@@ -308,7 +336,7 @@ def _column_for(
     last: int,
     show_names: bool,
     not_before: datetime | None,
-    links: _Links,
+    links: RowLinks,
 ) -> Column:
     busy = []
     for appt in appointments:
@@ -368,7 +396,7 @@ def day_schedule(
     """
     zone = zone_of(location)
     start, end = day_bounds(day, zone)
-    appointments = list(_appointments(location, start, end).exclude(status=S.CANCELLED))
+    appointments = _with_location(_appointments(location, start, end).exclude(status=S.CANCELLED), location)
     spans = _spans_by_weekday(location).get(day.weekday(), [])
     wanted = None if providers is None else {p.pk for p in providers}
     columns_of: dict[int, Provider] = {}
@@ -385,7 +413,7 @@ def day_schedule(
     for appt in appointments:
         by_provider.setdefault(appt.provider_id, []).append(appt)
     ordered = sorted(columns_of.values(), key=lambda p: (p.display_name.lower(), p.pk))
-    links = _Links()
+    links = RowLinks()
     columns = [
         _column_for(
             column=Column(key=str(p.public_id), title=p.display_name, subtitle=p.specialty),
@@ -430,8 +458,10 @@ def week_schedule(
     start, _ = day_bounds(week_start, zone)
     _, end = day_bounds(week_start + timedelta(days=6), zone)
     # The (location, starts_at) range of the week, narrowed to the provider.
-    appointments = list(_appointments(location, start, end).filter(provider=provider).exclude(status=S.CANCELLED))
-    links = _Links()
+    appointments = _with_location(
+        _appointments(location, start, end).filter(provider=provider).exclude(status=S.CANCELLED), location
+    )
+    links = RowLinks()
     spans_by_day = _spans_by_weekday(location)
     days = [week_start + timedelta(days=offset) for offset in range(7)]
     by_day: dict[date, list[Appointment]] = {d: [] for d in days}
@@ -537,50 +567,94 @@ class FlowBoard:
         counts: dict[str, int] = {}
         for row in self.rows:
             counts[row.appointment.status] = counts.get(row.appointment.status, 0) + 1
-        done = counts.get(S.CHECKED_OUT, 0) + counts.get(S.COMPLETED, 0)
-        return [
-            ("To come", counts.get(S.SCHEDULED, 0)),
-            ("Waiting room", counts.get(S.ARRIVED, 0)),
-            ("Roomed", counts.get(S.ROOMED, 0)),
-            ("With provider", counts.get(S.WITH_PROVIDER, 0)),
-            ("Done", done),
-            ("No-show", counts.get(S.NO_SHOW, 0)),
-        ]
+        return board_summary(counts)
+
+
+def board_summary(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """(label, how many) from the count of each status on the board."""
+    done = counts.get(S.CHECKED_OUT, 0) + counts.get(S.COMPLETED, 0)
+    return [
+        ("To come", counts.get(S.SCHEDULED, 0)),
+        ("Waiting room", counts.get(S.ARRIVED, 0)),
+        ("Roomed", counts.get(S.ROOMED, 0)),
+        ("With provider", counts.get(S.WITH_PROVIDER, 0)),
+        ("Done", done),
+        ("No-show", counts.get(S.NO_SHOW, 0)),
+    ]
 
 
 def _whole_minutes(delta: timedelta) -> int:
     return max(0, int(delta.total_seconds() // 60))
 
 
-def flow_row(appointment: Appointment, *, now: datetime, zone: ZoneInfo, show_names: bool) -> FlowRow:
-    status = appointment.status
+@dataclass
+class _FlowTimes:
+    state_since: datetime | None
+    minutes_in_state: int | None
+    wait_minutes: int | None
+    total_wait_minutes: int | None
+    late_minutes: int | None
+    actions: list[tuple[str, str]]
+    can_no_show: bool
+    needs_room: bool
+
+
+def _flow_times(
+    status: str, starts_at: datetime, stamp: Callable[[str], datetime | None], telehealth: bool, now: datetime
+) -> _FlowTimes:
+    """The board's figures for one appointment; `stamp(name)` reads a flow timestamp (None when unset).
+
+    Shared by `flow_row` (model instances) and `flow_board_page` (plain rows), so both say the same.
+    """
     since_field = STAMP.get(status)
-    since = getattr(appointment, since_field) if since_field else None
-    in_state = _whole_minutes(now - since) if since else None
+    since = stamp(since_field) if since_field else None
     wait = None
-    if status in _WAITING and getattr(appointment, _WAITING[status]):
-        wait = _whole_minutes(now - getattr(appointment, _WAITING[status]))
+    if status in _WAITING:
+        waiting_since = stamp(_WAITING[status])
+        if waiting_since:
+            wait = _whole_minutes(now - waiting_since)
     total = None
-    if appointment.arrived_at:
-        until = appointment.with_provider_at or (now if status in _WAITING else None)
-        total = _whole_minutes(until - appointment.arrived_at) if until else None
+    arrived = stamp("arrived_at")
+    if arrived:
+        until = stamp("with_provider_at") or (now if status in _WAITING else None)
+        total = _whole_minutes(until - arrived) if until else None
     late = None
-    if status == S.SCHEDULED and now > appointment.starts_at:
-        late = _whole_minutes(now - appointment.starts_at)
-    actions = [] if status in FINAL_STATUSES else [(to, ACTION_LABEL[to]) for to in allowed_next(appointment)]
+    if status == S.SCHEDULED and now > starts_at:
+        late = _whole_minutes(now - starts_at)
+    following = next_states(status, telehealth=telehealth)
+    return _FlowTimes(
+        state_since=since,
+        minutes_in_state=_whole_minutes(now - since) if since else None,
+        wait_minutes=wait,
+        total_wait_minutes=total,
+        late_minutes=late,
+        actions=[] if status in FINAL_STATUSES else [(to, ACTION_LABEL[to]) for to in following],
+        can_no_show=status == S.SCHEDULED and now >= starts_at,
+        needs_room=S.ROOMED in following,
+    )
+
+
+def flow_row(appointment: Appointment, *, now: datetime, zone: ZoneInfo, show_names: bool) -> FlowRow:
+    times = _flow_times(
+        appointment.status,
+        appointment.starts_at,
+        lambda name: getattr(appointment, name),
+        appointment.appointment_type.telehealth,
+        now,
+    )
     return FlowRow(
         appointment=appointment,
         label=patient_label(appointment.patient, show_names=show_names),
         starts=appointment.starts_at.astimezone(zone),
-        state_since=since.astimezone(zone) if since else None,
-        minutes_in_state=in_state,
-        wait_minutes=wait,
-        total_wait_minutes=total,
-        late_minutes=late,
-        level=wait_level(wait),
-        actions=actions,
-        can_no_show=status == S.SCHEDULED and now >= appointment.starts_at,
-        needs_room=S.ROOMED in allowed_next(appointment),
+        state_since=times.state_since.astimezone(zone) if times.state_since else None,
+        minutes_in_state=times.minutes_in_state,
+        wait_minutes=times.wait_minutes,
+        total_wait_minutes=times.total_wait_minutes,
+        late_minutes=times.late_minutes,
+        level=wait_level(times.wait_minutes),
+        actions=times.actions,
+        can_no_show=times.can_no_show,
+        needs_room=times.needs_room,
     )
 
 
@@ -590,11 +664,135 @@ def flow_board(*, location: Location, now: datetime, show_names: bool = True) ->
     zone = zone_of(location)
     day = now.astimezone(zone).date()
     start, end = day_bounds(day, zone)
-    appointments = _appointments(location, start, end).exclude(status=S.CANCELLED)
+    appointments = _with_location(_appointments(location, start, end).exclude(status=S.CANCELLED), location)
     rows = [flow_row(a, now=now, zone=zone, show_names=show_names) for a in appointments]
     occupied = {r.appointment.room_id for r in rows if r.appointment.status in (S.ROOMED, S.WITH_PROVIDER)}
     rooms = [r for r in Room.objects.filter(location=location, active=True).order_by("name") if r.pk not in occupied]
     return FlowBoard(location, day, now.astimezone(zone), rows, rooms, wait_amber_minutes(), wait_red_minutes())
+
+
+@dataclass
+class BoardLine:
+    """One row of the flow board page, read as plain values (no model instances) and worked out
+    once here, so the page renders 300 rows within a refresh's budget."""
+
+    public_id: str
+    status: str
+    status_label: str
+    label: str  # name or MRN (see patient_label)
+    time_label: str  # "HH:MM", local
+    since_label: str  # "HH:MM" the state began, local ("" when not stamped)
+    provider: str
+    type_name: str
+    color: str
+    room: str
+    minutes_in_state: int | None
+    wait_minutes: int | None
+    total_wait_minutes: int | None
+    late_minutes: int | None
+    level: str
+    actions: list[tuple[str, str]]
+    can_no_show: bool
+    needs_room: bool
+
+
+@dataclass
+class FlowBoardPage:
+    """`flow_board` for the HTML page: the same rows as `BoardLine`s and the free rooms as (public id, name)."""
+
+    location: Location
+    day: date
+    now: datetime  # local
+    lines: list[BoardLine]
+    rooms: list[tuple[str, str]]
+    amber: int
+    red: int
+    summary: list[tuple[str, int]]
+    patient_mrns: list[str]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_of(self.location)
+
+
+_STAMPS = ("arrived_at", "roomed_at", "with_provider_at", "checked_out_at", "completed_at", "no_show_at")
+_PATIENT_NAME = ("first_name", "preferred_name", "middle_name", "suffix", "last_name")
+_USER_NAME = ("display_name", "first_name", "last_name", "username")
+_LINE_VALUES = (
+    "public_id", "status", "starts_at", "room_id", "room__name", "appointment_type__name",
+    "appointment_type__color", "appointment_type__telehealth", "patient__mrn",
+    *(f"patient__{name}" for name in _PATIENT_NAME), *(f"provider__user__{name}" for name in _USER_NAME), *_STAMPS,
+)  # fmt: skip
+
+
+def _patient_display(fields: Any) -> str:
+    """Patient.display_name over plain values (the property itself, so the two cannot drift)."""
+    from clinicdesk.patients.models import Patient
+
+    return Patient.display_name.fget(fields)  # type: ignore[attr-defined]
+
+
+def flow_board_page(*, location: Location, now: datetime, show_names: bool = True) -> FlowBoardPage:
+    """What `flow_board` shows, for the page that refreshes itself every few seconds: one query
+    of plain values for the appointments (patient, provider, type and room joined), one for rooms."""
+    zone = zone_of(location)
+    day = now.astimezone(zone).date()
+    start, end = day_bounds(day, zone)
+    rows = _appointments(location, start, end).exclude(status=S.CANCELLED).values(*_LINE_VALUES)
+    lines: list[BoardLine] = []
+    counts: dict[str, int] = {}
+    occupied: set[int] = set()
+    mrns: dict[str, None] = {}
+    labels = dict(S.choices)
+    providers: dict[tuple, str] = {}
+    for row in rows:
+        status = row["status"]
+        counts[status] = counts.get(status, 0) + 1
+        mrns[row["patient__mrn"]] = None
+        if status in (S.ROOMED, S.WITH_PROVIDER):
+            occupied.add(row["room_id"])
+        times = _flow_times(status, row["starts_at"], row.__getitem__, row["appointment_type__telehealth"], now)
+        who = tuple(row[f"provider__user__{name}"] for name in _USER_NAME)
+        if who not in providers:  # User.__str__: display name, else full name, else username
+            display, first, last, username = who
+            providers[who] = display or f"{first} {last}".strip() or username
+        if show_names:
+            label = _patient_display(SimpleNamespace(**{name: row[f"patient__{name}"] for name in _PATIENT_NAME}))
+        else:
+            label = f"MRN {row['patient__mrn']}"
+        lines.append(
+            BoardLine(
+                public_id=str(row["public_id"]),
+                status=status,
+                status_label=labels[status],
+                label=label,
+                time_label=f"{row['starts_at'].astimezone(zone):%H:%M}",
+                since_label=f"{times.state_since.astimezone(zone):%H:%M}" if times.state_since else "",
+                provider=providers[who],
+                type_name=row["appointment_type__name"],
+                color=row["appointment_type__color"],
+                room=row["room__name"] or "",
+                minutes_in_state=times.minutes_in_state,
+                wait_minutes=times.wait_minutes,
+                total_wait_minutes=times.total_wait_minutes,
+                late_minutes=times.late_minutes,
+                level=wait_level(times.wait_minutes),
+                actions=times.actions,
+                can_no_show=times.can_no_show,
+                needs_room=times.needs_room,
+            )
+        )
+    rooms = [
+        (str(public_id), name)
+        for pk, public_id, name in Room.objects.filter(location=location, active=True)
+        .order_by("name")
+        .values_list("pk", "public_id", "name")
+        if pk not in occupied
+    ]
+    return FlowBoardPage(
+        location, day, now.astimezone(zone), lines, rooms, wait_amber_minutes(), wait_red_minutes(),
+        board_summary(counts), list(mrns),
+    )  # fmt: skip
 
 
 # --- Visit timing, for reports ---------------------------------------------------------------

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -76,7 +77,11 @@ def test_one_click_rooms_the_patient_and_returns_the_refreshed_board(clock, as_u
     Appointment.objects.filter(pk=appointment.pk).update(status=S.ARRIVED, arrived_at=NOW - timedelta(minutes=20))
     client = as_user(nurse)
     board = client.get(BOARD, where(practice)).content.decode()
-    assert "wait-amber" in board and "Room: Exam 1" in board
+    exam_1 = f'<option value="{practice.rooms[0].public_id}">Exam 1</option>'
+    assert "wait-amber" in board and exam_1 in board  # one labelled list of the free rooms, and a Room button
+    assert re.search(r'<label class="visually-hidden" for="(room-[^"]+)">Free room for Doe, Jane</label>'
+                     r'<select id="\1" name="room" hx-preserve="true">', board)  # fmt: skip
+    assert ">Room</button>" in board
     assert f'hx-post="/scheduling/flow/{appointment.public_id}/move/"' in board
     response = client.post(
         f"/scheduling/flow/{appointment.public_id}/move/",
@@ -85,7 +90,7 @@ def test_one_click_rooms_the_patient_and_returns_the_refreshed_board(clock, as_u
     )
     body = response.content.decode()
     assert response.status_code == 200 and body.lstrip().startswith('<div id="flow-board"')
-    assert "Doe, Jane: roomed." in body and "Room: Exam 1" not in body  # Exam 1 is taken now
+    assert "Doe, Jane: roomed." in body and exam_1 not in body  # Exam 1 is taken now
     appointment.refresh_from_db()
     assert appointment.status == S.ROOMED and appointment.room == practice.rooms[0] and appointment.roomed_at == NOW
 
