@@ -188,11 +188,8 @@ def _conflict_from_constraint(exc: IntegrityError) -> BookingRefused | None:
     return _refuse("starts_at", "Someone else just booked that time. Choose another time.")
 
 
-def _check_and_hold(
-    data: BookingInput, *, overbook: bool, exclude: int | None = None, now: datetime
-) -> tuple[bool, tuple[datetime, datetime, datetime, datetime]]:
-    """Every check but the database's own; returns (overbooked?, visit and block times)."""
-    span = _span(data.appointment_type, data.starts_at)
+def _availability_check(data: BookingInput, now: datetime) -> None:
+    """Templates, exceptions, holidays, rooms, the type's rules: everything but other appointments."""
     problem = availability_problem(
         appointment_type=data.appointment_type,
         provider=data.provider,
@@ -204,6 +201,13 @@ def _check_and_hold(
     )
     if problem:
         raise _refuse("starts_at", problem)
+
+
+def _hold(
+    data: BookingInput, *, overbook: bool, exclude: int | None = None
+) -> tuple[bool, tuple[datetime, datetime, datetime, datetime]]:
+    """The overlap and overbooking checks, run under the lock; returns (overbooked?, visit and block times)."""
+    span = _span(data.appointment_type, data.starts_at)
     clash = _in_the_way(
         provider=data.provider, room=data.room, patient=data.patient, block=(span[2], span[3]), exclude=exclude
     )
@@ -234,7 +238,8 @@ def booking_problem(data: BookingInput, *, now: datetime | None = None) -> str |
     now = now or timezone.now()
     try:
         _basic_problems(data, now)
-        _check_and_hold(data, overbook=data.overbook, now=now)
+        _availability_check(data, now)
+        _hold(data, overbook=data.overbook)
     except ValidationError as exc:
         return " ".join(exc.messages)
     return None
@@ -263,9 +268,12 @@ def appointment_book(*, actor: User, data: BookingInput, now: datetime | None = 
     """Book `data`, or raise BookingRefused (a Conflict: 409 from the API) saying why."""
     now = now or timezone.now()
     _basic_problems(data, now)
+    # Outside the transaction: the practice setup it reads is not what two bookings race for, and
+    # on SQLite the transaction holds the database's write lock, so it stays as short as possible.
+    _availability_check(data, now)
     try:
         with transaction.atomic():
-            overbooked, (starts, ends, block_start, block_end) = _check_and_hold(data, overbook=data.overbook, now=now)
+            overbooked, (starts, ends, block_start, block_end) = _hold(data, overbook=data.overbook)
             appointment = Appointment.objects.create(
                 patient=data.patient,
                 provider=data.provider,
@@ -336,8 +344,9 @@ def appointment_move(
                 reason=current.reason,
             )
             _basic_problems(data, now)
-            overbooked, (starts, ends, block_start, block_end) = _check_and_hold(
-                data, overbook=current.overbooked, exclude=current.pk, now=now
+            _availability_check(data, now)
+            overbooked, (starts, ends, block_start, block_end) = _hold(
+                data, overbook=current.overbooked, exclude=current.pk
             )
             old = f"{current.starts_at.isoformat()} {current.provider} @ {current.location}"
             current.provider, current.location, current.room = data.provider, data.location, data.room
