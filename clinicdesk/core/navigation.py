@@ -23,6 +23,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Register patient", "patients:new", Cap.PATIENT_DEMOGRAPHICS_WRITE),
     NavItem("Schedule", "scheduling_flow:day", Cap.SCHEDULE_READ),
     NavItem("Flow board", "scheduling_flow:board", Cap.SCHEDULE_READ),
+    NavItem("Confirmations", "scheduling:confirmations", Cap.SCHEDULE_READ),
     NavItem("Waitlist", "scheduling:waitlist", Cap.SCHEDULE_READ),
     NavItem("Import patients", "patients:import", Cap.PATIENT_IMPORT),
     NavItem("Payers", "payers:list", Cap.BILLING_PAYER_MANAGE),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import booking_views, feed_views, series_views, waitlist_views
+from . import booking_views, confirmation_views, feed_views, series_views, waitlist_views
 
 app_name = "scheduling"
 
@@ -21,6 +21,7 @@ urlpatterns: list = [
     path("series/new/", series_views.series_new, name="series_new"),
     path("series/<uuid:public_id>/edit/", series_views.series_edit_page, name="series_edit"),
     path("providers/<uuid:public_id>/feeds/", feed_views.feed_list, name="feeds"),
+    path("confirmations/", confirmation_views.confirmation_list, name="confirmations"),
     path("my-feeds/", feed_views.my_feeds, name="my_feeds"),
     path("feeds/<uuid:public_id>/revoke/", feed_views.feed_revoke_view, name="feed_revoke"),
     path("feed/<str:token>.ics", feed_views.calendar_feed, name="calendar_feed"),

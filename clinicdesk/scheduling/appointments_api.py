@@ -6,20 +6,21 @@ exist) answer 422 naming the field.
 """
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema, StrictDateTime
+from clinicdesk.core.schemas import InputSchema, StrictDate, StrictDateTime
 from clinicdesk.patients.access import access_patient
 
-from . import booking
+from . import booking, confirmations
 from .access import access_appointment
-from .models import AppointmentType, Location, Provider, Room
+from .models import AppointmentType, ConfirmationStatus, Location, Provider, Room
 
 router = Router(tags=["appointments"])
 
@@ -122,3 +123,27 @@ def appointment_reschedule(request, public_id: UUID, payload: MoveIn):
 def appointment_call_off(request, public_id: UUID, payload: CancelIn):
     appointment = access_appointment(actor=request.user, public_id=public_id, need=Cap.SCHEDULE_WRITE)
     return booking.appointment_cancel(actor=request.user, appointment=appointment, reason=payload.reason)
+
+
+@router.get(
+    "/confirmations",
+    response=list[AppointmentOut],
+    summary="Scheduled appointments of a location by confirmation status (the calls to make; audited read)",
+)
+@api_requires(Cap.SCHEDULE_READ)
+def appointment_confirmations(
+    request,
+    location: UUID,
+    start: StrictDate,
+    end: StrictDate,
+    confirmation: Annotated[list[ConfirmationStatus] | None, Query()] = None,
+    provider: UUID | None = None,
+):
+    chosen = confirmations.ConfirmationFilter(
+        location=one_active(Location, "location", location, active=True),
+        start=start,
+        end=end,
+        statuses=tuple(str(s) for s in confirmation) if confirmation else tuple(ConfirmationStatus.values),
+        provider=one_active(Provider, "provider", provider, active=True),
+    )
+    return confirmations.access_confirmations(actor=request.user, f=chosen)

@@ -1,0 +1,80 @@
+"""The confirmations worklist page: who still has to confirm, with one-click answers."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.forms import apply_service_errors
+from clinicdesk.core.guards import requires
+
+from . import confirmations
+from . import selectors_calendar as cal
+from .models import ConfirmationStatus, Location, Provider
+from .waitlist_views import StaffRequest
+
+
+class ConfirmationFilterForm(forms.Form):
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), to_field_name="public_id", empty_label=None)
+    provider = forms.ModelChoiceField(
+        queryset=Provider.objects.none(), to_field_name="public_id", required=False, empty_label="Everyone"
+    )
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    confirmation = forms.MultipleChoiceField(
+        label="Confirmation", choices=ConfirmationStatus.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = cal.active_locations()  # type: ignore[attr-defined]
+        self.fields["provider"].queryset = Provider.objects.filter(active=True).select_related("user")  # type: ignore[attr-defined]
+
+
+@requires(Cap.SCHEDULE_READ)
+@require_http_methods(["GET"])
+def confirmation_list(request: StaffRequest) -> HttpResponse:
+    start, end = confirmations.default_window(timezone.localdate())
+    first = cal.active_locations().first()
+    initial = {
+        "location": first.public_id if first else None,
+        "start": start,
+        "end": end,
+        "confirmation": [ConfirmationStatus.UNCONFIRMED, ConfirmationStatus.LEFT_MESSAGE],
+    }
+    # No query yet: the default list, as if the defaults had been submitted.
+    form = ConfirmationFilterForm(request.GET if request.GET else initial)
+    rows, status = [], 200
+    chosen = None
+    if form.is_valid():
+        data = form.cleaned_data
+        chosen = confirmations.ConfirmationFilter(
+            location=data["location"],
+            start=data["start"],
+            end=data["end"],
+            statuses=tuple(data["confirmation"] or ConfirmationStatus.values),
+            provider=data.get("provider"),
+        )
+        try:
+            found = confirmations.access_confirmations(actor=request.user, f=chosen)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+            status = 422
+        else:
+            rows = [(a, confirmations.local_time(a.starts_at, chosen.location)) for a in found]
+    else:
+        status = 422 if request.GET else 200
+    context = {
+        "form": form,
+        "rows": rows,
+        "filter": chosen,
+        "can_write": role_can(request.user.role, Cap.SCHEDULE_WRITE),
+        "here": request.get_full_path(),
+        "limit": confirmations.ROW_LIMIT,
+    }
+    return render(request, "scheduling/confirmation_list.html", context, status=status)
