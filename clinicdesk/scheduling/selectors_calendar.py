@@ -221,6 +221,7 @@ class Column:
     open_slots: list[OpenSlot] = field(default_factory=list)
     lanes: int = 1
     closed: bool = False
+    body_html: str = ""  # built by the calendar views (calendar_views._columns_html)
 
 
 @dataclass
