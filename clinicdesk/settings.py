@@ -211,6 +211,11 @@ CLINICDESK_EMERGENCY_ACCESS = timedelta(minutes=env.int("CLINICDESK_EMERGENCY_MI
 CLINICDESK_API_TOKEN_MAX_DAYS = env.int("CLINICDESK_API_TOKEN_MAX_DAYS", default=365)
 # Flow board: a patient waiting (waiting room, or exam room for the provider) longer than these
 # many minutes turns amber, then red; the board reloads itself every CLINICDESK_FLOW_REFRESH_SECONDS.
+# Defaults of a new location's public holidays (keys of the `holidays` package, e.g. US / NY).
+CLINICDESK_HOLIDAY_COUNTRY = env.str("CLINICDESK_HOLIDAY_COUNTRY", default="US")
+CLINICDESK_HOLIDAY_SUBDIVISION = env.str("CLINICDESK_HOLIDAY_SUBDIVISION", default="")
+# A cancellation closer than this to the start counts as late (no-show / late-cancel policies).
+CLINICDESK_LATE_CANCEL_HOURS = env.int("CLINICDESK_LATE_CANCEL_HOURS", default=24)
 CLINICDESK_FLOW_WAIT_AMBER_MINUTES = env.int("CLINICDESK_FLOW_WAIT_AMBER_MINUTES", default=15)
 CLINICDESK_FLOW_WAIT_RED_MINUTES = env.int("CLINICDESK_FLOW_WAIT_RED_MINUTES", default=30)
 CLINICDESK_FLOW_REFRESH_SECONDS = env.int("CLINICDESK_FLOW_REFRESH_SECONDS", default=5)

@@ -49,7 +49,6 @@ from .models import (
 from .slots import availability_problem, overbook_count
 
 # How close to the start a cancellation counts as late (for no-show/late-cancel policies).
-LATE_CANCEL_HOURS = getattr(settings, "CLINICDESK_LATE_CANCEL_HOURS", 24)
 _EXCLUSION_VIOLATION = "23P01"
 
 
@@ -387,7 +386,7 @@ def appointment_cancel(
             )
         current.status = AppointmentStatus.CANCELLED
         current.cancelled_at, current.cancelled_by, current.cancel_reason = now, actor, reason[:200]
-        current.late_cancel = current.starts_at - now < timedelta(hours=LATE_CANCEL_HOURS)
+        current.late_cancel = current.starts_at - now < timedelta(hours=settings.CLINICDESK_LATE_CANCEL_HOURS)
         current.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "late_cancel",
                                     "updated_at"])  # fmt: skip
         _change(current, actor, "cancelled", old="scheduled", new="cancelled",

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -175,7 +176,7 @@ def _flow_url(appointment: Appointment) -> str:
 
 
 def _late_if_cancelled_now(appointment: Appointment) -> bool:
-    return appointment.starts_at - timezone.now() < timedelta(hours=booking.LATE_CANCEL_HOURS)
+    return appointment.starts_at - timezone.now() < timedelta(hours=settings.CLINICDESK_LATE_CANCEL_HOURS)
 
 
 def _appointment_context(request: StaffRequest, appointment: Appointment, **extra) -> dict:
@@ -189,7 +190,7 @@ def _appointment_context(request: StaffRequest, appointment: Appointment, **extr
         "can_change": can_write and scheduled,
         "flow_url": _flow_url(appointment),
         "late_cancel_now": scheduled and _late_if_cancelled_now(appointment),
-        "late_cancel_hours": booking.LATE_CANCEL_HOURS,
+        "late_cancel_hours": settings.CLINICDESK_LATE_CANCEL_HOURS,
         "waitlist_url": reverse("scheduling:waitlist_new")
         + "?"
         + urlencode(
