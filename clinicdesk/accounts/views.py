@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -14,15 +14,9 @@ from clinicdesk.core.guards import requires
 from . import services
 from .access import access_api_token, access_emergency_grant, access_staff
 from .forms import ApiTokenForm, EmergencyReasonForm, PasswordSetForm, ReviewForm, RoleForm, StaffCreateForm
-from .models import User
+from .http import StaffRequest
 from .selectors import api_tokens_of, emergency_access_pending, emergency_access_reviewed, staff_security_summary
 from .selectors import staff_list as staff_query
-
-
-class StaffRequest(HttpRequest):
-    """A request that passed `requires(...)`: the user is a signed-in member of staff."""
-
-    user: User  # type: ignore[assignment]  # narrowed by the guard
 
 
 def _status(code: int, response: HttpResponse) -> HttpResponse:

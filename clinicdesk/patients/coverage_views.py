@@ -11,13 +11,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 
 from . import coverage, payers
 from .coverage_forms import CoverageEndForm, CoverageForm, PayerForm
-from .views import StaffRequest, open_chart
+from .views import open_chart
 
 
 @requires(Cap.BILLING_PAYER_MANAGE)

@@ -7,11 +7,12 @@ import json
 from django.http import HttpResponse
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.guards import requires
 
 from .export import ExportFormat, PatientExport, patient_record_export
-from .views import StaffRequest, _break_glass
+from .views import _break_glass
 
 
 def _download(export: PatientExport) -> HttpResponse:

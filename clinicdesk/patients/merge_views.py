@@ -8,13 +8,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.guards import requires
 
 from .access import access_patient
 from .merge import merge_alias_target, merge_preview, merge_refusal, patient_merge
 from .models import Patient
-from .views import StaffRequest, _break_glass
+from .views import _break_glass
 
 
 @requires(Cap.PATIENT_MERGE)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
@@ -27,7 +28,7 @@ from .paperwork_forms import (
     RestrictionDecideForm,
     RestrictionForm,
 )
-from .views import StaffRequest, open_chart
+from .views import open_chart
 
 WRITE = Cap.PATIENT_DEMOGRAPHICS_WRITE
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
-from clinicdesk.accounts.models import User
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
@@ -20,10 +20,6 @@ from .duplicates import access_likely_duplicates
 from .forms import PatientForm
 from .paperwork import paperwork_summary
 from .selectors import patient_changes, patient_is_restricted
-
-
-class StaffRequest(HttpRequest):
-    user: User  # type: ignore[assignment]  # narrowed by the guard
 
 
 def _break_glass(request: HttpRequest, exc: EmergencyAccessRequired) -> HttpResponse:

@@ -19,13 +19,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
 
 from . import availability, selectors, slots
 from .availability_forms import ExceptionForm, HolidayForm, SlotSearchForm, TemplateVersionForm
-from .views import StaffRequest
 
 
 def _today(provider=None) -> date:

@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.accounts.models import User
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.errors import Conflict
@@ -39,25 +40,32 @@ from .models import Appointment, AppointmentStatus
 BOOK_QUERY = ("type", "provider", "location", "room", "start", "patient")
 
 
-class StaffRequest(HttpRequest):
-    user: User  # type: ignore[assignment]  # narrowed by the guard
-
-
 def _refusal_status(exc: ValidationError) -> int:
     return 409 if isinstance(exc, Conflict) else 422
 
 
-def _patient_or_error(actor: User, mrn: str, purpose: str) -> tuple[Patient | None, str]:
-    """The patient with `mrn`, or None and what to tell the clerk (no 404 page mid-booking)."""
+def patient_or_problem(
+    actor: User,
+    mrn: str,
+    purpose: str,
+    *,
+    hint: str = "Find the patient by name above, or check the digits.",
+    then: str = "",
+) -> tuple[Patient | None, str]:
+    """The patient with `mrn`, or None and what to tell the clerk beside the field (no 404 page mid-form).
+
+    `hint` follows "No patient has this MRN."; `then` ends the restricted-record message with
+    what to do next (", then book").
+    """
     mrn = (mrn or "").strip()
     if not mrn:
         return None, ""
     try:
         return access_patient(actor=actor, mrn=mrn, purpose=purpose), ""
     except Http404:
-        return None, "No patient has this MRN. Find the patient by name above, or check the digits."
+        return None, f"No patient has this MRN. {hint}"
     except EmergencyAccessRequired:
-        return None, "This record is restricted. Open the chart with emergency access first, then book."
+        return None, f"This record is restricted. Open the chart with emergency access first{then}."
 
 
 def _start_from_query(text: str) -> datetime | None:
@@ -111,7 +119,9 @@ def book(request: StaffRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = BookingForm(request.POST)
-        patient, problem = _patient_or_error(request.user, request.POST.get("patient", ""), "book appointment")
+        patient, problem = patient_or_problem(
+            request.user, request.POST.get("patient", ""), "book appointment", then=", then book"
+        )
         if problem:
             form.add_error("patient", problem)
         if form.is_valid() and patient is not None:
@@ -140,7 +150,9 @@ def book(request: StaffRequest) -> HttpResponse:
             status = 422
     else:
         form = BookingForm(initial=_initial(query))
-        patient, problem = _patient_or_error(request.user, query.get("patient", ""), "book appointment")
+        patient, problem = patient_or_problem(
+            request.user, query.get("patient", ""), "book appointment", then=", then book"
+        )
         _with_local_start(form, query)
     search_text = query.get("patient_q", "")[:MAX_QUERY]
     result = access_patient_search(actor=request.user, text=search_text) if search_text.strip() else None

@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from clinicdesk.accounts.models import User
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
 
@@ -27,10 +27,6 @@ from .calendar_access import access_day_schedule, access_week_schedule
 from .calendar_pdf import day_schedule_pdf
 from .flow_views import chosen_location
 from .models import Location
-
-
-class StaffRequest(HttpRequest):
-    user: User  # type: ignore[assignment]  # narrowed by the guard
 
 
 def _chosen_day(request: HttpRequest, location: Location | None) -> tuple[date, bool]:

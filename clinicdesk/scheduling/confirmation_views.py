@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
@@ -16,7 +17,6 @@ from clinicdesk.core.guards import requires
 from . import confirmations
 from . import selectors_calendar as cal
 from .models import ConfirmationStatus, Location, Provider
-from .waitlist_views import StaffRequest
 
 
 class ConfirmationFilterForm(forms.Form):

@@ -8,12 +8,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires, secret_link
 
 from . import feeds, selectors
 from .models import CalendarFeed
-from .waitlist_views import StaffRequest
 
 
 def _provider(request: StaffRequest, public_id):

@@ -22,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from clinicdesk.accounts.models import User
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
@@ -32,10 +32,6 @@ from . import flow
 from . import selectors_calendar as cal
 from .calendar_access import access_appointment, access_flow_board_page
 from .models import AppointmentStatus, ConfirmationMethod, ConfirmationStatus, Location
-
-
-class StaffRequest(HttpRequest):
-    user: User  # type: ignore[assignment]  # narrowed by the guard
 
 
 def chosen_location(request: HttpRequest) -> Location | None:

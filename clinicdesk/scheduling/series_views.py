@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from clinicdesk.accounts.models import User
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
@@ -41,10 +41,6 @@ from .series import (
     series_plan,
 )
 from .series_forms import RepeatForm, SeriesCancelForm, SeriesMoveForm
-
-
-class StaffRequest(HttpRequest):
-    user: User  # type: ignore[assignment]  # narrowed by the guard
 
 
 def _book_url() -> str:

@@ -12,17 +12,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from clinicdesk.accounts.models import User
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 
 from . import selectors, setup
 from .forms import AppointmentTypeForm, LocationForm, ProviderForm, RoomForm
-
-
-class StaffRequest(HttpRequest):
-    user: User  # type: ignore[assignment]  # narrowed by the guard
 
 
 def _saved(request: StaffRequest, what: str, changed: list[str]) -> None:

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinicdesk.accounts.access import EmergencyAccessRequired
-from clinicdesk.accounts.models import User
+from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
-from clinicdesk.patients.access import access_patient
 
 from . import waitlist
 from .access import access_appointment
 from .booking_forms import WEEKDAY_SHORT, WaitlistForm
+from .booking_views import patient_or_problem
 from .models import Appointment, AppointmentStatus, OfferStatus
 
 FREED_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
@@ -31,10 +30,6 @@ FREED_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
 def days_text(entry) -> str:
     """ "Mon, Wed" or "Any day"."""
     return ", ".join(WEEKDAY_SHORT[d] for d in entry.weekdays if d in WEEKDAY_SHORT) or "Any day"
-
-
-class StaffRequest(HttpRequest):
-    user: User  # type: ignore[assignment]  # narrowed by the guard
 
 
 @requires(Cap.SCHEDULE_READ)
@@ -48,24 +43,14 @@ def waitlist_page(request: StaffRequest) -> HttpResponse:
     return render(request, "scheduling/waitlist_page.html", context)
 
 
-def _patient(actor: User, mrn: str):
-    mrn = (mrn or "").strip()
-    if not mrn:
-        return None, ""
-    try:
-        return access_patient(actor=actor, mrn=mrn, purpose="waitlist"), ""
-    except Http404:
-        return None, "No patient has this MRN. Check the digits, or find the patient first."
-    except EmergencyAccessRequired:
-        return None, "This record is restricted. Open the chart with emergency access first."
-
-
 @requires(Cap.SCHEDULE_WRITE)
 @require_http_methods(["GET", "POST"])
 def waitlist_new(request: StaffRequest) -> HttpResponse:
     """GET (optionally ?patient=MRN&appointment=<id>&type=<id>): the form; POST: add the entry."""
     source = request.POST if request.method == "POST" else request.GET
-    patient, problem = _patient(request.user, source.get("patient", ""))
+    patient, problem = patient_or_problem(
+        request.user, source.get("patient", ""), "waitlist", hint="Check the digits, or find the patient first."
+    )
     upcoming = waitlist.upcoming_appointments(patient=patient) if patient is not None else []
     if request.method == "POST":
         form = WaitlistForm(request.POST, upcoming=upcoming)
