@@ -17,6 +17,7 @@ import gc
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -146,7 +147,18 @@ def _free_slots(practice, first_day: date, wanted: int) -> list[tuple[int, datet
     return out[:wanted]
 
 
-def http_booking_bench(practice, today: date, clients: int, attempts: int, port: int) -> dict:
+def http_booking_bench(
+    practice,
+    today: date,
+    clients: int,
+    attempts: int,
+    port: int,
+    *,
+    workers: int = 4,
+    threads: int = 4,
+    first_day: int = 120,
+    username: str = "bench-api",
+) -> dict:
     from django.db import connection
 
     from clinicdesk.accounts.models import User
@@ -155,7 +167,7 @@ def http_booking_bench(practice, today: date, clients: int, attempts: int, port:
     from clinicdesk.patients.models import Patient
     from clinicdesk.scheduling.models import HOLDING_STATUSES, Appointment, AppointmentType, Location, Provider
 
-    desk = User.objects.create_user("bench-api", password=None, role=Role.FRONT_DESK)
+    desk = User.objects.create_user(username, password=None, role=Role.FRONT_DESK)
     token = api_token_create(actor=desk, name="bench", days=1)[1]
     kind = AppointmentType.objects.get(pk=practice.type_id)
     providers = {p.pk: p for p in Provider.objects.filter(pk__in=practice.provider_ids)}
@@ -163,7 +175,7 @@ def http_booking_bench(practice, today: date, clients: int, attempts: int, port:
     mrns = dict(Patient.objects.filter(pk__in=practice.patient_ids[-attempts:]).values_list("pk", "mrn"))
     rng = random.Random(7)  # noqa: S311
     unique = int(attempts * 0.8)
-    slots = _free_slots(practice, today + timedelta(days=120), unique)
+    slots = _free_slots(practice, today + timedelta(days=first_day), unique)
     # 20 % of the attempts aim at a slot another attempt also wants.
     targets = slots + [rng.choice(slots) for _ in range(attempts - unique)]
     rng.shuffle(targets)
@@ -179,8 +191,8 @@ def http_booking_bench(practice, today: date, clients: int, attempts: int, port:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = open(Path(os.environ.get("CLINICDESK_VAR_DIR", ".")) / "bench-gunicorn.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "clinicdesk.wsgi", "-b", f"127.0.0.1:{port}", "-w", "4",
-         "--threads", "4", "--log-level", "warning"],
+        [sys.executable, "-m", "gunicorn", "clinicdesk.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+         "--threads", str(threads), "--log-level", "warning"],
         env=env, cwd=Path(__file__).resolve().parents[1], stdout=log, stderr=log,
     )  # fmt: skip
     try:
@@ -194,6 +206,7 @@ def http_booking_bench(practice, today: date, clients: int, attempts: int, port:
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.3)
         results: list[tuple[int, float]] = []
+        samples: list[str] = []  # a few refusals, to show what a colliding client reads
         lock = threading.Lock()
         queue = list(range(len(bodies)))
 
@@ -214,10 +227,13 @@ def http_booking_bench(practice, today: date, clients: int, attempts: int, port:
                         response.read()
                 except urllib.error.HTTPError as error:
                     status = error.code
-                    error.read()
+                    body = error.read()
+                    if len(samples) < 3:
+                        samples.append(body.decode(errors="replace")[:300])
                 with lock:
                     results.append((status, time.perf_counter() - began))
 
+        machine_before, client_before, server_before = _machine_cpu(), _own_cpu(), _tree_cpu(server.pid)
         began = time.perf_counter()
         threads = [threading.Thread(target=worker) for _ in range(clients)]
         for thread in threads:
@@ -225,6 +241,8 @@ def http_booking_bench(practice, today: date, clients: int, attempts: int, port:
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - began
+        machine, client_cpu = _machine_cpu() - machine_before, _own_cpu() - client_before
+        server_cpu = _tree_cpu(server.pid) - server_before
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -244,16 +262,46 @@ def http_booking_bench(practice, today: date, clients: int, attempts: int, port:
         )
         double = cursor.fetchone()[0]
     booked = Appointment.objects.filter(starts_at__gte=slots[0][1], created_by=desk).count()
-    raw = _raw_insert_bench(practice, today, len(bodies))
+    raw = _raw_insert_bench(practice, today + timedelta(days=first_day + 280), len(bodies))
     return {
         "clients": clients, "attempts": len(bodies), "seconds": seconds, "booked": booked,
         "refused": statuses.get(409, 0), "bookings_per_second": statuses.get(201, 0) / seconds,
         "attempts_per_second": len(bodies) / seconds, **_summary([t for _, t in results]),
-        "double_bookings": double, "raw_inserts_per_second": raw,
+        "double_bookings": double, "raw_inserts_per_second": raw, "refusal_samples": samples,
+        # CPU ms per attempt while the clients ran: the app server (gunicorn's processes), the
+        # clients (this process), and the rest of the machine (PostgreSQL, mostly).
+        "cpu_ms_per_attempt": {
+            "server": server_cpu * 1000 / len(bodies), "clients": client_cpu * 1000 / len(bodies),
+            "rest": max(0.0, machine - server_cpu - client_cpu) * 1000 / len(bodies),
+        },
     }  # fmt: skip
 
 
-def _raw_insert_bench(practice, today: date, count: int) -> float:
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds used by process `pid` and its children (gunicorn's master and workers)."""
+    total, ticks = 0, os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for each in [pid, *map(int, children)]:
+        try:
+            stat = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(stat[11]) + int(stat[12])  # utime, stime
+    return total / ticks
+
+
+def _machine_cpu() -> float:
+    """CPU seconds all processes of the machine have used (user + nice + system), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    return (int(fields[0]) + int(fields[1]) + int(fields[2])) / os.sysconf("SC_CLK_TCK")
+
+
+def _raw_insert_bench(practice, first_day: date, count: int) -> float:
     """The same kind of rows as single-row INSERT ... commits on one connection: the database's own rate."""
     import uuid
 
@@ -261,7 +309,7 @@ def _raw_insert_bench(practice, today: date, count: int) -> float:
 
     from bench.scheduling_data import BUFFER, VISIT
 
-    slots = _free_slots(practice, today + timedelta(days=400), count)
+    slots = _free_slots(practice, first_day, count)
     now = datetime.now(UTC)
     with connection.cursor() as cursor:
         began = time.perf_counter()

@@ -209,16 +209,24 @@ CSRF_COOKIE_HTTPONLY = True
 # Emergency ("break the glass") access lasts this long.
 CLINICDESK_EMERGENCY_ACCESS = timedelta(minutes=env.int("CLINICDESK_EMERGENCY_MINUTES", default=60))
 CLINICDESK_API_TOKEN_MAX_DAYS = env.int("CLINICDESK_API_TOKEN_MAX_DAYS", default=365)
-# Flow board: a patient waiting (waiting room, or exam room for the provider) longer than these
-# many minutes turns amber, then red; the board reloads itself every CLINICDESK_FLOW_REFRESH_SECONDS.
 # Defaults of a new location's public holidays (keys of the `holidays` package, e.g. US / NY).
 CLINICDESK_HOLIDAY_COUNTRY = env.str("CLINICDESK_HOLIDAY_COUNTRY", default="US")
 CLINICDESK_HOLIDAY_SUBDIVISION = env.str("CLINICDESK_HOLIDAY_SUBDIVISION", default="")
 # A cancellation closer than this to the start counts as late (no-show / late-cancel policies).
 CLINICDESK_LATE_CANCEL_HOURS = env.int("CLINICDESK_LATE_CANCEL_HOURS", default=24)
+# Each process keeps the practice setup in memory for bookings (scheduling/setup_snapshot.py),
+# checked against a token that database triggers renew on every setup change; False reads the
+# setup from the database every time. It holds availability exceptions and holiday overrides
+# from this many days back; a question about an earlier day reads the database.
+CLINICDESK_SETUP_SNAPSHOT = env.bool("CLINICDESK_SETUP_SNAPSHOT", default=True)
+CLINICDESK_SETUP_SNAPSHOT_PAST_DAYS = env.int("CLINICDESK_SETUP_SNAPSHOT_PAST_DAYS", default=2)
+# Flow board: a patient waiting (waiting room, or exam room for the provider) longer than these
+# many minutes turns amber, then red; the board reloads itself every CLINICDESK_FLOW_REFRESH_SECONDS.
 CLINICDESK_FLOW_WAIT_AMBER_MINUTES = env.int("CLINICDESK_FLOW_WAIT_AMBER_MINUTES", default=15)
 CLINICDESK_FLOW_WAIT_RED_MINUTES = env.int("CLINICDESK_FLOW_WAIT_RED_MINUTES", default=30)
 CLINICDESK_FLOW_REFRESH_SECONDS = env.int("CLINICDESK_FLOW_REFRESH_SECONDS", default=5)
+# A flow step clicked by mistake can be undone (once) for this many minutes after it.
+CLINICDESK_FLOW_UNDO_MINUTES = env.int("CLINICDESK_FLOW_UNDO_MINUTES", default=30)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

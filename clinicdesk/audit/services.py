@@ -98,6 +98,8 @@ def audit_record(
         changed_fields=",".join(sorted(set(changed_fields)))[:1000],
         detail=detail[:500],
     )
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction: if the append fails, the whole change rolls
+    # back with it (a change must never commit without its event).
+    with transaction.atomic(savepoint=False):
         _append(event)
     return event

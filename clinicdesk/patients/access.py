@@ -7,10 +7,11 @@ audit trail in the same breath.
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404
 
 from clinicdesk.accounts.access import access_restricted_record
-from clinicdesk.accounts.models import User
+from clinicdesk.accounts.models import RestrictedRecord, User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
@@ -29,13 +30,19 @@ def access_patient(*, actor: User, mrn: str, need: str = Cap.PATIENT_DEMOGRAPHIC
     """
     if not role_can(actor.role, need) or not mrn_is_valid(mrn):
         raise Http404
-    survivor = PatientAlias.objects.filter(mrn=mrn).values_list("patient_id", flat=True).first()
-    lookup = {"pk": survivor} if survivor is not None else {"mrn": mrn}
-    try:
-        patient = Patient.objects.select_related("primary_care_provider").get(**lookup)
-    except Patient.DoesNotExist as exc:
-        raise Http404 from exc
-    access_restricted_record(actor=actor, patient_id=patient.mrn)
+    # One query on the common path: the record, whether its MRN is now an alias, whether it is
+    # restricted. A merged record (kept, with its MRN) leads to its survivor: a second query.
+    found = Patient.objects.select_related("primary_care_provider").annotate(
+        survivor=Subquery(PatientAlias.objects.filter(mrn=OuterRef("mrn")).values("patient_id")[:1]),
+        restricted=Exists(RestrictedRecord.objects.filter(patient_id=OuterRef("mrn"))),
+    )
+    patient = found.filter(mrn=mrn).first()
+    if patient is not None and patient.survivor is not None and patient.survivor != patient.pk:
+        patient = found.filter(pk=patient.survivor).first()
+    if patient is None:
+        raise Http404
+    if patient.restricted:
+        access_restricted_record(actor=actor, patient_id=patient.mrn)
     audit_record(
         actor=actor,
         action=Action.READ,

@@ -21,6 +21,7 @@ from clinicdesk.patients.access import access_patient
 from . import booking, confirmations
 from .access import access_appointment
 from .models import AppointmentType, ConfirmationStatus, Location, Provider, Room
+from .setup_snapshot import SetupSnapshot, current_setup
 
 router = Router(tags=["appointments"])
 
@@ -69,11 +70,17 @@ class CancelIn(InputSchema):
     reason: str = Field(min_length=1, max_length=200)
 
 
-def one_active(model, field: str, public_id: UUID | None, **active):
-    """The row of `model` with `public_id` (None for None); a 422 naming `field` when there is none."""
+def one_active(model, field: str, public_id: UUID | None, setup: SetupSnapshot | None = None, **active):
+    """The row of `model` with `public_id` (None for None); a 422 naming `field` when there is none.
+
+    With `setup` (a setup snapshot, for setup models only) the row comes from it, no query.
+    """
     if public_id is None:
         return None
-    found = model.objects.filter(public_id=public_id, **active).first()
+    if setup is not None:
+        found = setup.active(model, public_id)
+    else:
+        found = model.objects.filter(public_id=public_id, **active).first()
     if found is None:
         raise ValidationError({field: [f"No active {model._meta.verbose_name} has this id."]})
     return found
@@ -83,17 +90,18 @@ def one_active(model, field: str, public_id: UUID | None, **active):
 @api_requires(Cap.SCHEDULE_WRITE)
 def appointment_create(request, payload: BookIn):
     patient = access_patient(actor=request.user, mrn=payload.patient_mrn, purpose="book appointment")
+    setup = current_setup()
     data = booking.BookingInput(
         patient=patient,
-        provider=one_active(Provider, "provider", payload.provider, active=True),
-        location=one_active(Location, "location", payload.location, active=True),
-        appointment_type=one_active(AppointmentType, "appointment_type", payload.appointment_type, active=True),
-        room=one_active(Room, "room", payload.room, active=True),
+        provider=one_active(Provider, "provider", payload.provider, setup),
+        location=one_active(Location, "location", payload.location, setup),
+        appointment_type=one_active(AppointmentType, "appointment_type", payload.appointment_type, setup),
+        room=one_active(Room, "room", payload.room, setup),
         starts_at=payload.starts_at,
         reason=payload.reason,
         overbook=payload.overbook,
     )
-    return Status(201, booking.appointment_book(actor=request.user, data=data))
+    return Status(201, booking.appointment_book(actor=request.user, data=data, setup=setup))
 
 
 @router.get("/appointments/{public_id}", response=AppointmentOut, summary="One appointment (audited read)")

@@ -46,6 +46,7 @@ from .models import (
     Provider,
     Room,
 )
+from .setup_snapshot import SetupSnapshot
 from .slots import availability_problem, overbook_count
 
 # How close to the start a cancellation counts as late (for no-show/late-cancel policies).
@@ -141,7 +142,10 @@ def _patient_kind_problem(data: BookingInput) -> None:
 def _in_the_way(
     *, provider: Provider, room: Room | None, patient: Patient, block: tuple[datetime, datetime], exclude: int | None
 ) -> tuple[str, Appointment] | None:
-    """The first appointment holding time that this booking would overlap, and why it matters."""
+    """The first appointment holding time that this booking would overlap, and why it matters.
+
+    Reads bare columns; the one appointment in the way is loaded whole only to name it.
+    """
     start, end = block
     who = Q(provider=provider, overbooked=False) | Q(patient=patient)
     if room is not None:
@@ -149,16 +153,19 @@ def _in_the_way(
     clashes = (
         Appointment.objects.filter(who, status__in=HOLDING_STATUSES, block_start__lt=end, block_end__gt=start)
         .exclude(pk=exclude or 0)
-        .select_related("provider__user", "room", "location")
         .order_by("block_start")
+        .values_list("pk", "patient_id", "provider_id", "room_id", "overbooked")
     )
-    for other in clashes[:5]:
-        if other.patient_id == patient.pk:
-            return "patient", other
-        if other.provider_id == provider.pk and not other.overbooked:
-            return "provider", other
-        if room is not None and other.room_id == room.pk:
-            return "room", other
+    for pk, patient_id, provider_id, room_id, overbooked in clashes[:5]:
+        if patient_id == patient.pk:
+            kind = "patient"
+        elif provider_id == provider.pk and not overbooked:
+            kind = "provider"
+        elif room is not None and room_id == room.pk:
+            kind = "room"
+        else:
+            continue
+        return kind, Appointment.objects.select_related("provider__user", "room", "location").get(pk=pk)
     return None
 
 
@@ -187,7 +194,7 @@ def _conflict_from_constraint(exc: IntegrityError) -> BookingRefused | None:
     return _refuse("starts_at", "Someone else just booked that time. Choose another time.")
 
 
-def _availability_check(data: BookingInput, now: datetime) -> None:
+def _availability_check(data: BookingInput, now: datetime, setup: SetupSnapshot | None = None) -> None:
     """Templates, exceptions, holidays, rooms, the type's rules: everything but other appointments."""
     problem = availability_problem(
         appointment_type=data.appointment_type,
@@ -197,6 +204,7 @@ def _availability_check(data: BookingInput, now: datetime) -> None:
         starts_at=data.starts_at,
         patient=data.patient,
         now=now,
+        setup=setup,
     )
     if problem:
         raise _refuse("starts_at", problem)
@@ -263,13 +271,16 @@ def _audit(actor: User, action: str, appointment: Appointment, changed: list[str
 
 
 def appointment_book(*, actor: User, data: BookingInput, now: datetime | None = None, series: Any = None,
-                     series_index: int | None = None) -> Appointment:  # fmt: skip
-    """Book `data`, or raise BookingRefused (a Conflict: 409 from the API) saying why."""
+                     series_index: int | None = None, setup: SetupSnapshot | None = None) -> Appointment:  # fmt: skip
+    """Book `data`, or raise BookingRefused (a Conflict: 409 from the API) saying why.
+
+    `setup` is a setup snapshot the caller already holds (setup_snapshot.current_setup).
+    """
     now = now or timezone.now()
     _basic_problems(data, now)
     # Outside the transaction: the practice setup it reads is not what two bookings race for, and
     # on SQLite the transaction holds the database's write lock, so it stays as short as possible.
-    _availability_check(data, now)
+    _availability_check(data, now, setup)
     try:
         with transaction.atomic():
             overbooked, (starts, ends, block_start, block_end) = _hold(data, overbook=data.overbook)

@@ -583,3 +583,24 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"feed for {self.provider}"
+
+
+class SetupGeneration(models.Model):
+    """One row whose token changes, by database trigger, whenever the practice setup changes.
+
+    The booking path keeps a per-process snapshot of the setup (setup_snapshot.py) and checks
+    this token before using it. Triggers (migration 0004) on every setup table, and on the
+    user columns a provider's name and state come from, give the row a new random token in the
+    same transaction as the change, whichever way the change is made (app, admin, raw SQL).
+    A token is random, never a counter: a rolled-back change leaves no token another state
+    could later share.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="sched_setup_generation_one_row")]
+
+    def __str__(self) -> str:
+        return self.token

@@ -29,8 +29,8 @@ import bisect
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -41,7 +41,6 @@ from django.utils import timezone
 from clinicdesk.patients.models import Patient
 
 from .availability import (
-    BlockSpec,
     OpenInterval,
     Span,
     VersionSpec,
@@ -55,17 +54,16 @@ from .models import (
     HOLDING_STATUSES,
     Appointment,
     AppointmentType,
-    AvailabilityException,
     ExceptionKind,
     HolidayOverride,
     Location,
     OpeningHours,
     Provider,
     Room,
-    TemplateBlock,
     Weekday,
 )
 from .setup import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
+from .setup_snapshot import ExceptionRow, SetupSnapshot, current_setup, exceptions_in, versions_of
 
 MAX_BLOCK = timedelta(minutes=MAX_DURATION_MINUTES + 2 * MAX_BUFFER_MINUTES)
 MAX_RANGE_DAYS = 366
@@ -111,15 +109,6 @@ class SlotResult:
 # --- Loading (a fixed number of queries) ------------------------------------------------------
 
 
-class _Exception(NamedTuple):
-    provider_id: int | None
-    location_id: int | None
-    kind: str
-    starts_at: datetime
-    ends_at: datetime
-    reason: str
-
-
 @dataclass
 class _Context:
     kind: AppointmentType
@@ -129,7 +118,7 @@ class _Context:
     rooms: dict[int, list[Room]]  # location -> active rooms, by name
     type_room_ids: frozenset[int]
     versions: dict[tuple[int, int], list[VersionSpec]]  # (provider, location) -> versions
-    exceptions: list[_Exception]
+    exceptions: list[ExceptionRow]
     overrides: dict[int, set[date]]
     provider_locations: dict[int, list[int]] = field(default_factory=dict)  # provider -> location ids
 
@@ -176,82 +165,6 @@ class _Context:
             if (not self.type_room_ids or room.pk in self.type_room_ids)
             and (not interval.room_ids or room.pk in interval.room_ids)
         ]
-
-
-# Flat reads: a prefetch_related of the blocks' rooms and types clones a queryset per block, so
-# the setup is read as plain rows (templates with their blocks, and the two M2M through tables)
-# and put together here. Every read is one query whatever the number of rows.
-_BlockRooms = TemplateBlock.rooms.through
-_BlockTypes = TemplateBlock.appointment_types.through
-
-
-def _versions(blocks: Q, *, joined: bool = False) -> dict[tuple[int, int], list[VersionSpec]]:
-    """Template versions (with their blocks) by (provider, location).
-
-    `blocks` filters TemplateBlock rows. A version without blocks opens nothing, so leaving it
-    out changes no interval. Versions are ordered by valid_from, blocks by weekday and start.
-    Three queries (blocks, their rooms, their types); `joined` reads all in one query with
-    both M2M tables LEFT JOINed (a row per room × type of a block: for a few blocks only).
-    """
-    fields = [
-        "pk",
-        "template_id",
-        "template__provider_id",
-        "template__location_id",
-        "template__valid_from",
-        "template__valid_until",
-        "weekday",
-        "starts",
-        "ends",
-    ]
-    ordered = TemplateBlock.objects.filter(blocks).order_by(
-        "template__valid_from", "template_id", "weekday", "starts", "pk"
-    )
-    rooms: dict[int, set[int]] = defaultdict(set)
-    types: dict[int, set[int]] = defaultdict(set)
-    if joined:
-        rows: list[tuple[Any, ...]] = []
-        for row in ordered.values_list(*fields, "rooms", "appointment_types"):
-            if not rows or rows[-1][0] != row[0]:
-                rows.append(row[:9])
-            if row[9] is not None:
-                rooms[row[0]].add(row[9])
-            if row[10] is not None:
-                types[row[0]].add(row[10])
-    else:
-        rows = list(ordered.values_list(*fields))
-        if not rows:
-            return {}
-        # The same filter through a subquery, not a list of block ids (a long IN list costs more to build than to run).
-        through = Q(templateblock__in=TemplateBlock.objects.filter(blocks).values("pk"))
-        for block_id, room_id in _BlockRooms.objects.filter(through).values_list("templateblock_id", "room_id"):
-            rooms[block_id].add(room_id)
-        for block_id, type_id in _BlockTypes.objects.filter(through).values_list(
-            "templateblock_id", "appointmenttype_id"
-        ):
-            types[block_id].add(type_id)
-    by_template: dict[int, tuple[tuple[int, int, date, date | None], list[BlockSpec]]] = {}
-    for block_id, template_id, provider_id, location_id, valid_from, valid_until, weekday, starts, ends in rows:
-        entry = by_template.setdefault(template_id, ((provider_id, location_id, valid_from, valid_until), []))
-        entry[1].append(
-            BlockSpec(weekday, starts, ends, frozenset(rooms.get(block_id, ())), frozenset(types.get(block_id, ())))
-        )
-    versions: dict[tuple[int, int], list[VersionSpec]] = defaultdict(list)
-    for (provider_id, location_id, valid_from, valid_until), specs in by_template.values():
-        versions[(provider_id, location_id)].append(VersionSpec(valid_from, valid_until, tuple(specs)))
-    return dict(versions)
-
-
-def _exceptions(scope: Q, start_date: date, end_date: date) -> list[_Exception]:
-    # Local dates of the range are a day wider in UTC; a day of slack on each side covers every zone.
-    window_start = datetime.combine(start_date - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    window_end = datetime.combine(end_date + timedelta(days=2), datetime.min.time(), tzinfo=UTC)
-    rows = (
-        AvailabilityException.objects.filter(scope, starts_at__lt=window_end, ends_at__gt=window_start)
-        .order_by("starts_at", "pk")
-        .values_list("provider_id", "location_id", "kind", "starts_at", "ends_at", "reason")
-    )
-    return [_Exception(*row) for row in rows]
 
 
 def _overrides(location_ids: Sequence[int], start_date: date, end_date: date) -> dict[int, set[date]]:
@@ -308,7 +221,7 @@ def _load(
     blocks = Q(
         template__provider__in=provider_ids, template__location__in=chosen_locations, template__valid_from__lte=end_date
     ) & (Q(template__valid_until__isnull=True) | Q(template__valid_until__gte=start_date))
-    exceptions = _exceptions(
+    exceptions = exceptions_in(
         Q(provider__in=provider_ids) | Q(provider__isnull=True, location__in=chosen_locations), start_date, end_date
     )
     return _Context(
@@ -318,7 +231,7 @@ def _load(
         hours=_hours(chosen_locations),
         rooms=_active_rooms(location_map),
         type_room_ids=frozenset(kind.rooms.values_list("pk", flat=True)),
-        versions=_versions(blocks),
+        versions=versions_of(blocks),
         exceptions=exceptions,
         overrides=_overrides(chosen_locations, start_date, end_date),
         provider_locations=dict(provider_locations),
@@ -373,8 +286,8 @@ def _load_one(
         hours=_hours([location.pk]),
         rooms=_active_rooms({location.pk: location}) if rooms else {},
         type_room_ids=type_room_ids,
-        versions=_versions(blocks, joined=True),
-        exceptions=_exceptions(scope, start, end),
+        versions=versions_of(blocks, joined=True),
+        exceptions=exceptions_in(scope, start, end),
         overrides=overrides,
         provider_locations={provider.pk: [location.pk]},
     )
@@ -673,6 +586,61 @@ def _when(moment: datetime) -> str:
     return f"{moment:%A}, {day_text(moment.date())} at {_clock(moment)}"
 
 
+@dataclass
+class _OneBooking:
+    """What availability_problem knows of the records named in one booking, fresh."""
+
+    kind: AppointmentType
+    provider: Provider
+    location: Location
+    room: Room | None
+    takes: bool  # the provider takes the type
+    works: bool  # the provider works at the location
+    type_rooms: list[Room]  # the rooms the type is limited to (none: any)
+    ctx: _Context | None = None  # local day-1..day+1 for this provider at this location
+
+
+def _from_database(kind, provider, location, room, day: date) -> _OneBooking:
+    takes, works = _provider_flags(kind, provider, location)
+    type_rooms = [] if kind.telehealth else list(kind.rooms.all())
+    one = _OneBooking(kind, provider, location, room, takes, works, type_rooms)
+    if takes and works:
+        allowed = frozenset(r.pk for r in type_rooms)
+        one.ctx = _load_one(kind, provider, location, day, allowed, rooms=room is None and not kind.telehealth)
+    return one
+
+
+def _from_snapshot(setup: SetupSnapshot, kind, provider, location, room, day: date) -> _OneBooking | None:
+    """The same facts from the setup snapshot, with no query; None when it does not cover `day`."""
+    fresh = (
+        setup.types.get(kind.pk),
+        setup.providers.get(provider.pk),
+        setup.locations.get(location.pk),
+        setup.rooms.get(room.pk) if room is not None else None,
+    )
+    if not setup.covers(day - timedelta(days=1)) or None in fresh[:3] or (room is not None and fresh[3] is None):
+        return None
+    kind, provider, location, room = fresh  # type: ignore[assignment]
+    takes = provider.pk in setup.type_providers.get(kind.pk, ())
+    works = location.pk in setup.provider_locations.get(provider.pk, ())
+    allowed = frozenset() if kind.telehealth else setup.type_rooms.get(kind.pk, frozenset())
+    type_rooms = sorted((setup.rooms[pk] for pk in allowed), key=lambda r: (r.name, r.pk))
+    start, end = day - timedelta(days=1), day + timedelta(days=1)
+    ctx = _Context(
+        kind=kind,
+        providers=[provider],
+        locations={location.pk: location},
+        hours={location.pk: setup.hours.get(location.pk, {})},
+        rooms={location.pk: setup.location_rooms.get(location.pk, [])},
+        type_room_ids=allowed,
+        versions={(provider.pk, location.pk): setup.versions.get((provider.pk, location.pk), [])},
+        exceptions=setup.exceptions_for(provider.pk, location.pk, start, end),
+        overrides={location.pk: set(setup.overrides.get(location.pk, ()))},
+        provider_locations={provider.pk: [location.pk]},
+    )
+    return _OneBooking(kind, provider, location, room, takes, works, type_rooms, ctx)
+
+
 def availability_problem(
     *,
     appointment_type: AppointmentType,
@@ -682,6 +650,7 @@ def availability_problem(
     starts_at: datetime,
     patient: Patient | None = None,
     now: datetime | None = None,
+    setup: SetupSnapshot | None = None,
 ) -> str | None:
     """Why this booking does not fit the schedule, in words for the front desk; None if it fits.
 
@@ -690,42 +659,49 @@ def availability_problem(
     (telehealth takes none; otherwise an active room of the location, allowed by the type and
     by the block's room pool), public holidays, opening hours, the template and exceptions,
     with the buffers included. `patient` is accepted for symmetry with the booking call.
+
+    The setup comes from `setup` or the process's setup snapshot (one query while current), or from
+    a few small queries for a day before the snapshot's horizon. The records' own state
+    (active or not) is read fresh either way, not taken from the caller's instances.
     """
     now = now or timezone.now()
-    kind = appointment_type
     if starts_at.tzinfo is None:
         return "Give the start time with its time zone."
     tz = ZoneInfo(location.time_zone)
     local = starts_at.astimezone(tz)
     if starts_at < now:
         return f"{_when(local)} is in the past; choose a later time."
+    day = local.date()
+    setup = setup or current_setup()
+    one = (setup and _from_snapshot(setup, appointment_type, provider, location, room, day)) or _from_database(
+        appointment_type, provider, location, room, day
+    )
+    kind, provider, location, room = one.kind, one.provider, one.location, one.room
     if not kind.active:
         return f"{kind.name} is inactive and cannot be booked."
     if not provider.active or not provider.user.is_active:
         return f"{provider} is inactive and cannot be booked."
     if not location.active:
         return f"{location.name} is inactive and cannot be booked."
-    takes, works = _provider_flags(kind, provider, location)
-    if not takes:
+    if not one.takes:
         return f"{provider} does not take {kind.name}; choose a provider who does."
-    if not works:
+    if not one.works:
         return f"{provider} does not work at {location.name}."
     if kind.telehealth and room is not None:
         return f"{kind.name} is a telehealth visit and takes no room; leave the room empty."
-    allowed: frozenset[int] = frozenset()
+    allowed = frozenset(r.pk for r in one.type_rooms)
     if not kind.telehealth:
         # No room is allowed: it may be chosen at rooming; then a suitable one must exist (below).
-        allowed = frozenset(kind.rooms.values_list("pk", flat=True))
         if room is not None and room.location_id != location.pk:
             return f"{room} is not at {location.name}."
         if room is not None and not room.active:
             return f"{room.name} is inactive; choose another room."
         if room is not None and allowed and room.pk not in allowed:
-            return f"{kind.name} cannot be done in {room.name}; it needs {', '.join(r.name for r in kind.rooms.all())}."
+            return f"{kind.name} cannot be done in {room.name}; it needs {', '.join(r.name for r in one.type_rooms)}."
+    assert one.ctx is not None  # noqa: S101 - built whenever the provider takes the type and works here
+    ctx = one.ctx
     before = timedelta(minutes=kind.buffer_before_minutes)
     block_start, block_end = starts_at - before, starts_at - before + timedelta(minutes=kind.blocked_minutes)
-    day = local.date()
-    ctx = _load_one(kind, provider, location, day, allowed, rooms=room is None and not kind.telehealth)
     holiday = location_holidays(location, day, day).get(day)
     if holiday and day not in ctx.overrides.get(location.pk, set()):
         return f"{day_text(day)} is a public holiday ({holiday}) at {location.name}; it is closed unless opened anyway in availability."
