@@ -46,8 +46,9 @@ from .models import (
     Provider,
     Room,
 )
+from .setup import MAX_BUFFER_MINUTES
 from .setup_snapshot import SetupSnapshot
-from .slots import availability_problem, overbook_count
+from .slots import MAX_BLOCK, availability_problem, overbook_count
 
 # How close to the start a cancellation counts as late (for no-show/late-cancel policies).
 _EXCLUSION_VIOLATION = "23P01"
@@ -147,9 +148,15 @@ def _in_the_way(
     Reads bare columns; the one appointment in the way is loaded whole only to name it.
     """
     start, end = block
-    who = Q(provider=provider, overbooked=False) | Q(patient=patient)
+    # Each branch is a range on its index, (provider, block_start), (patient, starts_at) or
+    # (room, block_start), so the check reads the few rows near the time whatever the history:
+    # a block that overlaps starts before `end` and, at most MAX_BLOCK long, after start - MAX_BLOCK;
+    # its visit starts at most the largest buffer after its block does.
+    near = Q(block_start__gte=start - MAX_BLOCK, block_start__lt=end)
+    patient_near = Q(starts_at__gte=start - MAX_BLOCK, starts_at__lt=end + timedelta(minutes=MAX_BUFFER_MINUTES))
+    who = Q(near, provider=provider, overbooked=False) | Q(patient_near, patient=patient)
     if room is not None:
-        who |= Q(room=room, overbooked=False)
+        who |= Q(near, room=room, overbooked=False)
     clashes = (
         Appointment.objects.filter(who, status__in=HOLDING_STATUSES, block_start__lt=end, block_end__gt=start)
         .exclude(pk=exclude or 0)

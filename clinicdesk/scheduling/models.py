@@ -416,10 +416,17 @@ class Appointment(models.Model):
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="appointments")
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="appointments")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
-    room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments")
+    # No single-column indexes on these four and on series: the (patient, starts_at),
+    # (provider, block_start), (location, starts_at), (room, block_start) indexes and the series
+    # slot constraint lead with them, and each extra index costs every booking an insert.
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="appointments", db_index=False
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="appointments", db_index=False)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments", db_index=False)
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments", db_index=False
+    )
     appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="appointments")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -429,7 +436,7 @@ class Appointment(models.Model):
     overbooked = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED)
     series = models.ForeignKey(
-        AppointmentSeries, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+        AppointmentSeries, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments", db_index=False
     )
     series_index = models.PositiveIntegerField(null=True, blank=True)
     # Confirmation
