@@ -42,13 +42,12 @@ from .models import (
     AppointmentType,
     ConfirmationStatus,
     Location,
-    PatientKind,
     Provider,
     Room,
 )
 from .setup import MAX_BUFFER_MINUTES
 from .setup_snapshot import SetupSnapshot
-from .slots import MAX_BLOCK, availability_problem, overbook_count
+from .slots import MAX_BLOCK, availability_problem, overbook_count, patient_kind_problem
 
 # How close to the start a cancellation counts as late (for no-show/late-cancel policies).
 _EXCLUSION_VIOLATION = "23P01"
@@ -105,39 +104,10 @@ def _basic_problems(data: BookingInput, now: datetime) -> None:
     _patient_kind_problem(data)
 
 
-# A patient seen by the practice within this many years is established (the usual billing rule).
-ESTABLISHED_YEARS = 3
-_SEEN = ("checked_out", "completed")
-
-
 def _patient_kind_problem(data: BookingInput) -> None:
-    """New-patient visit types only for patients not seen in three years; established ones only for the others."""
-    kind = data.appointment_type.patient_kind
-    if kind == PatientKind.ANY:
-        return
-    last = (
-        Appointment.objects.filter(
-            patient=data.patient,
-            status__in=_SEEN,
-            starts_at__lt=data.starts_at,
-            starts_at__gte=data.starts_at - timedelta(days=365 * ESTABLISHED_YEARS),
-        )
-        .order_by("-starts_at")
-        .values_list("starts_at", flat=True)
-        .first()
-    )
-    if kind == PatientKind.NEW and last is not None:
-        raise _refuse(
-            "appointment_type",
-            f"{data.appointment_type} is for new patients, and this patient was seen on "
-            f"{last.astimezone(ZoneInfo(data.location.time_zone)):%m/%d/%Y}. Book an established-patient visit.",
-        )
-    if kind == PatientKind.ESTABLISHED and last is None:
-        raise _refuse(
-            "appointment_type",
-            f"{data.appointment_type} is for established patients, and this patient has no visit in the last "
-            f"{ESTABLISHED_YEARS} years. Book a new-patient visit.",
-        )
+    problem = patient_kind_problem(data.appointment_type, data.patient, data.starts_at, data.location.time_zone)
+    if problem:
+        raise _refuse("appointment_type", problem)
 
 
 def _in_the_way(

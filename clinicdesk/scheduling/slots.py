@@ -58,6 +58,7 @@ from .models import (
     HolidayOverride,
     Location,
     OpeningHours,
+    PatientKind,
     Provider,
     Room,
     Weekday,
@@ -513,11 +514,18 @@ def slot_search(
     work. Dates are local dates of each location. A slot needs the type's whole block (buffer
     before + visit + buffer after) inside the provider's availability, free of the provider's
     and (unless telehealth) a suitable room's holding, non-overbooked appointments, and of the
-    patient's own holding appointments; it starts no earlier than `now`. Raises ValidationError
-    by field for impossible input.
+    patient's own holding appointments; it starts no earlier than `now`. With a patient, a
+    new-patient type is refused for an established patient and the other way round. Raises
+    ValidationError by field for impossible input.
     """
     now = now or timezone.now()
     _check_input(appointment_type, start_date, end_date, limit, grid_minutes)
+    if patient is not None:
+        # New or established is judged at the start of the range; a booking checks its own time again.
+        first = max(now, datetime.combine(start_date, datetime.min.time(), tzinfo=ZoneInfo(settings.TIME_ZONE)))
+        problem = patient_kind_problem(appointment_type, patient, first, settings.TIME_ZONE)
+        if problem:
+            raise ValidationError({"appointment_type": [problem]})
     ctx = _load(
         kind=appointment_type, providers=providers, locations=locations, start_date=start_date, end_date=end_date
     )
@@ -573,6 +581,45 @@ def slot_search(
         grouped[slot.local_start.date()].append(slot)
     days = [SlotDay(day, grouped[day]) for day in sorted(grouped)]
     return SlotResult(days=days, count=len(found), start_date=start_date, end_date=end_date, notes=notes)
+
+
+# --- New or established patient ----------------------------------------------------------------
+
+# A patient seen by the practice within this many years is established (the usual billing rule).
+ESTABLISHED_YEARS = 3
+_SEEN = ("checked_out", "completed")
+
+
+def patient_kind_problem(kind: AppointmentType, patient: Patient, at: datetime, time_zone: str) -> str | None:
+    """Why `patient` may not have a `kind` visit at `at` (new-patient types only for patients
+    not seen in three years, established ones only for the others); None if they may.
+
+    One query on the (patient, starts_at) index, none for types open to any patient.
+    """
+    if kind.patient_kind == PatientKind.ANY:
+        return None
+    last = (
+        Appointment.objects.filter(
+            patient=patient,
+            status__in=_SEEN,
+            starts_at__lt=at,
+            starts_at__gte=at - timedelta(days=365 * ESTABLISHED_YEARS),
+        )
+        .order_by("-starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    if kind.patient_kind == PatientKind.NEW and last is not None:
+        return (
+            f"{kind} is for new patients, and this patient was seen on "
+            f"{last.astimezone(ZoneInfo(time_zone)):%m/%d/%Y}. Book an established-patient visit."
+        )
+    if kind.patient_kind == PatientKind.ESTABLISHED and last is None:
+        return (
+            f"{kind} is for established patients, and this patient has no visit in the last "
+            f"{ESTABLISHED_YEARS} years. Book a new-patient visit."
+        )
+    return None
 
 
 # --- One proposed booking ----------------------------------------------------------------------

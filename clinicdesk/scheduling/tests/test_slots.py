@@ -480,3 +480,27 @@ def test_no_slot_overlaps_a_holding_appointment_and_every_slot_is_inside_availab
                     or a.patient_id == practice.patient.pk
                 )
                 assert not (overlaps and same)
+
+
+def test_slot_search_for_a_patient_honours_the_new_or_established_rule(practice):
+    from clinicdesk.scheduling.models import PatientKind
+
+    new = make_type(practice.manager, [practice.lee], name="New patient visit", patient_kind=PatientKind.NEW)
+    established = make_type(
+        practice.manager, [practice.lee], name="Established visit", patient_kind=PatientKind.ESTABLISHED
+    )
+    # A patient never seen: new-patient slots are offered, established ones refused with the reason.
+    assert search(practice, appointment_type=new, patient=practice.patient).count == 4
+    with pytest.raises(ValidationError) as refused:
+        search(practice, appointment_type=established, patient=practice.patient)
+    assert "is for established patients, and this patient has no visit in the last 3 years" in str(refused.value)
+    # Seen last month: the other way round. Without a patient the search does not judge.
+    make_appointment(
+        practice.manager, patient=practice.patient, provider=practice.lee, location=practice.main,
+        kind=practice.follow_up, starts_at=at(MONDAY - timedelta(days=28), 9), status="completed",
+    )  # fmt: skip
+    assert search(practice, appointment_type=established, patient=practice.patient, now=at(MONDAY, 7)).count == 4
+    with pytest.raises(ValidationError) as refused:
+        search(practice, appointment_type=new, patient=practice.patient, now=at(MONDAY, 7))
+    assert "is for new patients, and this patient was seen on 02/02/2026" in str(refused.value)
+    assert search(practice, appointment_type=new, now=at(MONDAY, 7)).count == 4
