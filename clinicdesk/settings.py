@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "clinicdesk.patients",
     "clinicdesk.patients.search",
     "clinicdesk.scheduling",
+    "clinicdesk.clinical",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ClinicalConfig(AppConfig):
+    name = "clinicdesk.clinical"
+    label = "clinical"
+    verbose_name = "Clinical documentation"
