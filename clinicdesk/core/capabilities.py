@@ -48,6 +48,12 @@ class Cap:
     CLINICAL_NOTE_WRITE = "clinical.note.write"
     CLINICAL_NOTE_SIGN = "clinical.note.sign"
     CLINICAL_CODES_READ = "clinical.codes.read"
+    # That a visit happened (date, provider, location, status), never what was written in it.
+    CLINICAL_ENCOUNTER_READ = "clinical.encounter.read"
+    CLINICAL_TEMPLATE_MANAGE = "clinical.template.manage"  # the note templates of visit types
+    CLINICAL_RECALL_WORK = "clinical.recall.work"  # the follow-up worklist: contact, book, close
+    # Record a patient's request to amend their record (HIPAA 164.526) and its decision.
+    CLINICAL_AMENDMENT_MANAGE = "clinical.amendment.manage"
     BILLING_CLAIM_READ = "billing.claim.read"
     BILLING_CLAIM_SUBMIT = "billing.claim.submit"
     BILLING_PAYMENT_POST = "billing.payment.post"
@@ -84,6 +90,10 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.BILLING_PAYMENT_POST,
             Cap.BILLING_PAYER_MANAGE,
             Cap.PATIENT_COVERAGE_WRITE,
+            Cap.CLINICAL_ENCOUNTER_READ,
+            Cap.CLINICAL_TEMPLATE_MANAGE,
+            Cap.CLINICAL_RECALL_WORK,
+            Cap.CLINICAL_AMENDMENT_MANAGE,
         }
     ),
     Role.FRONT_DESK: frozenset(
@@ -96,6 +106,8 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.SCHEDULE_READ,
             Cap.SCHEDULE_WRITE,
             Cap.BILLING_PAYMENT_POST,
+            Cap.CLINICAL_ENCOUNTER_READ,
+            Cap.CLINICAL_RECALL_WORK,
         }
     ),
     Role.CLINICIAN: frozenset(
@@ -108,6 +120,9 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.CLINICAL_NOTE_WRITE,
             Cap.CLINICAL_NOTE_SIGN,
             Cap.CLINICAL_CODES_READ,
+            Cap.CLINICAL_ENCOUNTER_READ,
+            Cap.CLINICAL_RECALL_WORK,
+            Cap.CLINICAL_AMENDMENT_MANAGE,
         }
     ),
     Role.NURSE: frozenset(
@@ -120,6 +135,8 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.CLINICAL_NOTE_READ,
             Cap.CLINICAL_NOTE_WRITE,
             Cap.CLINICAL_CODES_READ,
+            Cap.CLINICAL_ENCOUNTER_READ,
+            Cap.CLINICAL_RECALL_WORK,
         }
     ),
     Role.BILLER: frozenset(
@@ -132,6 +149,7 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.BILLING_PAYMENT_POST,
             Cap.BILLING_PAYER_MANAGE,
             Cap.PATIENT_COVERAGE_WRITE,
+            Cap.CLINICAL_ENCOUNTER_READ,
         }
     ),
     Role.AUDITOR: frozenset(_EVERY_STAFF | {Cap.AUDIT_READ, Cap.AUDIT_EXPORT, Cap.EMERGENCY_REVIEW}),

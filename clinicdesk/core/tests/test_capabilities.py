@@ -45,3 +45,14 @@ def test_unknown_roles_hold_nothing_and_unknown_capabilities_are_a_bug():
     assert capabilities_of("janitor") == frozenset() and capabilities_of(None) == frozenset()
     with pytest.raises(ValueError):
         role_can(Role.CLINICIAN, "clinical.notes.read")
+
+
+def test_the_front_desk_and_billers_see_that_a_visit_happened_not_what_was_written():
+    for role in (Role.FRONT_DESK, Role.BILLER):
+        assert role_can(role, Cap.CLINICAL_ENCOUNTER_READ)
+        assert not role_can(role, Cap.CLINICAL_NOTE_READ) and not role_can(role, Cap.CLINICAL_NOTE_WRITE)
+    assert role_can(Role.FRONT_DESK, Cap.CLINICAL_RECALL_WORK)
+
+
+def test_only_the_office_manager_edits_note_templates():
+    assert [r for r in Role.values if role_can(r, Cap.CLINICAL_TEMPLATE_MANAGE)] == [Role.OFFICE_MANAGER]
