@@ -47,6 +47,7 @@ from .models import (
 )
 from .setup import MAX_BUFFER_MINUTES
 from .setup_snapshot import SetupSnapshot
+from .signals import appointment_booked
 from .slots import MAX_BLOCK, availability_problem, overbook_count, patient_kind_problem
 
 # How close to the start a cancellation counts as late (for no-show/late-cancel policies).
@@ -279,6 +280,7 @@ def appointment_book(*, actor: User, data: BookingInput, now: datetime | None = 
             )
             _change(appointment, actor, "booked", new=starts.isoformat(), note="overbooked" if overbooked else "")
             _audit(actor, Action.CREATE, appointment, ["starts_at", "provider", "location", "appointment_type"])
+            appointment_booked.send(sender=Appointment, appointment=appointment, actor=actor)
     except IntegrityError as exc:
         refused = _conflict_from_constraint(exc)
         if refused is None:
