@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -82,12 +83,31 @@ class CoverageInput:
     subscriber_state: str = ""
     subscriber_zip_code: str = ""
     end_date: date | None = None
+    copay_amount: Decimal | None = None
     copay_notes: str = ""
     coinsurance_notes: str = ""
     deductible_notes: str = ""
 
 
 SUBSCRIBER_FIELDS = tuple(f.name for f in fields(CoverageInput) if f.name.startswith("subscriber_"))
+
+
+COPAY_MAX = Decimal("999999.99")  # max_digits 8, decimal_places 2
+
+
+def copay_problem(amount: Decimal | None) -> str | None:
+    """What is wrong with a copay amount, in words; None when it is fine or not given."""
+    if amount is None:
+        return None
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        return "Enter the copay in dollars, e.g. 25 or 25.00."
+    if amount < 0:
+        return "The copay cannot be negative. Enter 0 when the patient pays nothing."
+    if amount > COPAY_MAX:
+        return "Enter a copay under $1,000,000."
+    if amount != amount.quantize(Decimal("0.01")):
+        return "Enter the copay in dollars and cents, with at most 2 decimals, e.g. 25.50."
+    return None
 
 
 def _clean(data: CoverageInput, *, today: date) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -120,6 +140,11 @@ def _clean(data: CoverageInput, *, today: date) -> tuple[dict[str, Any], dict[st
                 err("member_id", str(exc))
         elif payer.payer_type != PayerType.SELF_PAY:
             err("member_id", "Enter the member id from the insurance card.")
+    problem = copay_problem(values["copay_amount"])
+    if problem:
+        err("copay_amount", problem)
+    elif values["copay_amount"] is not None:  # 25 and 25.5 are kept, and shown, as 25.00 and 25.50
+        values["copay_amount"] = values["copay_amount"].quantize(Decimal("0.01"))
     effective, end = values["effective_date"], values["end_date"]
     if not isinstance(effective, date):
         err("effective_date", "Enter the date the coverage starts, e.g. 01/01/2026.")

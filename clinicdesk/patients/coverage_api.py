@@ -1,6 +1,7 @@
 """API for the payer directory and patients' coverages, over the same services as the pages."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from uuid import UUID
 
 from ninja import Router, Schema, Status
@@ -63,6 +64,7 @@ class CoverageOut(Schema):
     subscriber_zip_code: str
     effective_date: date
     end_date: date | None
+    copay_amount: Decimal | None = Field(description="Dollars per visit, 2 decimals; null when not recorded")
     copay_notes: str
     coinsurance_notes: str
     deductible_notes: str
@@ -93,6 +95,9 @@ class CoverageIn(InputSchema):
     subscriber_city: str = Field("", max_length=100)
     subscriber_state: str = Field("", max_length=2)
     subscriber_zip_code: str = Field("", max_length=10)
+    copay_amount: Decimal | None = Field(
+        None, ge=0, max_digits=8, decimal_places=2, description="Dollars per visit, e.g. 25.00; at most 2 decimals"
+    )
     copay_notes: str = Field("", max_length=200)
     coinsurance_notes: str = Field("", max_length=200)
     deductible_notes: str = Field("", max_length=200)

@@ -60,7 +60,23 @@ class CoverageForm(forms.Form):
     group_number = forms.CharField(max_length=50, required=False)
     effective_date = _date_field(help_text="e.g. 01/01/2026")
     end_date = _date_field(required=False, help_text="Only when the termination date is already known.")
-    copay_notes = forms.CharField(max_length=200, required=False, label="Copay")
+    copay_amount = forms.DecimalField(
+        required=False,
+        label="Copay amount ($)",
+        min_value=0,
+        max_digits=8,
+        decimal_places=2,
+        help_text="Dollars per visit as on the card, e.g. 25.00. Leave blank when the card gives none.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "invalid": "Enter the copay as a number of dollars, e.g. 25 or 25.00.",
+            "min_value": "The copay cannot be negative. Enter 0 when the patient pays nothing.",
+            "max_digits": "Enter a copay under $1,000,000.",
+            "max_whole_digits": "Enter a copay under $1,000,000.",
+            "max_decimal_places": "Enter the copay in dollars and cents, with at most 2 decimals, e.g. 25.50.",
+        },
+    )
+    copay_notes = forms.CharField(max_length=200, required=False, label="Copay notes")
     coinsurance_notes = forms.CharField(max_length=200, required=False, label="Coinsurance")
     deductible_notes = forms.CharField(max_length=200, required=False, label="Deductible")
     relationship = forms.ChoiceField(
@@ -78,7 +94,7 @@ class CoverageForm(forms.Form):
 
     GROUPS = (
         ("Policy", ("payer", "priority", "plan_name", "member_id", "group_number", "effective_date", "end_date")),
-        ("Patient cost", ("copay_notes", "coinsurance_notes", "deductible_notes")),
+        ("Patient cost", ("copay_amount", "copay_notes", "coinsurance_notes", "deductible_notes")),
         ("Subscriber (leave blank when the patient is the subscriber)", ("relationship", *SUBSCRIBER_FIELDS)),
     )
 
@@ -111,6 +127,7 @@ class CoverageForm(forms.Form):
                 )
             },  # fmt: skip
             subscriber_date_of_birth=data.get("subscriber_date_of_birth"),
+            copay_amount=data.get("copay_amount"),
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from rich.progress import Progress
@@ -74,6 +75,7 @@ def _coverage_for(patient: Patient, payers: dict, rng: random.Random, today: dat
         )
     else:
         payer = rng.choice(payers["commercial"])
+        copay = rng.choice((20, 25, 30, 40))
         first = CoverageInput(
             payer=payer,
             priority=CoveragePriority.PRIMARY,
@@ -81,7 +83,8 @@ def _coverage_for(patient: Patient, payers: dict, rng: random.Random, today: dat
             member_id=f"{payer.name[:1]}{rng.randint(100000000, 999999999)}",
             group_number=str(rng.randint(10000, 99999)),
             plan_name=rng.choice(("PPO", "HMO", "EPO")),
-            copay_notes=f"${rng.choice((20, 25, 30, 40))} office visit",
+            copay_amount=Decimal(copay),
+            copay_notes=f"${copay} office visit",
         )
         if age < 18:
             first.relationship = Relationship.CHILD

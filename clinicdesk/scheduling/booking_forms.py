@@ -19,11 +19,12 @@ from django.db.models import QuerySet
 
 from clinicdesk.core.forms import apply_service_errors
 
+from .clock import clock_text
 from .models import WEEKDAY_KEYS, Appointment, AppointmentType, Location, Provider, Room, Weekday
 
 
 def _clock_text(clock: time) -> str:
-    return clock.strftime("%-I:%M %p")
+    return clock_text(clock)
 
 
 def _day_text(day: date) -> str:
@@ -270,7 +271,7 @@ class WaitlistForm(forms.Form):
 
 def _appointment_label(appointment: Appointment) -> str:
     local = appointment.starts_at.astimezone(ZoneInfo(appointment.location.time_zone))
-    return f"{appointment.appointment_type} · {local:%a %b %-d, %Y %-I:%M %p} · {appointment.provider}"
+    return f"{appointment.appointment_type} · {local:%a %b} {local.day}, {local.year} {clock_text(local)} · {appointment.provider}"
 
 
 WEEKDAY_SHORT = dict(enumerate(key.title() for key in WEEKDAY_KEYS))

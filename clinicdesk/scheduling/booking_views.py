@@ -35,6 +35,7 @@ from clinicdesk.patients.search.query import MAX_QUERY
 from . import booking, waitlist
 from .access import access_appointment
 from .booking_forms import BookingForm, CancelForm, MoveForm
+from .clock import clock_text
 from .models import Appointment, AppointmentStatus
 
 BOOK_QUERY = ("type", "provider", "location", "room", "start", "patient")
@@ -249,7 +250,7 @@ def appointment_move_view(request: StaffRequest, public_id) -> HttpResponse:
             status = _refusal_status(exc)
         else:
             local = moved.starts_at.astimezone(ZoneInfo(moved.location.time_zone))
-            messages.success(request, f"Moved to {local:%a %b %-d, %-I:%M %p} with {moved.provider}.")
+            messages.success(request, f"Moved to {local:%a %b} {local.day}, {clock_text(local)} with {moved.provider}.")
             return redirect("scheduling:appointment", public_id=moved.public_id)
     context = _appointment_context(request, appointment, move_form=form)
     return render(request, "scheduling/appointment_page.html", context, status=status)

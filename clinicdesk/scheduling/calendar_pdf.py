@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 
+from .clock import clock_range, clock_text
 from .models import AppointmentStatus
 from .selectors_calendar import Grid
 
@@ -32,7 +33,8 @@ def day_schedule_pdf(*, grid: Grid, day: date, printed_at: datetime) -> bytes:
     margin = 0.5 * inch
     practice = getattr(settings, "CLINICDESK_PRACTICE_NAME", "ClinicDesk")
     heading = f"{grid.location.name} — {day.strftime('%A %B')} {day.day}, {day.year}"
-    printed = printed_at.astimezone(grid.zone).strftime("%m/%d/%Y %H:%M")
+    local = printed_at.astimezone(grid.zone)
+    printed = f"{local:%m/%d/%Y} {clock_text(local)}"
 
     NumberedCanvas = numbered_canvas(
         PageFrame(
@@ -56,7 +58,7 @@ def day_schedule_pdf(*, grid: Grid, day: date, printed_at: datetime) -> bytes:
         return Paragraph(escape(text), style)
 
     usable = width - 2 * margin
-    widths = [0.95 * inch, 2.4 * inch, 0.85 * inch, 1.6 * inch, usable - 8.0 * inch, 0.9 * inch, 1.3 * inch]
+    widths = [1.3 * inch, 2.4 * inch, 0.85 * inch, 1.6 * inch, usable - 8.35 * inch, 0.9 * inch, 1.3 * inch]
     story: list[Any] = []
     for column in grid.columns:
         story.append(Paragraph(escape(f"{column.title}" + (f" · {column.subtitle}" if column.subtitle else "")), h2))
@@ -73,7 +75,7 @@ def day_schedule_pdf(*, grid: Grid, day: date, printed_at: datetime) -> bytes:
             status = AppointmentStatus(appt.status).label + (" (overbooked)" if appt.overbooked else "")
             rows.append(
                 [
-                    para(f"{block.starts:%H:%M}–{block.ends:%H:%M}"),
+                    para(clock_range(block.starts, block.ends)),
                     para(name),
                     para(appt.patient.mrn),
                     para(appt.appointment_type.name),

@@ -9,6 +9,11 @@ cancelled (booking's `appointment_cancel`, which records the reason). A teleheal
 no room, so it may go from arrived straight to with provider. Completed, no-show and cancelled
 are final.
 
+A step clicked by mistake is taken back with `flow_undo`: only the latest step, only once,
+only within CLINICDESK_FLOW_UNDO_MINUTES of it, never from a final state. The undo clears the
+undone state's timestamp (so visit timings read as if the step had not happened) and writes
+its own history row ("status undone") and audit event; the step's own row stays.
+
 Every function locks the appointment row (`select_for_update`), re-reads its status under the
 lock and only then decides, so two staff clicking the same button at once apply it once: the
 second click finds the patient already in that state and changes nothing. Each change writes
@@ -19,8 +24,9 @@ transaction; each state's timestamp is set when the state is entered and never a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -30,6 +36,7 @@ from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.errors import Conflict
 
+from .clock import clock_text
 from .models import (
     HOLDING_STATUSES,
     Appointment,
@@ -88,6 +95,46 @@ _FINAL_ADVICE: dict[str, str] = {
         "and check that one in."
     ),
 }
+
+
+# Undo: the states a step can be taken back from, and the history row's `what` for an undo.
+UNDOABLE = (S.ARRIVED, S.ROOMED, S.WITH_PROVIDER, S.CHECKED_OUT)
+UNDO_WHAT = "status undone"
+
+
+def undo_minutes() -> int:
+    return int(getattr(settings, "CLINICDESK_FLOW_UNDO_MINUTES", 30))
+
+
+def undo_label(status: str) -> str:
+    """The button that takes back the step into `status`: "Undo check in", "Undo room", ..."""
+    return f"Undo {ACTION_LABEL[status].lower()}"
+
+
+def previous_state(status: str, *, roomed: bool) -> str:
+    """The state before `status` (with provider follows roomed, or arrived for telehealth)."""
+    if status == S.WITH_PROVIDER:
+        return S.ROOMED if roomed else S.ARRIVED
+    before: dict[str, str] = {S.ARRIVED: S.SCHEDULED, S.ROOMED: S.ARRIVED, S.CHECKED_OUT: S.WITH_PROVIDER}
+    return before[status]
+
+
+def undo_problem(status: str, *, stepped_at: datetime | None, now: datetime, undone: bool) -> str | None:
+    """Why the step into `status` cannot be undone now, in words; None when it can.
+
+    `stepped_at` is when the step was taken (the state's timestamp), `undone` whether an undo
+    came after it (only one step back is allowed).
+    """
+    if status in FINAL_STATUSES:
+        return _FINAL_ADVICE[status]
+    if status not in UNDOABLE:
+        return "Nothing to undo: the patient has not been checked in."
+    if undone:
+        return "The last step was already undone; only one step can be taken back."
+    minutes = undo_minutes()
+    if stepped_at is None or now - stepped_at > timedelta(minutes=minutes):
+        return f"{ACTION_LABEL[status]} was more than {minutes} minutes ago, so it can no longer be undone."
+    return None
 
 
 def allowed_next(appointment: Appointment) -> list[str]:
@@ -178,6 +225,7 @@ def _room_problem(appointment: Appointment, room: Room | None, now: datetime) ->
 def _record(
     *, actor: User, appointment: Appointment, what: str, old: str, new: str, note: str, changed: list[str], now
 ) -> None:
+    """One history row and one audit event for a change of `what` from `old` to `new`."""
     AppointmentChange.objects.create(
         appointment=appointment, at=now, by=actor, what=what, old_value=old, new_value=new, note=note[:200]
     )
@@ -226,6 +274,7 @@ def flow_transition(
         raise Conflict({"to": [problem]})
     old = current.status
     changed = ["status", STAMP[to]]
+    booked_room = current.room
     if to == S.ROOMED:
         room_problem = _room_problem(current, room, now)
         if room_problem:
@@ -257,7 +306,95 @@ def flow_transition(
         changed=changed,
         now=now,
     )
+    if room is not None and "room" in changed:
+        # Rooming put the patient in another room than the one booked for the visit (or none was):
+        # the history keeps which, so undoing the rooming gives it back (the audit event above
+        # covers this row too).
+        booked = booked_room.name if booked_room else ""
+        AppointmentChange.objects.create(
+            appointment=current, at=now, by=actor, what="room", old_value=booked, new_value=room.name
+        )
     return FlowResult(current, True)
+
+
+@transaction.atomic
+def flow_undo(*, actor: User, appointment: Appointment, reason: str) -> FlowResult:
+    """Take back the latest flow step of `appointment`: back to the state before it.
+
+    Only the step into the current state, once, within CLINICDESK_FLOW_UNDO_MINUTES of it, and
+    never from completed, no-show or cancelled. The undone state's timestamp is cleared; undoing
+    rooming also gives back the room booked for the visit (or none). `reason` (required, under
+    NOTE_MAX characters) goes into the history row. Raises ValidationError on `reason` and
+    Conflict on `to` when the step cannot be undone, with a message saying why.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why the step is undone (e.g. clicked by mistake, wrong patient)."]})
+    if len(reason) > NOTE_MAX:
+        raise ValidationError({"reason": [f"Keep the reason under {NOTE_MAX} characters."]})
+    now = timezone.now()
+    current = _locked(appointment)
+    status = current.status
+    stepped_at = getattr(current, STAMP[status]) if status in STAMP else None
+    latest = (
+        AppointmentChange.objects.filter(appointment=current, what__in=("status", UNDO_WHAT)).order_by("-id").first()
+    )
+    undone = latest is not None and latest.what == UNDO_WHAT
+    problem = undo_problem(status, stepped_at=stepped_at, now=now, undone=undone)
+    if problem:
+        raise Conflict({"to": [problem]})
+    back = previous_state(status, roomed=current.roomed_at is not None)
+    changed = ["status", STAMP[status]]
+    remarks = [f"Undone: {ACTION_LABEL[status].lower()}."]
+    if status == S.ROOMED:
+        current.room = _room_before_rooming(current, stepped_at)  # type: ignore[arg-type]  # set: undo_problem
+        changed.append("room")
+        remarks.append(f"Room: {current.room.name}." if current.room else "Room cleared.")
+    current.status = back
+    setattr(current, STAMP[status], None)
+    remarks.append(f"Reason: {reason}")
+    try:
+        with transaction.atomic():
+            current.save(update_fields=[*changed, "updated_at"])
+    except IntegrityError:  # PostgreSQL: the booked room was taken since; leave the patient without one
+        current.room = None
+        current.save(update_fields=[*changed, "updated_at"])
+    _record(
+        actor=actor,
+        appointment=current,
+        what=UNDO_WHAT,
+        old=status,
+        new=back,
+        note=" ".join(remarks),
+        changed=changed,
+        now=now,
+    )
+    return FlowResult(current, True)
+
+
+def _room_before_rooming(appointment: Appointment, roomed_at: datetime) -> Room | None:
+    """The room booked for the visit before rooming (see flow_transition): the current room when
+    rooming kept it; None when none was booked, or when another booking holds it now."""
+    moved = AppointmentChange.objects.filter(appointment=appointment, what="room", at=roomed_at).order_by("-id").first()
+    if moved is None:  # rooming kept the booked room
+        return appointment.room
+    if not moved.old_value:
+        return None
+    room = Room.objects.filter(location=appointment.location_id, name__iexact=moved.old_value).first()
+    if room is None:
+        return None
+    clash = (
+        Appointment.objects.filter(
+            room=room,
+            status__in=HOLDING_STATUSES,
+            overbooked=False,
+            block_start__lt=appointment.block_end,
+            block_end__gt=appointment.block_start,
+        )
+        .exclude(pk=appointment.pk)
+        .exists()
+    )
+    return None if clash else room
 
 
 @transaction.atomic
@@ -279,7 +416,7 @@ def no_show_mark(*, actor: User, appointment: Appointment) -> FlowResult:
             {"to": [f"The patient is {label}, so they did come: a no-show is only for a patient who never arrived."]}
         )
     if now < current.starts_at:
-        starts = timezone.localtime(current.starts_at, _zone(current)).strftime("%H:%M")
+        starts = clock_text(timezone.localtime(current.starts_at, _zone(current)))
         raise Conflict({"to": [f"The visit starts at {starts}. Mark a no-show only once the start time has passed."]})
     current.status = S.NO_SHOW
     current.no_show_at = now

@@ -40,6 +40,12 @@ class FlowIn(InputSchema):
     )
 
 
+class UndoIn(InputSchema):
+    reason: str = Field(
+        min_length=1, max_length=150, description="Why the step is undone, e.g. clicked by mistake, wrong patient"
+    )
+
+
 class ConfirmationIn(InputSchema):
     status: ConfirmationStatus
     method: ConfirmationMethod | Literal[""] = Field("", description="How the patient was reached; empty to reset")
@@ -80,6 +86,7 @@ class FlowBoardRowOut(ScheduledOut):
     late_minutes: int | None = Field(description="Minutes past the start time of a patient not yet arrived")
     wait_level: Literal["ok", "amber", "red"]
     next: list[str] = Field(description="States the patient may move to next")
+    can_undo: bool = Field(description="The latest step can still be undone (flow/undo)")
 
 
 class FlowBoardOut(Schema):
@@ -172,6 +179,18 @@ def flow_no_show(request, public_id: UUID):
 
 
 @router.post(
+    "/appointments/{uuid:public_id}/flow/undo",
+    response=AppointmentFlowOut,
+    summary="Undo the latest flow step (once, within CLINICDESK_FLOW_UNDO_MINUTES of it)",
+)
+@api_requires(Cap.SCHEDULE_WRITE)
+def flow_step_undo(request, public_id: UUID, payload: UndoIn):
+    appointment = access_appointment(actor=request.user, public_id=public_id, need=Cap.SCHEDULE_WRITE)
+    result = flow.flow_undo(actor=request.user, appointment=appointment, reason=payload.reason)
+    return _flow_out(result.appointment)
+
+
+@router.post(
     "/appointments/{uuid:public_id}/confirmation", response=AppointmentFlowOut, summary="Record the confirmation"
 )
 @api_requires(Cap.SCHEDULE_WRITE)
@@ -197,6 +216,7 @@ def flow_board(request, location: UUID):
             late_minutes=row.late_minutes,
             wait_level=row.level,
             next=[to for to, _ in row.actions],
+            can_undo=bool(row.undo),
         )
         rows.append(out)
     return {

@@ -16,5 +16,6 @@ urlpatterns = [
     path("flow/<uuid:public_id>/move/", flow_views.flow_move, name="move"),
     path("flow/<uuid:public_id>/check-in/", flow_views.flow_check_in, name="check_in"),
     path("flow/<uuid:public_id>/no-show/", flow_views.flow_no_show, name="no_show"),
+    path("flow/<uuid:public_id>/undo/", flow_views.flow_undo, name="undo"),
     path("flow/<uuid:public_id>/confirmation/", flow_views.confirmation_change, name="confirmation"),
 ]

@@ -69,12 +69,17 @@ def board_rows_html(board: cal.FlowBoardPage, *, can_write: bool, csrf: str) -> 
     Rooming is one small form per patient waiting to be roomed: a labelled list of the free rooms
     and a *Room* button. The list keeps the choice across the automatic refreshes (hx-preserve);
     its id names the free rooms, so when they change the refreshed list replaces it.
+
+    The buttons of a row sit in one wrapping group (`flow-actions`), so at tablet width they wrap
+    together with a gap instead of running into the table's edge. While the latest step can be
+    undone the group ends with *Undo <step>* and a short list of reasons.
     """
     links = cal.RowLinks()
     location = escape(str(board.location.public_id))
     hidden_location = f'<input type="hidden" name="location" value="{location}">'
     room_options = "".join(f'<option value="{escape(pk)}">{escape(name)}</option>' for pk, name in board.rooms)
     rooms_key = hashlib.sha256(room_options.encode()).hexdigest()[:8]
+    reasons = "".join(f'<option value="{escape(why)}">{escape(short)}</option>' for short, why in UNDO_REASONS)
     out: list[str] = []
     for line in board.lines:
         pid = line.public_id
@@ -82,7 +87,11 @@ def board_rows_html(board: cal.FlowBoardPage, *, can_write: bool, csrf: str) -> 
         late = f'<br><span class="small muted">{line.late_minutes} min late</span>' if line.late_minutes else ""
         in_state = ""
         if line.minutes_in_state is not None:
-            since = f' <span class="muted small">since {line.since_label}</span>' if line.since_label else ""
+            since = (
+                f' <span class="muted small flow-since"><span class="flow-since-word">since </span>{line.since_label}</span>'
+                if line.since_label
+                else ""
+            )
             in_state = f"{line.minutes_in_state} min{since}"
         wait = ""
         if line.wait_minutes is not None:
@@ -103,7 +112,7 @@ def board_rows_html(board: cal.FlowBoardPage, *, can_write: bool, csrf: str) -> 
             f"<td>{escape(line.room)}</td>"
         )
         if can_write:
-            out.append("<td>")
+            out.append('<td><div class="flow-actions">')
             move = links.move.format(pid)
             htmx = f'hx-post="{move}" hx-target="#flow-board" hx-swap="outerHTML"'
             for index, (to, action) in enumerate(line.actions):
@@ -134,7 +143,16 @@ def board_rows_html(board: cal.FlowBoardPage, *, can_write: bool, csrf: str) -> 
                     f'<form method="post" action="{no_show}" hx-post="{no_show}" hx-target="#flow-board" '
                     f'hx-swap="outerHTML">{csrf}{hidden_location}<button type="submit" class="small">No-show</button></form>'
                 )
-            out.append("</td>")
+            if line.undo:
+                undo = links.undo.format(pid)
+                field = f"undo-{pid}"
+                out.append(
+                    f'<form method="post" action="{undo}" hx-post="{undo}" hx-target="#flow-board" hx-swap="outerHTML">'
+                    f'{csrf}{hidden_location}<label class="visually-hidden" for="{field}">Why undo, for {label}</label>'
+                    f'<select id="{field}" name="reason" hx-preserve="true">{reasons}</select>'
+                    f'<button type="submit" class="small">{escape(line.undo)}</button></form>'
+                )
+            out.append("</div></td>")
         out.append("</tr>\n")
     return mark_safe("".join(out))  # noqa: S308  # every interpolated value above is escaped or ours
 
@@ -207,6 +225,25 @@ def flow_move(request: StaffRequest, public_id) -> HttpResponse:
     return _after_change(request, appointment.location, ok=done if result.changed else None, error=None)
 
 
+# The reasons offered beside the board's Undo button, as (shown, recorded); short enough for the
+# list to fit a tablet's board. The appointment page takes free text.
+UNDO_REASONS = (("Mis-click", "Clicked by mistake"), ("Wrong patient", "Wrong patient"))
+
+
+@requires(Cap.SCHEDULE_WRITE)
+@require_POST
+def flow_undo(request: StaffRequest, public_id) -> HttpResponse:
+    """Take back the latest flow step (board or appointment page), with the reason given."""
+    appointment = access_appointment(actor=request.user, public_id=public_id, need=Cap.SCHEDULE_WRITE)
+    try:
+        result = flow.flow_undo(actor=request.user, appointment=appointment, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        return _after_change(request, appointment.location, ok=None, error=_refused(exc))
+    label = cal.patient_label(appointment.patient, show_names=True)
+    back = AppointmentStatus(result.appointment.status).label.lower()
+    return _after_change(request, appointment.location, ok=f"{label}: step undone, back to {back}.", error=None)
+
+
 @requires(Cap.SCHEDULE_WRITE)
 @require_POST
 def flow_no_show(request: StaffRequest, public_id) -> HttpResponse:
@@ -265,7 +302,9 @@ def appointment_flow(request: StaffRequest, public_id) -> HttpResponse:
     patient = access_patient(actor=request.user, mrn=appointment.patient.mrn, purpose="appointment")
     zone = cal.zone_of(appointment.location)
     now = timezone.now()
-    row = cal.flow_row(appointment, now=now, zone=zone, show_names=True)
+    changes = list(appointment.changes.select_related("by"))
+    undone = [c.at for c in changes if c.what == flow.UNDO_WHAT]
+    row = cal.flow_row(appointment, now=now, zone=zone, show_names=True, undone_at=max(undone, default=None))
     context = {
         "appointment": appointment,
         "patient": patient,
@@ -282,7 +321,7 @@ def appointment_flow(request: StaffRequest, public_id) -> HttpResponse:
                 ("No-show", "no_show_at"),
             )
         ],
-        "changes": list(appointment.changes.select_related("by")),
+        "changes": changes,
         "rooms": cal.rooms_at(location=appointment.location),
         "can_write": role_can(request.user.role, Cap.SCHEDULE_WRITE),
         "confirmation_choices": ConfirmationStatus.choices,

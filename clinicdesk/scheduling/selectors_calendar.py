@@ -24,10 +24,12 @@ from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
-from .flow import ACTION_LABEL, FINAL_STATUSES, STAMP, next_states
+from .clock import clock_text
+from .flow import ACTION_LABEL, FINAL_STATUSES, STAMP, UNDO_WHAT, next_states, undo_label, undo_problem
 from .models import (
     HOLDING_STATUSES,
     Appointment,
+    AppointmentChange,
     AppointmentStatus,
     Location,
     OpeningHours,
@@ -146,6 +148,7 @@ class RowLinks:
         self.no_show = reverse("scheduling_flow:no_show", kwargs={"public_id": marker}).replace(marker, "{}")
         self.move = reverse("scheduling_flow:move", kwargs={"public_id": marker}).replace(marker, "{}")
         self.check_in = reverse("scheduling_flow:check_in", kwargs={"public_id": marker}).replace(marker, "{}")
+        self.undo = reverse("scheduling_flow:undo", kwargs={"public_id": marker}).replace(marker, "{}")
 
 
 # --- Day and week grids ----------------------------------------------------------------------
@@ -166,7 +169,7 @@ class Block:
     span: int
     lane: int = 1
     status_label: str = ""
-    time_label: str = ""  # "HH:MM", local
+    time_label: str = ""  # "9:30 AM", local
     url: str = ""  # the appointment page
     no_show_url: str = ""  # set while a no-show can be marked (scheduled, start time passed)
     css: str = ""  # grid placement and state classes
@@ -184,7 +187,7 @@ class Block:
     def finish(self, links: RowLinks, now: datetime | None) -> None:
         appt = self.appointment
         public_id = str(appt.public_id)
-        self.time_label = f"{self.starts:%H:%M}"
+        self.time_label = clock_text(self.starts)
         self.url = links.appointment.format(public_id)
         if now is not None and appt.status == S.SCHEDULED and appt.starts_at <= now:
             self.no_show_url = links.no_show.format(public_id)
@@ -209,7 +212,7 @@ class OpenSlot:
 
     @property
     def label(self) -> str:
-        return f"{self.starts:%H:%M}"
+        return clock_text(self.starts)
 
 
 @dataclass
@@ -362,7 +365,8 @@ def _column_for(
 
 def _hours(first: int, last: int) -> list[HourMark]:
     return [
-        HourMark(f"{minute // 60:02d}:00", (minute - first) // ROW_MINUTES + 1) for minute in range(first, last, 60)
+        HourMark(clock_text(time(minute // 60)), (minute - first) // ROW_MINUTES + 1)
+        for minute in range(first, last, 60)
     ]
 
 
@@ -538,6 +542,7 @@ class FlowRow:
     actions: list[tuple[str, str]]  # (state, button label)
     can_no_show: bool
     needs_room: bool
+    undo: str = ""  # the Undo button's label while the latest step can be undone, else ""
 
     @property
     def status_label(self) -> str:
@@ -598,12 +603,19 @@ class _FlowTimes:
     actions: list[tuple[str, str]]
     can_no_show: bool
     needs_room: bool
+    undo: str
 
 
 def _flow_times(
-    status: str, starts_at: datetime, stamp: Callable[[str], datetime | None], telehealth: bool, now: datetime
+    status: str,
+    starts_at: datetime,
+    stamp: Callable[[str], datetime | None],
+    telehealth: bool,
+    now: datetime,
+    undone_at: datetime | None = None,
 ) -> _FlowTimes:
-    """The board's figures for one appointment; `stamp(name)` reads a flow timestamp (None when unset).
+    """The board's figures for one appointment; `stamp(name)` reads a flow timestamp (None when unset),
+    `undone_at` is the time of the appointment's latest undo (see `undone_since`).
 
     Shared by `flow_row` (model instances) and `flow_board_page` (plain rows), so both say the same.
     """
@@ -623,6 +635,9 @@ def _flow_times(
     if status == S.SCHEDULED and now > starts_at:
         late = _whole_minutes(now - starts_at)
     following = next_states(status, telehealth=telehealth)
+    stepped = stamp(since_field) if since_field else None
+    undone = undone_at is not None and stepped is not None and undone_at >= stepped
+    can_undo = undo_problem(status, stepped_at=stepped, now=now, undone=undone) is None
     return _FlowTimes(
         state_since=since,
         minutes_in_state=_whole_minutes(now - since) if since else None,
@@ -632,16 +647,31 @@ def _flow_times(
         actions=[] if status in FINAL_STATUSES else [(to, ACTION_LABEL[to]) for to in following],
         can_no_show=status == S.SCHEDULED and now >= starts_at,
         needs_room=S.ROOMED in following,
+        undo=undo_label(status) if can_undo else "",
     )
 
 
-def flow_row(appointment: Appointment, *, now: datetime, zone: ZoneInfo, show_names: bool) -> FlowRow:
+def undone_since(*, location: Location, since: datetime) -> dict[int, datetime]:
+    """The latest undo at or after `since` of each appointment at `location` (by appointment id):
+    one query for a whole board, so rows know whether their latest step was already undone."""
+    latest: dict[int, datetime] = {}
+    rows = AppointmentChange.objects.filter(appointment__location=location, what=UNDO_WHAT, at__gte=since)
+    for appointment_id, at in rows.values_list("appointment_id", "at"):
+        latest[appointment_id] = max(at, latest.get(appointment_id, at))
+    return latest
+
+
+def flow_row(
+    appointment: Appointment, *, now: datetime, zone: ZoneInfo, show_names: bool, undone_at: datetime | None = None
+) -> FlowRow:
+    """One appointment's board figures; `undone_at` is its latest undo (None: never undone)."""
     times = _flow_times(
         appointment.status,
         appointment.starts_at,
         lambda name: getattr(appointment, name),
         appointment.appointment_type.telehealth,
         now,
+        undone_at,
     )
     return FlowRow(
         appointment=appointment,
@@ -656,6 +686,7 @@ def flow_row(appointment: Appointment, *, now: datetime, zone: ZoneInfo, show_na
         actions=times.actions,
         can_no_show=times.can_no_show,
         needs_room=times.needs_room,
+        undo=times.undo,
     )
 
 
@@ -666,7 +697,8 @@ def flow_board(*, location: Location, now: datetime, show_names: bool = True) ->
     day = now.astimezone(zone).date()
     start, end = day_bounds(day, zone)
     appointments = _with_location(_appointments(location, start, end).exclude(status=S.CANCELLED), location)
-    rows = [flow_row(a, now=now, zone=zone, show_names=show_names) for a in appointments]
+    undone = undone_since(location=location, since=start)
+    rows = [flow_row(a, now=now, zone=zone, show_names=show_names, undone_at=undone.get(a.pk)) for a in appointments]
     occupied = {r.appointment.room_id for r in rows if r.appointment.status in (S.ROOMED, S.WITH_PROVIDER)}
     rooms = [r for r in Room.objects.filter(location=location, active=True).order_by("name") if r.pk not in occupied]
     return FlowBoard(location, day, now.astimezone(zone), rows, rooms, wait_amber_minutes(), wait_red_minutes())
@@ -681,8 +713,8 @@ class BoardLine:
     status: str
     status_label: str
     label: str  # name or MRN (see patient_label)
-    time_label: str  # "HH:MM", local
-    since_label: str  # "HH:MM" the state began, local ("" when not stamped)
+    time_label: str  # "9:30 AM", local
+    since_label: str  # "9:30 AM" the state began, local ("" when not stamped)
     provider: str
     type_name: str
     color: str
@@ -695,6 +727,7 @@ class BoardLine:
     actions: list[tuple[str, str]]
     can_no_show: bool
     needs_room: bool
+    undo: str = ""  # the Undo button's label while the latest step can be undone, else ""
 
 
 @dataclass
@@ -720,7 +753,7 @@ _STAMPS = ("arrived_at", "roomed_at", "with_provider_at", "checked_out_at", "com
 _PATIENT_NAME = ("first_name", "preferred_name", "middle_name", "suffix", "last_name")
 _USER_NAME = ("display_name", "first_name", "last_name", "username")
 _LINE_VALUES = (
-    "public_id", "status", "starts_at", "room_id", "room__name", "appointment_type__name",
+    "id", "public_id", "status", "starts_at", "room_id", "room__name", "appointment_type__name",
     "appointment_type__color", "appointment_type__telehealth", "patient__mrn",
     *(f"patient__{name}" for name in _PATIENT_NAME), *(f"provider__user__{name}" for name in _USER_NAME), *_STAMPS,
 )  # fmt: skip
@@ -746,13 +779,16 @@ def flow_board_page(*, location: Location, now: datetime, show_names: bool = Tru
     mrns: dict[str, None] = {}
     labels = dict(S.choices)
     providers: dict[tuple, str] = {}
+    undone = undone_since(location=location, since=start)
     for row in rows:
         status = row["status"]
         counts[status] = counts.get(status, 0) + 1
         mrns[row["patient__mrn"]] = None
         if status in (S.ROOMED, S.WITH_PROVIDER):
             occupied.add(row["room_id"])
-        times = _flow_times(status, row["starts_at"], row.__getitem__, row["appointment_type__telehealth"], now)
+        times = _flow_times(
+            status, row["starts_at"], row.__getitem__, row["appointment_type__telehealth"], now, undone.get(row["id"])
+        )
         who = tuple(row[f"provider__user__{name}"] for name in _USER_NAME)
         if who not in providers:  # User.__str__: display name, else full name, else username
             display, first, last, username = who
@@ -767,8 +803,8 @@ def flow_board_page(*, location: Location, now: datetime, show_names: bool = Tru
                 status=status,
                 status_label=labels[status],
                 label=label,
-                time_label=f"{row['starts_at'].astimezone(zone):%H:%M}",
-                since_label=f"{times.state_since.astimezone(zone):%H:%M}" if times.state_since else "",
+                time_label=clock_text(row["starts_at"].astimezone(zone)),
+                since_label=clock_text(times.state_since.astimezone(zone)) if times.state_since else "",
                 provider=providers[who],
                 type_name=row["appointment_type__name"],
                 color=row["appointment_type__color"],
@@ -781,6 +817,7 @@ def flow_board_page(*, location: Location, now: datetime, show_names: bool = Tru
                 actions=times.actions,
                 can_no_show=times.can_no_show,
                 needs_room=times.needs_room,
+                undo=times.undo,
             )
         )
     rooms = [

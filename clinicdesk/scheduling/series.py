@@ -46,6 +46,7 @@ from .booking import (
     appointment_move,
     booking_problem,
 )
+from .clock import clock_text
 from .models import Appointment, AppointmentSeries, AppointmentStatus, Provider, Room
 from .slots import slot_search
 
@@ -95,7 +96,7 @@ def _wall_instant(day: date, wall: time, tz: ZoneInfo) -> datetime | None:
 
 
 def _clock(wall: time) -> str:
-    return f"{wall:%H:%M}"
+    return clock_text(wall)
 
 
 def _missing_time(day: date, wall: time) -> str:

@@ -29,6 +29,7 @@ from . import selectors_calendar as cal
 from .access import access_appointment
 from .availability import day_text
 from .booking import BookingInput
+from .clock import clock_text
 from .models import Appointment, AppointmentStatus
 from .series import (
     MAX_OCCURRENCES,
@@ -118,7 +119,7 @@ def _choices(post: Any, plan: list[Occurrence]) -> tuple[dict[int, datetime | No
 
 
 def _when(moment: datetime) -> str:
-    return f"{moment:%A}, {day_text(moment.date())} at {moment:%H:%M}"
+    return f"{moment:%A}, {day_text(moment.date())} at {clock_text(moment)}"
 
 
 def _rows(plan: list[Occurrence], chosen: dict[int, str], errors: dict[int, str]) -> list[dict[str, Any]]:

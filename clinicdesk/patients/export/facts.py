@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from ..coverage import coverages_all
@@ -64,6 +65,11 @@ _PRIORITY_ORDER: dict[str, int] = {
 }
 
 
+def _copay_text(amount: Decimal | None, notes: str) -> str:
+    """ "$25.00 specialist $50": the amount, when recorded, then the notes."""
+    return " ".join(part for part in (f"${amount}" if amount is not None else "", notes) if part)
+
+
 def patient_coverages(*, patient: Patient) -> list[CoverageFact]:
     """Every coverage of `patient`, active ones first (primary first), then ended ones, newest first.
 
@@ -75,7 +81,7 @@ def patient_coverages(*, patient: Patient) -> list[CoverageFact]:
         notes = "; ".join(
             f"{label} {text}"
             for label, text in (
-                ("Copay:", coverage.copay_notes),
+                ("Copay:", _copay_text(coverage.copay_amount, coverage.copay_notes)),
                 ("Coinsurance:", coverage.coinsurance_notes),
                 ("Deductible:", coverage.deductible_notes),
             )

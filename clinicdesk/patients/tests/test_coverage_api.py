@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -127,3 +128,27 @@ def test_a_nul_character_is_refused_not_a_server_error(as_user, biller, patient,
     url = f"/api/v1/patients/{patient.mrn}/coverages"
     bad_coverage = _post(client, url, _body(medicare, plan_name="B\x00"))
     assert bad_coverage.status_code == 422 and bad_coverage.json()["errors"][0]["field"] == "plan_name"
+
+
+def test_a_copay_amount_is_added_and_listed_through_the_api(as_user, front_desk, patient, medicare):
+    client = as_user(front_desk)
+    url = f"/api/v1/patients/{patient.mrn}/coverages"
+    response = _post(client, url, _body(medicare, copay_amount="25.5"))
+    assert response.status_code == 201, response.content
+    assert response.json()["copay_amount"] == "25.50"
+    assert Coverage.objects.get().copay_amount == Decimal("25.50")
+    listed = client.get(url).json()
+    assert Decimal(str(listed[0]["copay_amount"])) == Decimal("25.50")
+    none = _post(client, url, _body(medicare, priority="secondary"))
+    assert none.status_code == 201 and none.json()["copay_amount"] is None
+
+
+@pytest.mark.parametrize("amount", [-1, "-0.01", "abc", "12.345", "1000000"])
+def test_a_bad_copay_amount_answers_422_on_the_field(as_user, front_desk, patient, medicare, amount):
+    response = _post(
+        as_user(front_desk), f"/api/v1/patients/{patient.mrn}/coverages", _body(medicare, copay_amount=amount)
+    )
+    assert response.status_code == 422 and response["Content-Type"] == PROBLEM
+    error = response.json()["errors"][0]
+    assert error["field"] == "copay_amount" and error["message"], error
+    assert not Coverage.objects.exists()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,70 @@ def test_coverage_pages_and_endpoints_query_no_model_directly():
     for name in ("coverage_views.py", "coverage_api.py"):
         text = (package / name).read_text()
         assert not re.search(r"\.objects\b|\._default_manager\b|\.raw\(", text), name
+
+
+def test_the_front_desk_records_a_copay_amount_shown_on_the_card(as_user, front_desk, patient, aetna):
+    client = as_user(front_desk)
+    form = {
+        **FORM,
+        "payer": aetna.public_id,
+        "member_id": "W1234",
+        "copay_amount": "25",
+        "copay_notes": "specialist $50",
+    }
+    response = client.post(f"/patients/{patient.mrn}/coverages/new/", form)
+    assert response.status_code == 302
+    coverage = Coverage.objects.get()
+    assert coverage.copay_amount == Decimal("25.00") and coverage.copay_notes == "specialist $50"
+    chart = client.get(f"/patients/{patient.mrn}/").content.decode()
+    assert "<dt>Copay</dt><dd>$25.00 · specialist $50</dd>" in chart
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("-5", "cannot be negative"),
+        ("twenty", "as a number of dollars"),
+        ("25.505", "at most 2 decimals"),
+        ("1000000", "under $1,000,000"),
+    ],
+)
+def test_a_bad_copay_amount_is_shown_next_to_the_field(as_user, front_desk, patient, aetna, typed, message):
+    form = {**FORM, "payer": aetna.public_id, "member_id": "W1234", "copay_amount": typed}
+    response = as_user(front_desk).post(f"/patients/{patient.mrn}/coverages/new/", form)
+    assert response.status_code == 422
+    assert message in response.context["form"].errors["copay_amount"][0]
+    body = response.content.decode()
+    assert 'id="id_copay_amount_error"' in body or message in body
+    assert not Coverage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        (Decimal("-0.01"), "cannot be negative"),
+        (Decimal("12.345"), "at most 2 decimals"),
+        (Decimal("NaN"), "in dollars"),
+        (Decimal("1000000"), "under $1,000,000"),
+    ],
+)
+def test_the_service_refuses_a_bad_copay_amount(front_desk, patient, aetna, amount, message):
+    from django.core.exceptions import ValidationError
+
+    data = CoverageInput(
+        payer=aetna, priority="primary", effective_date=date(2026, 1, 1), member_id="W1", copay_amount=amount
+    )
+    with pytest.raises(ValidationError) as refused:
+        coverage_add(actor=front_desk, patient=patient, data=data)
+    assert message in refused.value.message_dict["copay_amount"][0]
+    assert not Coverage.objects.exists()
+
+
+def test_the_database_refuses_a_negative_copay(front_desk, primary):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Coverage.objects.filter(pk=primary.pk).update(copay_amount=Decimal("-1.00"))
+    Coverage.objects.filter(pk=primary.pk).update(copay_amount=Decimal("0.00"))  # nothing to pay is fine
+    primary.refresh_from_db()
+    assert primary.copay_amount == Decimal("0.00")

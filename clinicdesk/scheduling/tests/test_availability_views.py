@@ -41,7 +41,7 @@ def test_the_office_manager_adds_weekly_hours_from_a_date(as_user, office_manage
     version = AvailabilityTemplate.objects.get()
     assert version.valid_from == date(2027, 1, 4) and [b.starts for b in version.blocks.all()] == [time(9)]
     page = client.get(f"/scheduling/setup/providers/{lee.public_id}/availability/").content.decode()
-    assert "09:00–12:00" in page and "Exam 1" in page and "Thanksgiving" in page
+    assert "9:00 AM–12:00 PM" in page and "Exam 1" in page and "Thanksgiving" in page
 
 
 def test_a_block_outside_opening_hours_is_shown_beside_its_row(as_user, office_manager, setup):
@@ -153,4 +153,4 @@ def test_slot_times_are_shown_in_the_clinics_time_zone_not_the_practices(
     query = {"appointment_type": kind.public_id, "start_date": "2026-12-07", "end_date": "2026-12-14", "limit": 1,
              "grid_minutes": 15}  # fmt: skip
     body = as_user(front_desk).get("/scheduling/setup/slots/", query).content.decode()
-    assert "Book 09:00–09:20" in body, body  # 14:00 UTC is 09:00 in New York (and 14:00 in London)
+    assert "Book 9:00 AM–9:20 AM" in body, body  # 14:00 UTC is 9 AM in New York (and 2 PM in London)

@@ -106,8 +106,13 @@ def test_each_step_in_order_is_taken_stamped_and_audited(clock, practice, patien
     appointment.refresh_from_db()
     assert result.changed and appointment.status == to
     assert getattr(appointment, flow.STAMP[to]) == NOW
-    change = AppointmentChange.objects.get(appointment=appointment)
+    change = AppointmentChange.objects.get(appointment=appointment, what="status")
     assert (change.what, change.old_value, change.new_value, change.by) == ("status", start, to, front_desk)
+    if to == S.ROOMED:  # moved out of the room booked for the visit: the history keeps which one
+        moved = AppointmentChange.objects.get(appointment=appointment, what="room")
+        assert (moved.old_value, moved.new_value, moved.at) == (practice.rooms[0].name, practice.rooms[1].name, NOW)
+    else:
+        assert AppointmentChange.objects.filter(appointment=appointment).count() == 1
     assert AuditEvent.objects.count() == before + 1
     event = AuditEvent.objects.latest("seq")
     assert event.action == Action.UPDATE and event.object_type == "appointment"
@@ -176,7 +181,9 @@ def test_rooming_needs_a_free_room_of_the_location(clock, practice, patient, fro
     flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[1])
     appointment.refresh_from_db()
     assert appointment.room == practice.rooms[1] and appointment.status == S.ROOMED
-    assert AppointmentChange.objects.get(appointment=appointment).note == "Room: Exam 2."
+    assert AppointmentChange.objects.get(appointment=appointment, what="status").note == "Room: Exam 2."
+    room = AppointmentChange.objects.get(appointment=appointment, what="room")  # none was booked
+    assert (room.old_value, room.new_value) == ("", "Exam 2")
 
 
 def test_a_telehealth_visit_goes_from_arrived_to_the_provider_without_a_room(clock, practice, patient, front_desk):
@@ -298,3 +305,179 @@ def test_two_clicks_at_once_check_the_patient_in_once(committed_db, office_manag
     assert errors == [] and sorted(results) == [False, True]
     assert AppointmentChange.objects.filter(appointment=appointment).count() == 1
     assert AuditEvent.objects.filter(object_type="appointment").count() == 1
+
+
+# --- Undo of a flow step ---------------------------------------------------------------------
+
+UNDO_BACK = [
+    (S.ARRIVED, S.SCHEDULED),
+    (S.ROOMED, S.ARRIVED),
+    (S.WITH_PROVIDER, S.ROOMED),
+    (S.CHECKED_OUT, S.WITH_PROVIDER),
+]
+
+
+@pytest.mark.parametrize(("start", "back"), UNDO_BACK)
+def test_undo_takes_the_latest_step_back_clears_its_time_and_is_audited(
+    clock, practice, patient, front_desk, start, back
+):
+    appointment = book(practice, patient, front_desk)
+    order = [S.ARRIVED, S.ROOMED, S.WITH_PROVIDER, S.CHECKED_OUT]
+    for to in order[: order.index(start) + 1]:
+        clock.advance(5)
+        flow.flow_transition(actor=front_desk, appointment=appointment, to=to, room=practice.rooms[0])
+    clock.advance(3)
+    before = (AuditEvent.objects.count(), AppointmentChange.objects.count())
+    result = flow.flow_undo(actor=front_desk, appointment=appointment, reason="Clicked by mistake")
+    appointment.refresh_from_db()
+    assert result.changed and appointment.status == back
+    assert getattr(appointment, flow.STAMP[start]) is None
+    if back != S.SCHEDULED:
+        assert getattr(appointment, flow.STAMP[back]) is not None  # the state before keeps its time
+    assert (AuditEvent.objects.count(), AppointmentChange.objects.count()) == (before[0] + 1, before[1] + 1)
+    undo = AppointmentChange.objects.filter(appointment=appointment).latest("id")
+    assert (undo.what, undo.old_value, undo.new_value, undo.by, undo.at) == (
+        "status undone",
+        start,
+        back,
+        front_desk,
+        clock.now,
+    )
+    assert "Reason: Clicked by mistake" in undo.note
+    assert AppointmentChange.objects.filter(appointment=appointment, what="status", new_value=start).exists()
+    event = AuditEvent.objects.latest("seq")
+    assert event.action == Action.UPDATE and event.object_id == str(appointment.public_id)
+    assert event.patient_id == patient.mrn and f"{start} -> {back}" in event.detail
+
+
+def test_undoing_rooming_frees_the_room_and_the_patient_can_be_roomed_again(clock, practice, patient, front_desk):
+    appointment = book(practice, patient, front_desk)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[0])
+    flow.flow_undo(actor=front_desk, appointment=appointment, reason="Wrong room")
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.room, appointment.roomed_at) == (S.ARRIVED, None, None)
+    clock.advance(4)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[1])
+    appointment.refresh_from_db()
+    assert (appointment.room, appointment.roomed_at) == (practice.rooms[1], clock.now)
+
+
+def test_undoing_rooming_gives_back_the_room_booked_for_the_visit(clock, practice, patient, front_desk):
+    appointment = book(practice, patient, front_desk, room=practice.rooms[0])
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[1])
+    flow.flow_undo(actor=front_desk, appointment=appointment, reason="Wrong room")
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.room) == (S.ARRIVED, practice.rooms[0])
+
+
+def test_undoing_rooming_in_the_booked_room_keeps_it(clock, practice, patient, front_desk):
+    appointment = book(practice, patient, front_desk, room=practice.rooms[0])
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[0])
+    assert not AppointmentChange.objects.filter(appointment=appointment, what="room").exists()
+    flow.flow_undo(actor=front_desk, appointment=appointment, reason="Clicked by mistake")
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.room, appointment.roomed_at) == (S.ARRIVED, practice.rooms[0], None)
+
+
+def test_undoing_a_telehealth_visit_with_the_provider_goes_back_to_arrived(clock, practice, patient, front_desk):
+    appointment = book(practice, patient, front_desk, kind=practice.video)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.WITH_PROVIDER)
+    flow.flow_undo(actor=front_desk, appointment=appointment, reason="Clicked by mistake")
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.with_provider_at) == (S.ARRIVED, None)
+
+
+def test_only_one_step_is_undone(clock, practice, patient, front_desk):
+    appointment = book(practice, patient, front_desk)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[0])
+    flow.flow_undo(actor=front_desk, appointment=appointment, reason="Clicked by mistake")
+    before = (AuditEvent.objects.count(), AppointmentChange.objects.count())
+    with pytest.raises(Conflict) as refused:
+        flow.flow_undo(actor=front_desk, appointment=appointment, reason="Clicked by mistake")
+    assert "already undone" in " ".join(refused.value.message_dict["to"])
+    appointment.refresh_from_db()
+    assert appointment.status == S.ARRIVED and appointment.arrived_at == NOW
+    assert (AuditEvent.objects.count(), AppointmentChange.objects.count()) == before
+    # A new step after the undo can itself be undone.
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[1])
+    flow.flow_undo(actor=front_desk, appointment=appointment, reason="Clicked by mistake")
+    appointment.refresh_from_db()
+    assert appointment.status == S.ARRIVED
+
+
+def test_undo_is_refused_after_the_window(clock, practice, patient, front_desk, settings):
+    settings.CLINICDESK_FLOW_UNDO_MINUTES = 30
+    appointment = book(practice, patient, front_desk)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
+    clock.advance(30)
+    flow.flow_undo(actor=front_desk, appointment=appointment, reason="Wrong patient")  # 30 minutes: still in time
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
+    clock.advance(31)
+    with pytest.raises(Conflict) as refused:
+        flow.flow_undo(actor=front_desk, appointment=appointment, reason="Wrong patient")
+    assert "more than 30 minutes ago" in " ".join(refused.value.message_dict["to"])
+    appointment.refresh_from_db()
+    assert appointment.status == S.ARRIVED
+
+
+@pytest.mark.parametrize("start", [S.SCHEDULED, S.COMPLETED, S.NO_SHOW, S.CANCELLED])
+def test_undo_is_refused_from_scheduled_and_the_final_states(clock, practice, patient, front_desk, start):
+    appointment = put_in(book(practice, patient, front_desk), start)
+    before = (AuditEvent.objects.count(), AppointmentChange.objects.count())
+    with pytest.raises(Conflict) as refused:
+        flow.flow_undo(actor=front_desk, appointment=appointment, reason="Clicked by mistake")
+    assert len(" ".join(refused.value.message_dict["to"])) > 30
+    appointment.refresh_from_db()
+    assert appointment.status == start
+    assert (AuditEvent.objects.count(), AppointmentChange.objects.count()) == before
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 151])
+def test_undo_needs_a_short_reason(clock, practice, patient, front_desk, reason):
+    appointment = book(practice, patient, front_desk)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
+    with pytest.raises(ValidationError) as refused:
+        flow.flow_undo(actor=front_desk, appointment=appointment, reason=reason)
+    assert "reason" in refused.value.message_dict
+    appointment.refresh_from_db()
+    assert appointment.status == S.ARRIVED
+
+
+def test_visit_timings_stay_right_after_an_undo(clock, practice, patient, front_desk):
+    appointment = book(practice, patient, front_desk)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
+    clock.advance(2)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[0])
+    clock.advance(1)
+    flow.flow_undo(actor=front_desk, appointment=appointment, reason="Clicked by mistake")
+    window = {"start": NOW - timedelta(hours=1), "end": NOW + timedelta(hours=2)}
+    assert visit_timings(**window).get().arrival_to_roomed is None  # not roomed: no rooming time
+    clock.advance(10)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[0])
+    clock.advance(5)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.WITH_PROVIDER)
+    timing = visit_timings(**window).get()
+    assert timing.arrival_to_roomed == timedelta(minutes=13)
+    assert timing.roomed_to_provider == timedelta(minutes=5)
+    assert timing.arrival_to_provider == timedelta(minutes=18)
+
+
+def test_the_board_offers_undo_only_while_the_step_can_be_undone(clock, practice, patient, front_desk, settings):
+    settings.CLINICDESK_FLOW_UNDO_MINUTES = 30
+    appointment = book(practice, patient, front_desk)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
+    assert flow_board(location=practice.location, now=clock.now).rows[0].undo == "Undo check in"
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[0])
+    assert flow_board(location=practice.location, now=clock.now).rows[0].undo == "Undo room"
+    clock.advance(1)
+    flow.flow_undo(actor=front_desk, appointment=appointment, reason="Clicked by mistake")
+    assert flow_board(location=practice.location, now=clock.now).rows[0].undo == ""  # once only
+    clock.advance(1)
+    flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[0])
+    clock.advance(31)
+    assert flow_board(location=practice.location, now=clock.now).rows[0].undo == ""  # too late

@@ -49,7 +49,8 @@ def test_the_front_desk_moves_a_patient_through_the_whole_visit(clock, as_user, 
         assert post(client, url, {"to": to}).json()["status"] == to
     appointment.refresh_from_db()
     assert appointment.completed_at == NOW + timedelta(minutes=30)
-    assert AppointmentChange.objects.filter(appointment=appointment).count() == 5
+    assert AppointmentChange.objects.filter(appointment=appointment, what="status").count() == 5
+    assert AppointmentChange.objects.filter(appointment=appointment, what="room").count() == 1  # the room taken
     assert AuditEvent.objects.filter(object_type="appointment", object_id=str(appointment.public_id)).count() == 5
 
 
@@ -129,3 +130,35 @@ def test_an_unknown_appointment_or_location_is_a_404(clock, as_user, front_desk)
     fake = "00000000-0000-4000-8000-000000000000"
     assert post(client, f"{BASE}/appointments/{fake}/no-show").status_code == 404
     assert client.get(f"{BASE}/flow-board", {"location": fake}).status_code == 404
+
+
+def test_the_latest_step_is_undone_through_the_api(clock, as_user, front_desk, practice, appointment):
+    client = as_user(front_desk)
+    url = f"{BASE}/appointments/{appointment.public_id}/flow"
+    post(client, url, {"to": "arrived"})
+    board = client.get(f"{BASE}/flow-board", {"location": str(practice.location.public_id)}).json()
+    assert board["rows"][0]["can_undo"] is True
+    clock.advance(3)
+    response = post(client, f"{url}/undo", {"reason": "Wrong patient"})
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "scheduled" and response.json()["arrived_at"] is None
+    appointment.refresh_from_db()
+    assert appointment.status == S.SCHEDULED
+    undo = AppointmentChange.objects.filter(appointment=appointment).latest("id")
+    assert (undo.what, undo.by) == ("status undone", front_desk) and "Wrong patient" in undo.note
+    again = post(client, f"{url}/undo", {"reason": "Wrong patient"})
+    assert again.status_code == 409 and again["Content-Type"] == "application/problem+json"
+    assert again.json()["errors"][0]["field"] == "to"
+
+
+def test_an_undo_without_a_reason_is_a_422(clock, as_user, front_desk, appointment):
+    response = post(as_user(front_desk), f"{BASE}/appointments/{appointment.public_id}/flow/undo", {"reason": ""})
+    assert response.status_code == 422
+
+
+def test_the_clinician_cannot_undo_through_the_api(clock, as_user, clinician, appointment):
+    Appointment.objects.filter(pk=appointment.pk).update(status=S.ARRIVED, arrived_at=NOW)
+    response = post(as_user(clinician), f"{BASE}/appointments/{appointment.public_id}/flow/undo", {"reason": "x"})
+    assert response.status_code in (403, 404)
+    appointment.refresh_from_db()
+    assert appointment.status == S.ARRIVED

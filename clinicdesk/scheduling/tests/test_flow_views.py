@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -167,3 +168,110 @@ def test_the_clinician_sees_the_board_without_buttons(clock, as_user, clinician,
     body = as_user(clinician).get(BOARD, where(practice)).content.decode()
     assert "Doe, Jane" in body and "/move/" not in body and "check-in" not in body
     assert as_user(clinician).post(f"/scheduling/flow/{appointment.public_id}/no-show/").status_code == 403
+
+
+def test_the_board_shows_times_on_the_12_hour_clock(clock, as_user, front_desk, practice, appointment):
+    Appointment.objects.filter(pk=appointment.pk).update(status=S.ARRIVED, arrived_at=NOW - timedelta(minutes=20))
+    body = as_user(front_desk).get(BOARD, where(practice)).content.decode()
+    # 14:55 UTC start and 14:40 arrival are 9:55 and 9:40 in New York; updated at 10:00:00.
+    assert '<td class="nowrap">9:55 AM' in body and "Updated 10:00:00 AM." in body
+    assert '<span class="flow-since-word">since </span>9:40 AM' in body
+    assert "09:55" not in body and "14:55" not in body
+
+
+def test_undo_on_the_board_takes_the_step_back_and_returns_the_refreshed_board(
+    clock, as_user, nurse, practice, appointment
+):
+    client = as_user(nurse)
+    client.post(
+        f"/scheduling/flow/{appointment.public_id}/move/",
+        {"to": "roomed", "room": str(practice.rooms[0].public_id), **where(practice)},
+        HTTP_HX_REQUEST="true",
+    )  # refused: not checked in yet
+    Appointment.objects.filter(pk=appointment.pk).update(status=S.ARRIVED, arrived_at=NOW - timedelta(minutes=20))
+    client.post(
+        f"/scheduling/flow/{appointment.public_id}/move/",
+        {"to": "roomed", "room": str(practice.rooms[0].public_id), **where(practice)},
+        HTTP_HX_REQUEST="true",
+    )
+    board = client.get(BOARD, where(practice)).content.decode()
+    undo = f"/scheduling/flow/{appointment.public_id}/undo/"
+    assert f'hx-post="{undo}"' in board and ">Undo room</button>" in board
+    assert re.search(r'<label class="visually-hidden" for="(undo-[^"]+)">Why undo, for Doe, Jane</label>'
+                     r'<select id="\1" name="reason"', board)  # fmt: skip
+    assert '<div class="flow-actions">' in board
+    clock.advance(2)
+    response = client.post(undo, {"reason": "Clicked by mistake", **where(practice)}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and body.lstrip().startswith('<div id="flow-board"')
+    assert "Doe, Jane: step undone, back to arrived." in body and ">Undo room</button>" not in body
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.room, appointment.roomed_at) == (S.ARRIVED, None, None)
+    change = AppointmentChange.objects.filter(appointment=appointment).latest("id")
+    assert (change.what, change.by, change.old_value, change.new_value) == ("status undone", nurse, "roomed", "arrived")
+    assert "Reason: Clicked by mistake" in change.note
+
+
+def test_a_refused_undo_shows_why_on_the_board(clock, as_user, front_desk, practice, appointment):
+    response = as_user(front_desk).post(
+        f"/scheduling/flow/{appointment.public_id}/undo/", {"reason": "Oops", **where(practice)}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and 'role="alert"' in body and "Nothing to undo" in body
+    appointment.refresh_from_db()
+    assert appointment.status == S.SCHEDULED
+    assert not AppointmentChange.objects.filter(appointment=appointment).exists()
+
+
+def test_the_appointment_page_undoes_the_last_step_with_a_reason(clock, as_user, front_desk, practice, appointment):
+    client = as_user(front_desk)
+    client.post(f"/scheduling/flow/{appointment.public_id}/check-in/", {"demographics_verified": "on"})
+    page_url = f"/scheduling/flow/{appointment.public_id}/"
+    page = client.get(page_url).content.decode()
+    assert ">Undo check in</button>" in page and '<label for="undo-reason">Why undo the last step</label>' in page
+    assert "10:00 AM" in page  # the arrival time, 12-hour
+    clock.advance(5)
+    response = client.post(
+        f"/scheduling/flow/{appointment.public_id}/undo/", {"reason": "Wrong patient", "next": page_url}
+    )
+    assert response.status_code == 302 and response["Location"] == page_url
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.arrived_at) == (S.SCHEDULED, None)
+    page = client.get(page_url).content.decode()
+    assert "status undone" in page and "Reason: Wrong patient" in page and ">Undo check in</button>" not in page
+
+
+def test_the_clinician_gets_no_undo_button_and_cannot_post_one(clock, as_user, clinician, practice, appointment):
+    Appointment.objects.filter(pk=appointment.pk).update(status=S.ARRIVED, arrived_at=NOW)
+    client = as_user(clinician)
+    assert "Undo" not in client.get(BOARD, where(practice)).content.decode()
+    response = client.post(f"/scheduling/flow/{appointment.public_id}/undo/", {"reason": "x"})
+    assert response.status_code in (403, 404)
+    appointment.refresh_from_db()
+    assert appointment.status == S.ARRIVED
+
+
+@pytest.mark.parametrize(
+    ("amount", "notes", "shown"),
+    [
+        (Decimal("25"), "", "<dt>Copay due</dt><dd><strong>$25.00</strong></dd>"),
+        (Decimal("0"), "", "<dt>Copay due</dt><dd><strong>$0.00</strong></dd>"),
+        (None, "$25 office visit", "<dt>Copay due</dt><dd>$25 office visit</dd>"),
+        (None, "", "<dt>Copay due</dt><dd>not recorded</dd>"),
+    ],
+)
+def test_check_in_shows_the_copay_amount_else_the_notes_else_not_recorded(
+    clock, as_user, front_desk, biller, appointment, amount, notes, shown
+):
+    payer = payer_create(actor=biller, data=PayerInput(name="Aetna", payer_type=PayerType.COMMERCIAL, payer_id="60054"))
+    coverage_add(
+        actor=front_desk,
+        patient=appointment.patient,
+        data=CoverageInput(
+            payer=payer, priority=CoveragePriority.PRIMARY, effective_date=date(2030, 1, 1), member_id="W123",
+            copay_amount=amount, copay_notes=notes,
+        ),
+    )  # fmt: skip
+    page = as_user(front_desk).get(f"/scheduling/flow/{appointment.public_id}/check-in/").content.decode()
+    assert shown in page
+    assert "9:55 AM" in page  # the visit's start, 12-hour

@@ -57,7 +57,7 @@ def test_the_location_page_lists_hours_and_adds_rooms(as_user, office_manager):
     location = make_location(office_manager)
     client = as_user(office_manager)
     page = client.get(f"/scheduling/setup/locations/{location.public_id}/").content.decode()
-    assert "Monday" in page and "08:00–17:00" in page
+    assert "Monday" in page and "8:00 AM–5:00 PM" in page
     url = f"/scheduling/setup/locations/{location.public_id}/rooms/new/"
     assert client.post(url, {"name": "Exam 1"}).status_code == 302
     duplicate = client.post(url, {"name": "exam 1"})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 from playwright.sync_api import Page, expect
 
@@ -116,7 +117,8 @@ def test_front_desk_registers_a_patient_is_warned_of_a_duplicate_and_finds_him_b
     page.get_by_label(labelled("Member id")).fill("EMP4410023")
     page.get_by_label(labelled("Group number")).fill("GR-7781")
     page.get_by_label(labelled("Effective date")).fill("01/01/2026")
-    page.get_by_label(labelled("Copay")).fill("$25 office visit")
+    page.get_by_label(labelled("Copay amount ($)")).fill("25")
+    page.get_by_label(labelled("Copay notes")).fill("office visit")
     camera.shoot("coverage-form")
     page.locator("main").get_by_role("button", name="Add coverage").click()
 
@@ -125,11 +127,13 @@ def test_front_desk_registers_a_patient_is_warned_of_a_duplicate_and_finds_him_b
     insurance = page.locator("section[aria-labelledby=ins-h]")
     expect(insurance).to_contain_text("Empire Plan Health")
     expect(insurance).to_contain_text("Empire PPO")
+    expect(insurance).to_contain_text("$25.00 · office visit")
     coverage = Coverage.objects.get(patient=william)
-    assert (coverage.payer, coverage.priority, coverage.effective_date) == (
+    assert (coverage.payer, coverage.priority, coverage.effective_date, coverage.copay_amount) == (
         payer,
         CoveragePriority.PRIMARY,
         date(2026, 1, 1),
+        Decimal("25.00"),
     )
     assert_no_full_ssn(page)
     camera.shoot("chart-with-coverage")

@@ -52,6 +52,7 @@ from clinicdesk.scheduling.availability import (
     template_version_create,
 )
 from clinicdesk.scheduling.booking import BookingInput, appointment_book
+from clinicdesk.scheduling.clock import clock_text
 from clinicdesk.scheduling.models import Appointment, AppointmentStatus, HolidayOverride, Location, PatientKind
 from clinicdesk.scheduling.selectors_calendar import flow_refresh_seconds
 from clinicdesk.scheduling.setup import (
@@ -222,7 +223,7 @@ def test_front_desk_books_the_next_new_patient_slot_loses_no_race_and_checks_her
     results = page.get_by_role("region", name=re.compile(r"slots? found$"))
     expect(results.get_by_role("heading", level=3).first).to_have_text(day_heading(today))
     first = results.get_by_role("link", name=re.compile(r"^Book ")).first
-    expected = f"Book {slot_start:%H:%M}–{slot_end:%H:%M} with {provider} at Riverside Clinic"
+    expected = f"Book {clock_text(slot_start)}–{clock_text(slot_end)} with {provider} at Riverside Clinic"
     expect(first).to_have_text(re.compile(rf"^{re.escape(expected)}(, Exam \d)?$"))
     slot_link = first.get_attribute("href") or ""
     assert f"patient={grace.mrn}" in slot_link, slot_link
@@ -304,8 +305,8 @@ def test_front_desk_books_the_next_new_patient_slot_loses_no_race_and_checks_her
     expect(page.get_by_role("heading", level=1)).to_have_text("Schedule · Riverside Clinic")
     expect(page.get_by_role("heading", level=2)).to_have_text(f"{today:%A} {today.day} {today:%B} {today.year}")
     column = page.get_by_role("region", name=str(provider))
-    expect(column.get_by_role("link", name=f"{maria_starts:%H:%M} Lopez, Maria")).to_be_visible()
-    grace_block = column.get_by_role("link", name=f"{slot_start:%H:%M} Whitaker, Grace")
+    expect(column.get_by_role("link", name=f"{clock_text(maria_starts)} Lopez, Maria")).to_be_visible()
+    grace_block = column.get_by_role("link", name=f"{clock_text(slot_start)} Whitaker, Grace")
     expect(grace_block).to_be_visible()
     camera.shoot("day-view")
     grace_block.click()
