@@ -34,6 +34,7 @@ from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
 
+from .clock import clock_text
 from .models import (
     AppointmentType,
     AvailabilityException,
@@ -276,7 +277,7 @@ def _audit(actor: User, action: str, object_type: str, object_id: Any, changed: 
 
 
 def _hhmm(value: time) -> str:
-    return value.strftime("%H:%M")
+    return clock_text(value)
 
 
 def _blocks_clean(provider: Provider, location: Location, blocks: Sequence[BlockInput], errors: Errors) -> None:

@@ -50,6 +50,7 @@ from .availability import (
     location_holidays,
     open_intervals,
 )
+from .clock import clock_text
 from .models import (
     HOLDING_STATUSES,
     Appointment,
@@ -626,7 +627,7 @@ def patient_kind_problem(kind: AppointmentType, patient: Patient, at: datetime, 
 
 
 def _clock(moment: datetime) -> str:
-    return f"{moment:%H:%M}"
+    return clock_text(moment)
 
 
 def _when(moment: datetime) -> str:

@@ -221,7 +221,7 @@ def test_blocks_outside_opening_hours_or_overlapping_are_refused_with_the_field(
             [(0, "07:00", "12:00"), (0, "11:00", "13:00"), (5, "09:00", "12:00"), (2, "12:00", "09:00")],
         )
     errors = caught.value.message_dict
-    assert "outside Main Street Clinic's opening hours (08:00–17:00)" in errors["blocks.0.starts"][0]
+    assert "outside Main Street Clinic's opening hours (8:00 AM–5:00 PM)" in errors["blocks.0.starts"][0]
     assert "overlaps" in errors["blocks.1.starts"][0]
     assert "closed on Saturdays" in errors["blocks.2.weekday"][0]
     assert "end must be after" in errors["blocks.3.ends"][0]

@@ -344,7 +344,7 @@ def test_problems_say_why_and_what_to_do(practice):
     sunday = problem(practice, at(date(2026, 3, 1), 9))
     assert (
         "is not working at Main Street Clinic on Sundays" in sunday
-        and "The next opening is Monday, March 2, 2026 at 09:00" in sunday
+        and "The next opening is Monday, March 2, 2026 at 9:00 AM." in sunday
     )
     assert "runs past the end" in problem(practice, at(MONDAY, 11, 50))
     assert "outside" in problem(practice, at(MONDAY, 13))
