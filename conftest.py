@@ -16,6 +16,7 @@ from django.db import connection, transaction
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.triggers import drop_statements, install_statements
+from clinicdesk.clinical import triggers as clinical_triggers
 from clinicdesk.core.capabilities import Role
 
 PASSWORD = "correct horse battery staple"
@@ -120,16 +121,32 @@ def clear_audit_table(using: str = "default") -> None:
             cursor.execute(statement)
 
 
+def clear_signed_records(using: str = "default") -> None:
+    """Empty the signed clinical tables between transactional tests (drop triggers, delete, restore)."""
+    from django.db import connections
+
+    conn = connections[using]
+    with transaction.atomic(using=using), conn.cursor() as cursor:
+        for statement in clinical_triggers.drop_statements(conn.vendor):
+            cursor.execute(statement)
+        cursor.execute(f"DELETE FROM {clinical_triggers.ADDENDUM}")
+        cursor.execute("DELETE FROM clinical_amendmentrequest")  # they may point at signed notes
+        cursor.execute(f"DELETE FROM {clinical_triggers.NOTE} WHERE status = 'signed'")
+        for statement in clinical_triggers.install_statements(conn.vendor):
+            cursor.execute(statement)
+
+
 @pytest.fixture
 def committed_db(transactional_db):
     """A database whose writes really commit (for concurrency and live-server tests).
 
-    The audit table refuses DELETE, so it is emptied here, with its triggers briefly dropped,
-    before pytest-django flushes the other tables.
+    The audit table and the signed clinical records refuse DELETE, so they are emptied here,
+    with their triggers briefly dropped, before pytest-django flushes the other tables.
     """
     yield
     connection.close_if_unusable_or_obsolete()
     clear_audit_table()
+    clear_signed_records()
 
 
 @pytest.fixture

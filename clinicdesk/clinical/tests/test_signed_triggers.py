@@ -38,6 +38,25 @@ def _refused(sql: str, params: list) -> str:
     return str(refused.value)
 
 
+def test_a_committed_signed_note_with_an_addendum_leaves_the_database_clean_after_the_test(
+    committed_db, office_manager, clinician
+):
+    # committed_db's teardown empties the guarded tables with their triggers dropped, then
+    # restores the triggers: the tests below (run after this one) find the tables guarded again.
+    location = make_location(office_manager)
+    encounter = Encounter.objects.create(
+        patient=make_patient(office_manager), provider=make_provider(office_manager, clinician, [location]),
+        location=location, date_of_service=date(2026, 3, 2), reason="Cough", unscheduled_reason="Walk-in",
+        opened_by=clinician,
+    )  # fmt: skip
+    note = VisitNote.objects.create(encounter=encounter, author=clinician, last_edited_by=clinician, plan="Rest.")
+    VisitNote.objects.filter(pk=note.pk).update(
+        status="signed", signed_by=clinician, signed_at=timezone.now(), content_sha256="a" * 64
+    )
+    Addendum.objects.create(note=note, text="More rest.", author=clinician, content_sha256="b" * 64)
+    assert "signed record" in _refused("DELETE FROM clinical_addendum", [])
+
+
 def test_raw_sql_cannot_change_or_delete_a_signed_note(signed_note):
     assert "signed record" in _refused("UPDATE clinical_visitnote SET plan = %s WHERE id = %s", ["x", signed_note.pk])
     assert "signed record" in _refused(
