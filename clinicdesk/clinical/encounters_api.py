@@ -1,0 +1,5 @@
+"""API of the clinical encounters (joined under /api/v1/clinical by clinical/api.py)."""
+
+from ninja import Router
+
+router = Router(tags=["clinical encounters"])
