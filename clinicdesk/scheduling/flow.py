@@ -46,6 +46,7 @@ from .models import (
     ConfirmationStatus,
     Room,
 )
+from .slots import MAX_BLOCK
 
 S = AppointmentStatus
 FINAL_STATUSES = (S.COMPLETED, S.NO_SHOW, S.CANCELLED)
@@ -194,6 +195,26 @@ def _locked(appointment: Appointment) -> Appointment:
     )
 
 
+def _room_booked_then(room: Room, appointment: Appointment) -> bool:
+    """Whether another time-holding booking has `room` during `appointment`'s block.
+
+    Bounded below as the booking check is (a block is at most MAX_BLOCK long), so the read is
+    a short range of the (room, block_start) index however many visits the room has had.
+    """
+    return (
+        Appointment.objects.filter(
+            room=room,
+            status__in=HOLDING_STATUSES,
+            overbooked=False,
+            block_start__gte=appointment.block_start - MAX_BLOCK,
+            block_start__lt=appointment.block_end,
+            block_end__gt=appointment.block_start,
+        )
+        .exclude(pk=appointment.pk)
+        .exists()
+    )
+
+
 def _room_problem(appointment: Appointment, room: Room | None, now: datetime) -> str | None:
     if room is None:
         return "Choose the room the patient is taken to."
@@ -206,18 +227,7 @@ def _room_problem(appointment: Appointment, room: Room | None, now: datetime) ->
     )
     if occupied:
         return f"{room.name} has another patient in it. Choose another room, or check that patient out first."
-    booked = (
-        Appointment.objects.filter(
-            room=room,
-            status__in=HOLDING_STATUSES,
-            overbooked=False,
-            block_start__lt=appointment.block_end,
-            block_end__gt=appointment.block_start,
-        )
-        .exclude(pk=appointment.pk)
-        .exists()
-    )
-    if booked and not appointment.overbooked:
+    if _room_booked_then(room, appointment) and not appointment.overbooked:
         return f"{room.name} is booked for another appointment at this time. Choose another room."
     return None
 
@@ -383,18 +393,7 @@ def _room_before_rooming(appointment: Appointment, roomed_at: datetime) -> Room 
     room = Room.objects.filter(location=appointment.location_id, name__iexact=moved.old_value).first()
     if room is None:
         return None
-    clash = (
-        Appointment.objects.filter(
-            room=room,
-            status__in=HOLDING_STATUSES,
-            overbooked=False,
-            block_start__lt=appointment.block_end,
-            block_end__gt=appointment.block_start,
-        )
-        .exclude(pk=appointment.pk)
-        .exists()
-    )
-    return None if clash else room
+    return None if _room_booked_then(room, appointment) else room
 
 
 @transaction.atomic

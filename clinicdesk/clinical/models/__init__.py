@@ -25,7 +25,6 @@ from .chart import (
 )
 from .encounters import Encounter, EncounterStatus, Vitals
 from .notes import (
-    SIGNED_COLUMNS,
     Addendum,
     AmendmentRequest,
     AmendmentStatus,
@@ -55,7 +54,6 @@ __all__ = [
     "ProblemStatus",
     "Recall",
     "RecallStatus",
-    "SIGNED_COLUMNS",
     "SignedRecordError",
     "VisitNote",
     "Vitals",

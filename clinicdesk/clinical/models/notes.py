@@ -50,23 +50,11 @@ class NoteStatus(models.TextChoices):
     SIGNED = "signed", "Signed"
 
 
-# The columns a signature covers; after signing, the triggers of migration 0002 refuse any
-# change to them and any deletion. Co-signature columns stay writable once (NULL to a value).
-SIGNED_COLUMNS = (
-    "encounter_id",
-    "subjective",
-    "objective",
-    "assessment",
-    "plan",
-    "status",
-    "signed_by_id",
-    "signed_at",
-    "content_sha256",
-)
-
-
 class VisitNote(models.Model):
     """The SOAP note of an encounter. Drafted, autosaved, then signed by the clinician.
+
+    Once signed, the triggers of clinical/triggers.py refuse any change to the columns the
+    signature covers (triggers.COVERED) and any deletion; the co-signature is written once.
 
     `author` drafted it (a nurse or scribe may draft for the clinician); only a clinician with
     the signing capability signs, and signing stores who, when and the SHA-256 of the signed
