@@ -1,10 +1,11 @@
 """Clinical pages under /clinical/: one namespace, the patterns of each part joined here."""
 
-from . import encounter_urls, list_urls, note_urls, recall_urls
+from . import chart_urls, encounter_urls, list_urls, note_urls, recall_urls
 
 app_name = "clinical"
 
 urlpatterns = [
+    *chart_urls.urlpatterns,
     *encounter_urls.urlpatterns,
     *note_urls.urlpatterns,
     *list_urls.urlpatterns,
