@@ -6,4 +6,5 @@ from . import chart_views
 
 urlpatterns = [
     path("patients/<str:mrn>/chart/", chart_views.chart_view, name="chart"),
+    path("encounters/<uuid:public_id>/summary.pdf", chart_views.visit_summary, name="visit_summary"),
 ]

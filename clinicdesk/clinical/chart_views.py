@@ -1,5 +1,6 @@
-"""The clinical chart page: encounters newest first, problems, medications, allergies, the vitals
-trend and open follow-ups, for the people who read clinical records (CLINICAL_NOTE_READ)."""
+"""The clinical chart page (encounters newest first, problems, medications, allergies, the vitals
+trend and open follow-ups) and the printed visit summary, for the people who read clinical
+records (CLINICAL_NOTE_READ)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ from uuid import UUID
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinicdesk.accounts.http import StaffRequest
+from clinicdesk.audit.models import Action
+from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.views import open_chart
 
 from .chart import chart_of, vitals_trends
 from .models import Encounter
+from .visit_summary import summary_facts, visit_summary_pdf
 
 
 @requires(Cap.CLINICAL_NOTE_READ)
@@ -42,3 +47,26 @@ def chart_view(request: StaffRequest, mrn: str) -> HttpResponse:
         "older_page": after is not None,
     }
     return render(request, "clinical/chart.html", context)
+
+
+@requires(Cap.CLINICAL_NOTE_READ)
+@require_GET
+def visit_summary(request: StaffRequest, public_id: UUID) -> HttpResponse:
+    """The visit summary PDF for the patient, in one click; audited as a print."""
+    encounter = (
+        Encounter.objects.select_related("patient", "provider__user", "location").filter(public_id=public_id).first()
+    )
+    if encounter is None:
+        raise Http404
+    patient, refused = open_chart(request, encounter.patient.mrn, need=Cap.CLINICAL_NOTE_READ, purpose="visit summary")
+    if refused:
+        return refused
+    facts = summary_facts(encounter)
+    pdf = visit_summary_pdf(facts, now=timezone.now())
+    audit_record(
+        actor=request.user, action=Action.PRINT, object_type="encounter", object_id=str(encounter.public_id),
+        patient_id=patient.mrn, detail="visit summary" + (" (preliminary)" if facts.preliminary else ""),
+    )  # fmt: skip
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="visit-summary-{encounter.date_of_service:%Y-%m-%d}.pdf"'
+    return response
