@@ -45,7 +45,6 @@ from .models import (
     OpeningHours,
     Provider,
     Room,
-    SetupGeneration,
     TemplateBlock,
 )
 
@@ -242,6 +241,7 @@ def _past_days() -> int:
     return settings.CLINICDESK_SETUP_SNAPSHOT_PAST_DAYS
 
 
+_TOKEN_SQL = "SELECT token FROM scheduling_setupgeneration WHERE id = 1"
 _lock = threading.Lock()
 _kept: dict[tuple[str, str], SetupSnapshot] = {}
 
@@ -253,7 +253,10 @@ def current_setup() -> SetupSnapshot | None:
     """
     if not settings.CLINICDESK_SETUP_SNAPSHOT:
         return None
-    row = SetupGeneration.objects.filter(pk=1).values_list("token", flat=True).first()
+    with connection.cursor() as cursor:  # every booking runs this: plain SQL, no query to compile
+        cursor.execute(_TOKEN_SQL)
+        found = cursor.fetchone()
+    row = found[0] if found else None
     key = (connection.alias, str(connection.settings_dict["NAME"]))
     kept = _kept.get(key)
     if row is not None and kept is not None and kept.token == row and kept.past_days == _past_days():
