@@ -4,6 +4,7 @@
     python -m bench --quick    smaller run (100,000 events), writes bench/data/RESULTS-quick.md
     python -m bench --only patients [--patients N]   only the patient benchmarks
     python -m bench --only scheduling [--database sqlite|postgresql]   only the scheduling benchmarks
+    python -m bench --only codes [--database sqlite|postgresql]   only the ICD-10-CM search benchmark
 
 The patient benchmarks (1,000,000 patients; 50,000 with --quick) write their own file,
 bench/RESULTS-patients.md (bench/data/RESULTS-patients-quick.md with --quick), linked from
@@ -28,7 +29,7 @@ from pathlib import Path
 import psycopg
 from rich.console import Console
 
-from . import report, report_scheduling
+from . import codes_run, report, report_scheduling
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"
@@ -45,6 +46,8 @@ PATIENT_SIZES = {
     "quick": {"patients": 50_000, "searches": 200, "registrations": 200},
 }
 SCHEDULING_SIZES = {"full": {"history": 2_750_000}, "quick": {"history": 100_000}}
+CODES_SIZES = {"full": {"searches": 200}, "quick": {"searches": 200}}  # the whole code set either way
+CODES_LINK = "ICD-10-CM benchmarks (search as you type, loading the codes): see [RESULTS-codes.md](RESULTS-codes.md)."
 SCHEDULING_LINK = "Scheduling benchmarks (slot search, calendar pages, flow board, booking over HTTP): see [RESULTS-scheduling.md](RESULTS-scheduling.md)."
 PATIENTS_LINK = "Patient benchmarks (search, import, registration): see [RESULTS-patients.md](RESULTS-patients.md)."
 
@@ -137,6 +140,18 @@ def _run_scheduling(database: str, size: dict, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
+def _run_codes(database: str, size: dict, out: Path) -> dict:
+    url = f"{PG_SERVER}/{PG_DATABASE}" if database == "postgresql" else f"sqlite:///{_sqlite_files('bench-codes')[0]}"
+    env = {**os.environ, "DATABASE_URL": url, "CLINICDESK_VAR_DIR": str(DATA_DIR),
+           "DJANGO_SETTINGS_MODULE": "clinicdesk.settings"}  # fmt: skip
+    command = [sys.executable, "-m", "bench.codes_run", "--searches", str(size["searches"]), "--out", str(out)]
+    finished = subprocess.run(command, env=env, cwd=BENCH_DIR.parent, check=False)
+    if finished.returncode != 0:
+        console.print(f"[bold red]The {database} ICD-10-CM benchmarks failed (exit {finished.returncode}).")
+        sys.exit(1)
+    return json.loads(out.read_text())
+
+
 def _write(output: Path, title: str, facts: list[tuple[str, str]], tables: list, extra: list[str] = ()) -> None:
     lines = [
         f"# {title}",
@@ -156,7 +171,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller datasets, for trying changes out")
     parser.add_argument("--output", type=Path, help="where to write the Markdown results")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
-    parser.add_argument("--only", choices=("audit", "patients", "scheduling"), help="run one part (default: all)")
+    parser.add_argument(
+        "--only", choices=("audit", "patients", "scheduling", "codes"), help="run one part (default: all)"
+    )
     parser.add_argument("--patients", type=int, help="patients for the patient benchmarks (default 1,000,000)")
     parser.add_argument(
         "--database", choices=("sqlite", "postgresql"), help="patient benchmarks on one database only (a partial run)"
@@ -165,7 +182,7 @@ def main() -> None:
     mode = "quick" if args.quick else "full"
     size = SIZES[mode]
     patient_size = dict(PATIENT_SIZES[mode], **({"patients": args.patients} if args.patients else {}))
-    parts = [args.only] if args.only else ["audit", "patients", "scheduling"]
+    parts = [args.only] if args.only else ["audit", "patients", "scheduling", "codes"]
     output = args.output or (DATA_DIR / "RESULTS-quick.md" if args.quick else BENCH_DIR / "RESULTS.md")
     patients_output = (
         output.with_name(output.stem + "-patients.md")
@@ -183,6 +200,7 @@ def main() -> None:
     results: dict[str, dict] = {}
     patient_results: dict[str, dict] = {}
     scheduling_results: dict[str, dict] = {}
+    codes_results: dict[str, dict] = {}
     timings: dict[str, float] = {}
     try:
         if "audit" in parts:
@@ -219,11 +237,22 @@ def main() -> None:
                         database, SCHEDULING_SIZES[mode], DATA_DIR / f"{database}-scheduling.json"
                     )
             timings["scheduling"] = time.perf_counter() - part_started
+        if "codes" in parts:
+            part_started = time.perf_counter()
+            for name, database in (("SQLite", "sqlite"), ("PostgreSQL", "postgresql")):
+                if args.database in (None, database):
+                    if database == "postgresql":
+                        _pg_recreate(admin)
+                    else:
+                        for path in _sqlite_files("bench-codes"):
+                            path.unlink(missing_ok=True)
+                    codes_results[name] = _run_codes(database, CODES_SIZES[mode], DATA_DIR / f"{database}-codes.json")
+            timings["codes"] = time.perf_counter() - part_started
     finally:
         if not args.keep:
             admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-            for path in (*_sqlite_files(), *_sqlite_files("bench-patients"), *_sqlite_files("bench-scheduling"), csv,
-                         csv.with_suffix(".rejects.csv")):  # fmt: skip
+            for path in (*_sqlite_files(), *_sqlite_files("bench-patients"), *_sqlite_files("bench-scheduling"),
+                         *_sqlite_files("bench-codes"), csv, csv.with_suffix(".rejects.csv")):  # fmt: skip
                 path.unlink(missing_ok=True)
         admin.close()
     elapsed = time.perf_counter() - started
@@ -279,6 +308,21 @@ def main() -> None:
         link = SCHEDULING_LINK.replace("RESULTS-scheduling.md", scheduling_output.name)
         if "audit" not in parts and output.exists() and link not in output.read_text():
             output.write_text(output.read_text().rstrip("\n") + "\n\n" + link + "\n")
+    if codes_results:
+        codes_output = DATA_DIR / "RESULTS-codes-quick.md" if args.quick else BENCH_DIR / "RESULTS-codes.md"
+        table = codes_run.codes_table(codes_results)
+        facts = [
+            *report.machine(postgres_version),
+            load,
+            ("Run", f"{mode} (`{command} --only codes{f' --database {args.database}' if args.database else ''}`), "
+                    f"{timings['codes'] / 60:.1f} min"),
+        ]  # fmt: skip
+        console.print()
+        console.print(table.rich())
+        _write(codes_output, "ICD-10-CM benchmark results", facts, [table])
+        link = CODES_LINK.replace("RESULTS-codes.md", codes_output.name)
+        if "audit" not in parts and output.exists() and link not in output.read_text():
+            output.write_text(output.read_text().rstrip("\n") + "\n\n" + link + "\n")
     if not results:
         return
 
@@ -303,6 +347,8 @@ def main() -> None:
     links = [link] if patient_results or patients_output.exists() else []
     if (BENCH_DIR / "RESULTS-scheduling.md").exists() and not args.quick:
         links.append(SCHEDULING_LINK)
+    if (BENCH_DIR / "RESULTS-codes.md").exists() and not args.quick:
+        links.append(CODES_LINK)
     _write(output, "Benchmark results", facts, tables, links)
 
 

@@ -15,6 +15,8 @@ from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.api import router as staff_router
 from clinicdesk.accounts.api_auth import StaffSessionAuth, TokenAuth
 from clinicdesk.audit.api import router as audit_router
+from clinicdesk.clinical.api import router as clinical_router
+from clinicdesk.codes.api import router as codes_router
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.guards import requires
@@ -44,6 +46,7 @@ api = NinjaAPI(
 )
 api.add_router("/", staff_router)
 api.add_router("/audit", audit_router)
+api.add_router("/", codes_router)
 search_routes_add(patients_router)  # GET /patients shares its path with POST /patients
 api.add_router("/", patients_router)
 api.add_router("/", coverage_router)
@@ -54,6 +57,7 @@ api.add_router("/scheduling", availability_router)
 api.add_router("/scheduling", appointments_router)
 api.add_router("/scheduling", waitlist_router)
 api.add_router("/scheduling", series_router)
+api.add_router("/clinical", clinical_router)
 
 
 def _loc(loc) -> str:

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "clinicdesk.accounts",
     "clinicdesk.patients",
     "clinicdesk.patients.search",
+    "clinicdesk.codes",
     "clinicdesk.scheduling",
     "clinicdesk.clinical",
 ]

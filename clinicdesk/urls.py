@@ -54,6 +54,8 @@ urlpatterns = [
     path("account/", include(auth_patterns)),
     path("", include("clinicdesk.accounts.urls")),
     path("audit/", include("clinicdesk.audit.urls")),
+    path("codes/", include("clinicdesk.codes.urls")),
+    path("clinical/", include("clinicdesk.clinical.urls")),
     path("patients/", include("clinicdesk.patients.search.urls")),
     path("patients/", include("clinicdesk.patients.urls")),
     path("payers/", include("clinicdesk.patients.payer_urls")),
