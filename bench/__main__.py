@@ -5,6 +5,7 @@
     python -m bench --only patients [--patients N]   only the patient benchmarks
     python -m bench --only scheduling [--database sqlite|postgresql]   only the scheduling benchmarks
     python -m bench --only codes [--database sqlite|postgresql]   only the ICD-10-CM search benchmark
+    python -m bench --only clinical [--database sqlite|postgresql]   only the clinical chart benchmark
 
 The patient benchmarks (1,000,000 patients; 50,000 with --quick) write their own file,
 bench/RESULTS-patients.md (bench/data/RESULTS-patients-quick.md with --quick), linked from
@@ -29,7 +30,7 @@ from pathlib import Path
 import psycopg
 from rich.console import Console
 
-from . import codes_run, report, report_scheduling
+from . import clinical_run, codes_run, report, report_scheduling
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"
@@ -47,6 +48,7 @@ PATIENT_SIZES = {
 }
 SCHEDULING_SIZES = {"full": {"history": 2_750_000}, "quick": {"history": 100_000}}
 CODES_SIZES = {"full": {"searches": 200}, "quick": {"searches": 200}}  # the whole code set either way
+CLINICAL_LINK = "Clinical benchmarks (the chart page of a patient with 700 encounters): see [RESULTS-clinical.md](RESULTS-clinical.md)."
 CODES_LINK = "ICD-10-CM benchmarks (search as you type, loading the codes): see [RESULTS-codes.md](RESULTS-codes.md)."
 SCHEDULING_LINK = "Scheduling benchmarks (slot search, calendar pages, flow board, booking over HTTP): see [RESULTS-scheduling.md](RESULTS-scheduling.md)."
 PATIENTS_LINK = "Patient benchmarks (search, import, registration): see [RESULTS-patients.md](RESULTS-patients.md)."
@@ -152,6 +154,20 @@ def _run_codes(database: str, size: dict, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
+def _run_clinical(database: str, out: Path) -> dict:
+    url = (
+        f"{PG_SERVER}/{PG_DATABASE}" if database == "postgresql" else f"sqlite:///{_sqlite_files('bench-clinical')[0]}"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "CLINICDESK_VAR_DIR": str(DATA_DIR),
+           "DJANGO_SETTINGS_MODULE": "clinicdesk.settings"}  # fmt: skip
+    command = [sys.executable, "-m", "bench.clinical_run", "--out", str(out)]
+    finished = subprocess.run(command, env=env, cwd=BENCH_DIR.parent, check=False)
+    if finished.returncode != 0:
+        console.print(f"[bold red]The {database} clinical benchmarks failed (exit {finished.returncode}).")
+        sys.exit(1)
+    return json.loads(out.read_text())
+
+
 def _write(output: Path, title: str, facts: list[tuple[str, str]], tables: list, extra: list[str] = ()) -> None:
     lines = [
         f"# {title}",
@@ -172,7 +188,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, help="where to write the Markdown results")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
     parser.add_argument(
-        "--only", choices=("audit", "patients", "scheduling", "codes"), help="run one part (default: all)"
+        "--only", choices=("audit", "patients", "scheduling", "codes", "clinical"), help="run one part (default: all)"
     )
     parser.add_argument("--patients", type=int, help="patients for the patient benchmarks (default 1,000,000)")
     parser.add_argument(
@@ -182,7 +198,7 @@ def main() -> None:
     mode = "quick" if args.quick else "full"
     size = SIZES[mode]
     patient_size = dict(PATIENT_SIZES[mode], **({"patients": args.patients} if args.patients else {}))
-    parts = [args.only] if args.only else ["audit", "patients", "scheduling", "codes"]
+    parts = [args.only] if args.only else ["audit", "patients", "scheduling", "codes", "clinical"]
     output = args.output or (DATA_DIR / "RESULTS-quick.md" if args.quick else BENCH_DIR / "RESULTS.md")
     patients_output = (
         output.with_name(output.stem + "-patients.md")
@@ -201,6 +217,7 @@ def main() -> None:
     patient_results: dict[str, dict] = {}
     scheduling_results: dict[str, dict] = {}
     codes_results: dict[str, dict] = {}
+    clinical_results: dict[str, dict] = {}
     timings: dict[str, float] = {}
     try:
         if "audit" in parts:
@@ -248,11 +265,23 @@ def main() -> None:
                             path.unlink(missing_ok=True)
                     codes_results[name] = _run_codes(database, CODES_SIZES[mode], DATA_DIR / f"{database}-codes.json")
             timings["codes"] = time.perf_counter() - part_started
+        if "clinical" in parts:
+            part_started = time.perf_counter()
+            for name, database in (("SQLite", "sqlite"), ("PostgreSQL", "postgresql")):
+                if args.database in (None, database):
+                    if database == "postgresql":
+                        _pg_recreate(admin)
+                    else:
+                        for path in _sqlite_files("bench-clinical"):
+                            path.unlink(missing_ok=True)
+                    clinical_results[name] = _run_clinical(database, DATA_DIR / f"{database}-clinical.json")
+            timings["clinical"] = time.perf_counter() - part_started
     finally:
         if not args.keep:
             admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
             for path in (*_sqlite_files(), *_sqlite_files("bench-patients"), *_sqlite_files("bench-scheduling"),
-                         *_sqlite_files("bench-codes"), csv, csv.with_suffix(".rejects.csv")):  # fmt: skip
+                         *_sqlite_files("bench-codes"), *_sqlite_files("bench-clinical"), csv,
+                         csv.with_suffix(".rejects.csv")):  # fmt: skip
                 path.unlink(missing_ok=True)
         admin.close()
     elapsed = time.perf_counter() - started
@@ -323,6 +352,21 @@ def main() -> None:
         link = CODES_LINK.replace("RESULTS-codes.md", codes_output.name)
         if "audit" not in parts and output.exists() and link not in output.read_text():
             output.write_text(output.read_text().rstrip("\n") + "\n\n" + link + "\n")
+    if clinical_results:
+        clinical_output = DATA_DIR / "RESULTS-clinical-quick.md" if args.quick else BENCH_DIR / "RESULTS-clinical.md"
+        table = clinical_run.chart_table(clinical_results)
+        facts = [
+            *report.machine(postgres_version),
+            load,
+            ("Run", f"{mode} (`{command} --only clinical"
+                    f"{f' --database {args.database}' if args.database else ''}`), {timings['clinical'] / 60:.1f} min"),
+        ]  # fmt: skip
+        console.print()
+        console.print(table.rich())
+        _write(clinical_output, "Clinical benchmark results", facts, [table])
+        link = CLINICAL_LINK.replace("RESULTS-clinical.md", clinical_output.name)
+        if "audit" not in parts and output.exists() and link not in output.read_text():
+            output.write_text(output.read_text().rstrip("\n") + "\n\n" + link + "\n")
     if not results:
         return
 
@@ -349,6 +393,8 @@ def main() -> None:
         links.append(SCHEDULING_LINK)
     if (BENCH_DIR / "RESULTS-codes.md").exists() and not args.quick:
         links.append(CODES_LINK)
+    if (BENCH_DIR / "RESULTS-clinical.md").exists() and not args.quick:
+        links.append(CLINICAL_LINK)
     _write(output, "Benchmark results", facts, tables, links)
 
 

@@ -161,6 +161,38 @@ def chart_bench(doctor, patients: dict[str, object], rounds: int) -> dict:
     return out
 
 
+CHART_TARGET_MS = 200.0
+
+
+def chart_table(results: dict[str, dict]):
+    from .report import Table
+
+    table = Table(
+        "Clinical chart page: server time (ms) and queries",
+        ["Database", "Patient", "Requests", "p50", "p95", f"Target p95 ≤ {CHART_TARGET_MS:g} ms",
+         "Queries per request", "p95 ratio to 7 encounters"],
+    )  # fmt: skip
+    for name, result in results.items():
+        charts = result["chart"]
+        base = charts[f"{SMALL} encounters"]["p95_ms"]
+        same_queries = len({q for c in charts.values() for q in c["queries"]}) == 1
+        for patient, c in charts.items():
+            table.rows.append([
+                name, patient, str(c["n"]), f"{c['p50_ms']:.1f}", f"{c['p95_ms']:.1f}",
+                "yes" if c["p95_ms"] <= CHART_TARGET_MS else "**no**",
+                ", ".join(map(str, c["queries"])) + ("" if same_queries else " (**not constant**)"),
+                f"{c['p95_ms'] / base:.2f}",
+            ])  # fmt: skip
+    table.notes = [
+        f"GET /clinical/patients/<mrn>/chart/ with Django's test Client in the benchmark process, signed in as a "
+        f"clinician, 10 warm-up requests first. The patient has {BIG} encounters (one a week back from today, each "
+        "with a signed note and vitals), 25 problems, 15 medications, 2 allergies and a follow-up; the baseline is "
+        f"the same page for a patient with {SMALL} encounters and the same lists, in the same run. The page shows "
+        "the newest 25 encounters and links to older ones; queries per request must be the same for both.",
+    ]
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=60)
