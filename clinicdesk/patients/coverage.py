@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -83,7 +82,7 @@ class CoverageInput:
     subscriber_state: str = ""
     subscriber_zip_code: str = ""
     end_date: date | None = None
-    copay_amount: Decimal | None = None
+    copay_cents: int | None = None  # the form and the API both give cents; None when not recorded
     copay_notes: str = ""
     coinsurance_notes: str = ""
     deductible_notes: str = ""
@@ -92,21 +91,30 @@ class CoverageInput:
 SUBSCRIBER_FIELDS = tuple(f.name for f in fields(CoverageInput) if f.name.startswith("subscriber_"))
 
 
-COPAY_MAX = Decimal("999999.99")  # max_digits 8, decimal_places 2
+COPAY_MAX_CENTS = 99_999_999  # $999,999.99; a larger copay is a typing mistake
+# The copay form field shows these too (keys as in MoneyField), so the page and the API say the same.
+COPAY_MESSAGES = {
+    "invalid": "Enter the copay as a number of dollars, e.g. 25 or 25.00.",
+    "decimals": "Enter the copay in dollars and cents, with at most 2 decimals, e.g. 25.50.",
+    "negative": "The copay cannot be negative. Enter 0 when the patient pays nothing.",
+    "max": "Enter a copay under $1,000,000.",
+}
 
 
-def copay_problem(amount: Decimal | None) -> str | None:
-    """What is wrong with a copay amount, in words; None when it is fine or not given."""
-    if amount is None:
+def copay_problem(cents: int | None) -> str | None:
+    """What is wrong with a copay of `cents`, in words; None when it is fine or not given (None).
+
+    Amounts arrive as integer cents (the form parses dollars; the API takes cents). Anything
+    else, such as a float or Decimal from a caller that mistook the unit, is refused.
+    """
+    if cents is None:
         return None
-    if not isinstance(amount, Decimal) or not amount.is_finite():
-        return "Enter the copay in dollars, e.g. 25 or 25.00."
-    if amount < 0:
-        return "The copay cannot be negative. Enter 0 when the patient pays nothing."
-    if amount > COPAY_MAX:
-        return "Enter a copay under $1,000,000."
-    if amount != amount.quantize(Decimal("0.01")):
-        return "Enter the copay in dollars and cents, with at most 2 decimals, e.g. 25.50."
+    if not isinstance(cents, int) or isinstance(cents, bool):
+        return COPAY_MESSAGES["invalid"]
+    if cents < 0:
+        return COPAY_MESSAGES["negative"]
+    if cents > COPAY_MAX_CENTS:
+        return COPAY_MESSAGES["max"]
     return None
 
 
@@ -140,11 +148,9 @@ def _clean(data: CoverageInput, *, today: date) -> tuple[dict[str, Any], dict[st
                 err("member_id", str(exc))
         elif payer.payer_type != PayerType.SELF_PAY:
             err("member_id", "Enter the member id from the insurance card.")
-    problem = copay_problem(values["copay_amount"])
+    problem = copay_problem(values["copay_cents"])
     if problem:
-        err("copay_amount", problem)
-    elif values["copay_amount"] is not None:  # 25 and 25.5 are kept, and shown, as 25.00 and 25.50
-        values["copay_amount"] = values["copay_amount"].quantize(Decimal("0.01"))
+        err("copay_cents", problem)
     effective, end = values["effective_date"], values["end_date"]
     if not isinstance(effective, date):
         err("effective_date", "Enter the date the coverage starts, e.g. 01/01/2026.")

@@ -1,7 +1,10 @@
-"""API for the payer directory and patients' coverages, over the same services as the pages."""
+"""API for the payer directory and patients' coverages, over the same services as the pages.
+
+Amounts are integer cents in `*_cents` fields (`"copay_cents": 2500` is $25.00), as everywhere
+in the API; clinicdesk/core/money.py says why.
+"""
 
 from datetime import date, datetime
-from decimal import Decimal
 from uuid import UUID
 
 from ninja import Router, Schema, Status
@@ -9,6 +12,7 @@ from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.money import Cents
 from clinicdesk.core.schemas import InputSchema, StrictDate
 
 from . import coverage, payers
@@ -64,7 +68,9 @@ class CoverageOut(Schema):
     subscriber_zip_code: str
     effective_date: date
     end_date: date | None
-    copay_amount: Decimal | None = Field(description="Dollars per visit, 2 decimals; null when not recorded")
+    copay_cents: int | None = Field(
+        description="What the patient pays per visit, in cents (2500 is $25.00); null when not recorded"
+    )
     copay_notes: str
     coinsurance_notes: str
     deductible_notes: str
@@ -95,8 +101,13 @@ class CoverageIn(InputSchema):
     subscriber_city: str = Field("", max_length=100)
     subscriber_state: str = Field("", max_length=2)
     subscriber_zip_code: str = Field("", max_length=10)
-    copay_amount: Decimal | None = Field(
-        None, ge=0, max_digits=8, decimal_places=2, description="Dollars per visit, e.g. 25.00; at most 2 decimals"
+    # The bounds are checked by the service (so the page and the API give the same sentence);
+    # they are repeated here only for the OpenAPI document.
+    copay_cents: Cents | None = Field(
+        None,
+        description="What the patient pays per visit, in cents: 2500 for $25.00. A JSON integer; "
+        '25.5 or "25.50" is refused.',
+        json_schema_extra={"minimum": 0, "maximum": coverage.COPAY_MAX_CENTS},
     )
     copay_notes: str = Field("", max_length=200)
     coinsurance_notes: str = Field("", max_length=200)

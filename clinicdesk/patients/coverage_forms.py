@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from .coverage import SUBSCRIBER_FIELDS, CoverageInput
+from clinicdesk.core.money import MoneyField
+
+from .coverage import COPAY_MAX_CENTS, COPAY_MESSAGES, SUBSCRIBER_FIELDS, CoverageInput
 from .forms import DATE_FORMATS
 from .models import CoveragePriority, PayerType, Relationship, Sex
 from .payers import PAYER_FIELDS, PayerInput, payer_list
@@ -60,21 +62,13 @@ class CoverageForm(forms.Form):
     group_number = forms.CharField(max_length=50, required=False)
     effective_date = _date_field(help_text="e.g. 01/01/2026")
     end_date = _date_field(required=False, help_text="Only when the termination date is already known.")
-    copay_amount = forms.DecimalField(
+    # Staff type dollars ("25", "$25.50"); the field cleans to cents.
+    copay_cents = MoneyField(
         required=False,
         label="Copay amount ($)",
-        min_value=0,
-        max_digits=8,
-        decimal_places=2,
+        max_cents=COPAY_MAX_CENTS,
         help_text="Dollars per visit as on the card, e.g. 25.00. Leave blank when the card gives none.",
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-        error_messages={
-            "invalid": "Enter the copay as a number of dollars, e.g. 25 or 25.00.",
-            "min_value": "The copay cannot be negative. Enter 0 when the patient pays nothing.",
-            "max_digits": "Enter a copay under $1,000,000.",
-            "max_whole_digits": "Enter a copay under $1,000,000.",
-            "max_decimal_places": "Enter the copay in dollars and cents, with at most 2 decimals, e.g. 25.50.",
-        },
+        error_messages=COPAY_MESSAGES,
     )
     copay_notes = forms.CharField(max_length=200, required=False, label="Copay notes")
     coinsurance_notes = forms.CharField(max_length=200, required=False, label="Coinsurance")
@@ -94,7 +88,7 @@ class CoverageForm(forms.Form):
 
     GROUPS = (
         ("Policy", ("payer", "priority", "plan_name", "member_id", "group_number", "effective_date", "end_date")),
-        ("Patient cost", ("copay_amount", "copay_notes", "coinsurance_notes", "deductible_notes")),
+        ("Patient cost", ("copay_cents", "copay_notes", "coinsurance_notes", "deductible_notes")),
         ("Subscriber (leave blank when the patient is the subscriber)", ("relationship", *SUBSCRIBER_FIELDS)),
     )
 
@@ -127,7 +121,7 @@ class CoverageForm(forms.Form):
                 )
             },  # fmt: skip
             subscriber_date_of_birth=data.get("subscriber_date_of_birth"),
-            copay_amount=data.get("copay_amount"),
+            copay_cents=data.get("copay_cents"),
         )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.db import transaction
 from rich.progress import Progress
@@ -83,7 +82,7 @@ def _coverage_for(patient: Patient, payers: dict, rng: random.Random, today: dat
             member_id=f"{payer.name[:1]}{rng.randint(100000000, 999999999)}",
             group_number=str(rng.randint(10000, 99999)),
             plan_name=rng.choice(("PPO", "HMO", "EPO")),
-            copay_amount=Decimal(copay),
+            copay_cents=copay * 100,
             copay_notes=f"${copay} office visit",
         )
         if age < 18:

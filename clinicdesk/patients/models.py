@@ -261,9 +261,10 @@ class Coverage(models.Model):
     subscriber_zip_code = models.CharField(max_length=10, blank=True)
     effective_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
-    # What the patient pays at each visit, when the card states an amount; the notes say the rest
-    # (e.g. "specialist $50"). A DecimalField because staff type dollars and cents.
-    copay_amount = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    # What the patient pays at each visit, in cents, when the card states an amount; the notes
+    # say the rest (e.g. "specialist $50"). Cents, not a DecimalField: SQLite keeps decimals as
+    # floats (see clinicdesk/core/money.py).
+    copay_cents = models.BigIntegerField(null=True, blank=True)
     copay_notes = models.CharField(max_length=200, blank=True)
     coinsurance_notes = models.CharField(max_length=200, blank=True)
     deductible_notes = models.CharField(max_length=200, blank=True)
@@ -292,7 +293,7 @@ class Coverage(models.Model):
                 name="coverage_ended_has_end_date",
             ),
             models.CheckConstraint(
-                condition=models.Q(copay_amount__isnull=True) | models.Q(copay_amount__gte=0),
+                condition=models.Q(copay_cents__isnull=True) | models.Q(copay_cents__gte=0),
                 name="coverage_copay_not_negative",
             ),
         ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Literal
+
+from clinicdesk.core.money import money_text
 
 from ..coverage import coverages_all
 from ..models import CoveragePriority, Patient, Relationship
@@ -65,9 +66,9 @@ _PRIORITY_ORDER: dict[str, int] = {
 }
 
 
-def _copay_text(amount: Decimal | None, notes: str) -> str:
+def _copay_text(cents: int | None, notes: str) -> str:
     """ "$25.00 specialist $50": the amount, when recorded, then the notes."""
-    return " ".join(part for part in (f"${amount}" if amount is not None else "", notes) if part)
+    return " ".join(part for part in (money_text(cents), notes) if part)
 
 
 def patient_coverages(*, patient: Patient) -> list[CoverageFact]:
@@ -81,7 +82,7 @@ def patient_coverages(*, patient: Patient) -> list[CoverageFact]:
         notes = "; ".join(
             f"{label} {text}"
             for label, text in (
-                ("Copay:", _copay_text(coverage.copay_amount, coverage.copay_notes)),
+                ("Copay:", _copay_text(coverage.copay_cents, coverage.copay_notes)),
                 ("Coinsurance:", coverage.coinsurance_notes),
                 ("Deductible:", coverage.deductible_notes),
             )

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
@@ -130,25 +129,47 @@ def test_a_nul_character_is_refused_not_a_server_error(as_user, biller, patient,
     assert bad_coverage.status_code == 422 and bad_coverage.json()["errors"][0]["field"] == "plan_name"
 
 
-def test_a_copay_amount_is_added_and_listed_through_the_api(as_user, front_desk, patient, medicare):
+def test_a_copay_in_cents_is_added_and_listed_through_the_api(as_user, front_desk, patient, medicare):
     client = as_user(front_desk)
     url = f"/api/v1/patients/{patient.mrn}/coverages"
-    response = _post(client, url, _body(medicare, copay_amount="25.5"))
+    response = _post(client, url, _body(medicare, copay_cents=2550))
     assert response.status_code == 201, response.content
-    assert response.json()["copay_amount"] == "25.50"
-    assert Coverage.objects.get().copay_amount == Decimal("25.50")
+    assert response.json()["copay_cents"] == 2550
+    assert Coverage.objects.get().copay_cents == 2550
     listed = client.get(url).json()
-    assert Decimal(str(listed[0]["copay_amount"])) == Decimal("25.50")
+    assert listed[0]["copay_cents"] == 2550
     none = _post(client, url, _body(medicare, priority="secondary"))
-    assert none.status_code == 201 and none.json()["copay_amount"] is None
+    assert none.status_code == 201 and none.json()["copay_cents"] is None
+    free = _post(client, url, _body(medicare, priority="tertiary", copay_cents=0))
+    assert free.status_code == 201 and free.json()["copay_cents"] == 0
 
 
-@pytest.mark.parametrize("amount", [-1, "-0.01", "abc", "12.345", "1000000"])
-def test_a_bad_copay_amount_answers_422_on_the_field(as_user, front_desk, patient, medicare, amount):
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        (-1, "cannot be negative"),
+        (100_000_000, "under $1,000,000"),
+        (10**30, "no larger than"),
+        ("abc", "whole number of cents"),
+        ("25.50", "whole number of cents"),  # dollars where cents are wanted
+        ("2550", "whole number of cents"),
+        (25.5, "whole number of cents"),
+        (12.345, "whole number of cents"),
+        (2550.0, "whole number of cents"),
+        (True, "whole number of cents"),
+    ],
+)
+def test_a_bad_copay_answers_422_on_the_field(as_user, front_desk, patient, medicare, amount, message):
     response = _post(
-        as_user(front_desk), f"/api/v1/patients/{patient.mrn}/coverages", _body(medicare, copay_amount=amount)
+        as_user(front_desk), f"/api/v1/patients/{patient.mrn}/coverages", _body(medicare, copay_cents=amount)
     )
     assert response.status_code == 422 and response["Content-Type"] == PROBLEM
-    error = response.json()["errors"][0]
-    assert error["field"] == "copay_amount" and error["message"], error
+    [error] = response.json()["errors"]
+    assert error["field"] == "copay_cents" and message in error["message"], error
     assert not Coverage.objects.exists()
+
+
+def test_the_openapi_document_says_the_copay_is_cents(as_user, front_desk):
+    schema = as_user(front_desk).get("/api/v1/openapi.json").json()["components"]["schemas"]
+    field = schema["CoverageIn"]["properties"]["copay_cents"]
+    assert "in cents" in field["description"] and field["minimum"] == 0 and field["maximum"] == 99_999_999

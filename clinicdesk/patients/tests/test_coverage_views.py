@@ -183,15 +183,15 @@ def test_the_front_desk_records_a_copay_amount_shown_on_the_card(as_user, front_
         **FORM,
         "payer": aetna.public_id,
         "member_id": "W1234",
-        "copay_amount": "25",
+        "copay_cents": "$1,250.5",
         "copay_notes": "specialist $50",
     }
     response = client.post(f"/patients/{patient.mrn}/coverages/new/", form)
     assert response.status_code == 302
     coverage = Coverage.objects.get()
-    assert coverage.copay_amount == Decimal("25.00") and coverage.copay_notes == "specialist $50"
+    assert coverage.copay_cents == 125050 and coverage.copay_notes == "specialist $50"
     chart = client.get(f"/patients/{patient.mrn}/").content.decode()
-    assert "<dt>Copay</dt><dd>$25.00 · specialist $50</dd>" in chart
+    assert "<dt>Copay</dt><dd>$1,250.50 · specialist $50</dd>" in chart
 
 
 @pytest.mark.parametrize(
@@ -199,38 +199,42 @@ def test_the_front_desk_records_a_copay_amount_shown_on_the_card(as_user, front_
     [
         ("-5", "cannot be negative"),
         ("twenty", "as a number of dollars"),
+        ("1e3", "as a number of dollars"),
         ("25.505", "at most 2 decimals"),
+        ("1.250", "at most 2 decimals"),  # a thousand in much of Europe, not $1.25
         ("1000000", "under $1,000,000"),
     ],
 )
 def test_a_bad_copay_amount_is_shown_next_to_the_field(as_user, front_desk, patient, aetna, typed, message):
-    form = {**FORM, "payer": aetna.public_id, "member_id": "W1234", "copay_amount": typed}
+    form = {**FORM, "payer": aetna.public_id, "member_id": "W1234", "copay_cents": typed}
     response = as_user(front_desk).post(f"/patients/{patient.mrn}/coverages/new/", form)
     assert response.status_code == 422
-    assert message in response.context["form"].errors["copay_amount"][0]
+    assert message in response.context["form"].errors["copay_cents"][0]
     body = response.content.decode()
-    assert 'id="id_copay_amount_error"' in body or message in body
+    assert 'id="id_copay_cents_error"' in body and message in body
+    assert f'value="{typed}"' in body  # what was typed stays in the box to be corrected
     assert not Coverage.objects.exists()
 
 
 @pytest.mark.parametrize(
-    ("amount", "message"),
+    ("cents", "message"),
     [
-        (Decimal("-0.01"), "cannot be negative"),
-        (Decimal("12.345"), "at most 2 decimals"),
-        (Decimal("NaN"), "in dollars"),
-        (Decimal("1000000"), "under $1,000,000"),
+        (-1, "cannot be negative"),
+        (100_000_000, "under $1,000,000"),
+        (Decimal("25.00"), "as a number of dollars"),  # a caller that mistook the unit
+        (25.5, "as a number of dollars"),
+        (True, "as a number of dollars"),
     ],
 )
-def test_the_service_refuses_a_bad_copay_amount(front_desk, patient, aetna, amount, message):
+def test_the_service_refuses_a_bad_copay_amount(front_desk, patient, aetna, cents, message):
     from django.core.exceptions import ValidationError
 
     data = CoverageInput(
-        payer=aetna, priority="primary", effective_date=date(2026, 1, 1), member_id="W1", copay_amount=amount
+        payer=aetna, priority="primary", effective_date=date(2026, 1, 1), member_id="W1", copay_cents=cents
     )
     with pytest.raises(ValidationError) as refused:
         coverage_add(actor=front_desk, patient=patient, data=data)
-    assert message in refused.value.message_dict["copay_amount"][0]
+    assert message in refused.value.message_dict["copay_cents"][0]
     assert not Coverage.objects.exists()
 
 
@@ -238,7 +242,7 @@ def test_the_database_refuses_a_negative_copay(front_desk, primary):
     from django.db import IntegrityError, transaction
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        Coverage.objects.filter(pk=primary.pk).update(copay_amount=Decimal("-1.00"))
-    Coverage.objects.filter(pk=primary.pk).update(copay_amount=Decimal("0.00"))  # nothing to pay is fine
+        Coverage.objects.filter(pk=primary.pk).update(copay_cents=-1)
+    Coverage.objects.filter(pk=primary.pk).update(copay_cents=0)  # nothing to pay is fine
     primary.refresh_from_db()
-    assert primary.copay_amount == Decimal("0.00")
+    assert primary.copay_cents == 0

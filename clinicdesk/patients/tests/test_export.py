@@ -303,8 +303,6 @@ def test_the_export_carries_the_charts_active_and_ended_coverages(
 
 
 def test_the_copay_amount_is_exported_before_the_copay_notes(patient, biller, front_desk):
-    from decimal import Decimal
-
     from clinicdesk.patients.export import patient_coverages
 
     aetna = payer_create(actor=biller, data=PayerInput(name="Aetna", payer_type="commercial", payer_id="60054"))
@@ -313,8 +311,8 @@ def test_the_copay_amount_is_exported_before_the_copay_notes(patient, biller, fr
         patient=patient,
         data=CoverageInput(
             payer=aetna, priority="primary", effective_date=date(2026, 1, 1), member_id="W1",
-            copay_amount=Decimal("25"), copay_notes="specialist $50", coinsurance_notes="20%",
+            copay_cents=125000, copay_notes="specialist $50", coinsurance_notes="20%",
         ),
     )  # fmt: skip
     [fact] = patient_coverages(patient=patient)
-    assert fact.cost_notes == "Copay: $25.00 specialist $50; Coinsurance: 20%"
+    assert fact.cost_notes == "Copay: $1,250.00 specialist $50; Coinsurance: 20%"

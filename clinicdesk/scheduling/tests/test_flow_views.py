@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 
@@ -252,16 +251,17 @@ def test_the_clinician_gets_no_undo_button_and_cannot_post_one(clock, as_user, c
 
 
 @pytest.mark.parametrize(
-    ("amount", "notes", "shown"),
+    ("cents", "notes", "shown"),
     [
-        (Decimal("25"), "", "<dt>Copay due</dt><dd><strong>$25.00</strong></dd>"),
-        (Decimal("0"), "", "<dt>Copay due</dt><dd><strong>$0.00</strong></dd>"),
+        (2500, "", "<dt>Copay due</dt><dd><strong>$25.00</strong></dd>"),
+        (125000, "", "<dt>Copay due</dt><dd><strong>$1,250.00</strong></dd>"),
+        (0, "", "<dt>Copay due</dt><dd><strong>$0.00</strong></dd>"),
         (None, "$25 office visit", "<dt>Copay due</dt><dd>$25 office visit</dd>"),
         (None, "", "<dt>Copay due</dt><dd>not recorded</dd>"),
     ],
 )
 def test_check_in_shows_the_copay_amount_else_the_notes_else_not_recorded(
-    clock, as_user, front_desk, biller, appointment, amount, notes, shown
+    clock, as_user, front_desk, biller, appointment, cents, notes, shown
 ):
     payer = payer_create(actor=biller, data=PayerInput(name="Aetna", payer_type=PayerType.COMMERCIAL, payer_id="60054"))
     coverage_add(
@@ -269,7 +269,7 @@ def test_check_in_shows_the_copay_amount_else_the_notes_else_not_recorded(
         patient=appointment.patient,
         data=CoverageInput(
             payer=payer, priority=CoveragePriority.PRIMARY, effective_date=date(2030, 1, 1), member_id="W123",
-            copay_amount=amount, copay_notes=notes,
+            copay_cents=cents, copay_notes=notes,
         ),
     )  # fmt: skip
     page = as_user(front_desk).get(f"/scheduling/flow/{appointment.public_id}/check-in/").content.decode()

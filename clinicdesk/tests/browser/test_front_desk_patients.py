@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 
 from playwright.sync_api import Page, expect
 
@@ -129,11 +128,11 @@ def test_front_desk_registers_a_patient_is_warned_of_a_duplicate_and_finds_him_b
     expect(insurance).to_contain_text("Empire PPO")
     expect(insurance).to_contain_text("$25.00 · office visit")
     coverage = Coverage.objects.get(patient=william)
-    assert (coverage.payer, coverage.priority, coverage.effective_date, coverage.copay_amount) == (
+    assert (coverage.payer, coverage.priority, coverage.effective_date, coverage.copay_cents) == (
         payer,
         CoveragePriority.PRIMARY,
         date(2026, 1, 1),
-        Decimal("25.00"),
+        2500,
     )
     assert_no_full_ssn(page)
     camera.shoot("chart-with-coverage")
