@@ -166,7 +166,11 @@ def vitals_trends(vitals: list[Vitals]) -> list[Trend]:
     """Blood pressure and weight over the readings shown (oldest first); none without data."""
     labels = [f"{v.taken_at:%m/%d/%y}" for v in vitals]
     trends = []
-    bp = [(i, Decimal(v.systolic), Decimal(v.diastolic)) for i, v in enumerate(vitals) if v.systolic is not None]
+    bp = [
+        (i, Decimal(v.systolic), Decimal(v.diastolic))
+        for i, v in enumerate(vitals)
+        if v.systolic is not None and v.diastolic is not None
+    ]
     if bp:
         low, high = _bounds([d for _, _, d in bp] + [s for _, s, _ in bp], Decimal(0), Decimal(20))
         trends.append(
