@@ -25,6 +25,9 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Flow board", "scheduling_flow:board", Cap.SCHEDULE_READ),
     NavItem("Confirmations", "scheduling:confirmations", Cap.SCHEDULE_READ),
     NavItem("Waitlist", "scheduling:waitlist", Cap.SCHEDULE_READ),
+    # A name that does not resolve (a page not built yet) is skipped by navigation_for.
+    NavItem("Today's visits", "clinical:today", Cap.CLINICAL_NOTE_WRITE),
+    NavItem("Recalls", "clinical:recalls", Cap.CLINICAL_RECALL_WORK),
     NavItem("Import patients", "patients:import", Cap.PATIENT_IMPORT),
     NavItem("Payers", "payers:list", Cap.BILLING_PAYER_MANAGE),
     NavItem("Find a slot", "scheduling_setup:slots", Cap.SCHEDULE_WRITE),

@@ -1,0 +1,134 @@
+"""The clinical part of a patient merge: every clinical row of the duplicate moves to the survivor.
+
+Registered with the patients app's merge (`merge_step_register`); each step runs inside the
+merge's transaction and writes one audit event per row it changes (field names, never text).
+
+Encounters (and with them their notes, addenda, diagnoses and prescriptions, which hang off
+the encounter and are not touched, so signed notes stay exactly as signed), vitals, problems,
+medications and amendment requests simply change hands. Two kinds of row are reconciled:
+
+- Allergies. "No known allergies" and an active allergy never stand together, and a patient
+  has at most one active NKA (a unique index): when the two records disagree the allergy wins
+  (the safe reading) and the NKA statement is ended (inactive, kept); when both say NKA, the
+  survivor's stays and the duplicate's ends. The same substance active on both records: the
+  survivor's entry stays active and the duplicate's is inactivated (kept in the history).
+- Recalls. An open recall of the duplicate for the same visit type and provider as an open
+  recall of the survivor is closed as a duplicate (with that reason), so the front desk does
+  not call the patient twice for one follow-up.
+
+Problems with the same active code on both records are both kept active: which onset date and
+note are right is a clinical judgement; the clinician marks one entered in error from the
+problem list (docs/clinical-recalls.md).
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from clinicdesk.accounts.models import User
+from clinicdesk.patients.merge import merge_audit_row, merge_step_move, merge_step_register
+from clinicdesk.patients.models import Patient
+
+from .models import (
+    Allergy,
+    AllergyStatus,
+    AmendmentRequest,
+    Encounter,
+    Medication,
+    Problem,
+    Recall,
+    RecallStatus,
+    Vitals,
+)
+from .recalls import OPEN_STATUSES
+
+
+def _allergies(*, survivor: Patient, merged: Patient, actor: User) -> int:
+    mine = list(Allergy.objects.select_for_update().filter(patient=survivor, status=AllergyStatus.ACTIVE))
+    theirs = list(Allergy.objects.select_for_update().filter(patient=merged).order_by("pk"))
+    my_substances = {a.substance.lower() for a in mine if not a.no_known_allergies}
+    my_nka = [a for a in mine if a.no_known_allergies]
+    their_active = [a for a in theirs if a.status == AllergyStatus.ACTIVE]
+    they_have_allergies = any(not a.no_known_allergies for a in their_active)
+    for allergy in theirs:
+        fields, detail = ["patient"], ""
+        if allergy.status == AllergyStatus.ACTIVE:
+            if allergy.no_known_allergies and (my_nka or my_substances or they_have_allergies):
+                allergy.status = AllergyStatus.INACTIVE
+                fields.append("status")
+                detail = f"moved from {merged.mrn} by merge; no known allergies ended (the merged record lists allergies or NKA)"
+            elif not allergy.no_known_allergies and allergy.substance.lower() in my_substances:
+                allergy.status = AllergyStatus.INACTIVE
+                fields.append("status")
+                detail = f"moved from {merged.mrn} by merge; inactivated as a duplicate of an active allergy"
+        allergy.patient = survivor
+        allergy.save(update_fields=[*fields, "updated_at"])
+        merge_audit_row(
+            actor=actor,
+            object_type="allergy",
+            object_id=str(allergy.public_id),
+            patient=survivor,
+            merged=merged,
+            changed_fields=fields,
+            detail=detail,
+        )
+    if they_have_allergies:
+        for nka in my_nka:
+            nka.status = AllergyStatus.INACTIVE
+            nka.save(update_fields=["status", "updated_at"])
+            merge_audit_row(
+                actor=actor,
+                object_type="allergy",
+                object_id=str(nka.public_id),
+                patient=survivor,
+                merged=merged,
+                changed_fields=["status"],
+                detail=f"no known allergies ended: record {merged.mrn}, merged in, lists allergies",
+            )
+    return len(theirs)
+
+
+def _recalls(*, survivor: Patient, merged: Patient, actor: User) -> int:
+    now = timezone.now()
+    open_mine = {
+        (r.appointment_type_id, r.provider_id)
+        for r in Recall.objects.filter(patient=survivor, status__in=OPEN_STATUSES)
+    }
+    theirs = list(Recall.objects.select_for_update().filter(patient=merged).order_by("pk"))
+    for recall in theirs:
+        fields, detail = ["patient"], ""
+        if recall.status in OPEN_STATUSES and (recall.appointment_type_id, recall.provider_id) in open_mine:
+            recall.status = RecallStatus.CLOSED
+            recall.closed_at, recall.closed_by = now, actor
+            recall.closed_reason = f"Duplicate of an open recall of record {survivor.mrn} (records merged)"
+            fields += ["status", "closed_at", "closed_by", "closed_reason"]
+            detail = f"moved from {merged.mrn} by merge; closed as a duplicate"
+        recall.patient = survivor
+        recall.save(update_fields=fields)
+        merge_audit_row(
+            actor=actor,
+            object_type="recall",
+            object_id=str(recall.public_id),
+            patient=survivor,
+            merged=merged,
+            changed_fields=fields,
+            detail=detail,
+        )
+    return len(theirs)
+
+
+merge_step_register(
+    "clinical encounters", merge_step_move(Encounter, audit_as="encounter"), covers=[(Encounter, "patient")]
+)
+merge_step_register("clinical vitals", merge_step_move(Vitals, audit_as="vitals"), covers=[(Vitals, "patient")])
+merge_step_register("clinical problems", merge_step_move(Problem, audit_as="problem"), covers=[(Problem, "patient")])
+merge_step_register(
+    "clinical medications", merge_step_move(Medication, audit_as="medication"), covers=[(Medication, "patient")]
+)
+merge_step_register("clinical allergies", _allergies, covers=[(Allergy, "patient")])
+merge_step_register("clinical recalls", _recalls, covers=[(Recall, "patient")])
+merge_step_register(
+    "clinical amendment requests",
+    merge_step_move(AmendmentRequest, audit_as="amendment_request"),
+    covers=[(AmendmentRequest, "patient")],
+)

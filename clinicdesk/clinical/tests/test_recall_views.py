@@ -1,0 +1,157 @@
+"""The recall pages: the front desk's worklist, contact and close, and the add-follow-up form."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from clinicdesk.audit.models import AuditEvent
+from clinicdesk.clinical.models import Recall, RecallStatus
+
+from .test_recalls import backdate, new_recall, rp  # noqa: F401 (fixture used by name)
+
+WORKLIST = "/clinical/recalls/"
+
+
+def test_the_front_desk_sees_who_to_call_with_overdue_days_in_red_and_a_book_link(rp, as_user, clinician, front_desk):  # noqa: F811
+    recall = backdate(new_recall(clinician, rp, provider=rp.provider), timezone.localdate() - timedelta(days=4))
+    response = as_user(front_desk).get(WORKLIST)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert rp.jane.display_name in page and rp.jane.mrn in page
+    assert "(202) 555-0123" in page and "BP check" in page and "Follow-up" in page
+    assert '<span class="badge badge-danger">4 days overdue</span>' in page
+    book = (
+        reverse("scheduling:book")
+        + f"?patient={rp.jane.mrn}&amp;type={rp.kind.public_id}&amp;provider={rp.provider.public_id}"
+    )
+    assert book in page
+    assert AuditEvent.objects.filter(object_type="recall_worklist", action="read").count() == 1
+    assert str(recall.public_id) in page
+
+
+def test_billers_and_auditors_are_refused_the_worklist(rp, as_user, biller, auditor):  # noqa: F811
+    for person in (biller, auditor):
+        assert as_user(person).get(WORKLIST).status_code == 403
+
+
+def test_a_bad_filter_is_named_and_the_good_ones_still_apply(rp, as_user, clinician, front_desk):  # noqa: F811
+    new_recall(clinician, rp, reason="mine", provider=rp.provider)
+    new_recall(clinician, rp, reason="lee", provider=rp.other)
+    today = timezone.localdate()
+    response = as_user(front_desk).get(
+        WORKLIST,
+        {
+            "provider": str(rp.other.public_id),
+            "due_from": today.isoformat(),
+            "due_to": (today - timedelta(days=1)).isoformat(),
+        },
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "The end of the range is before its start." in page
+    assert "lee" in page and ">mine<" not in page
+
+
+def test_logging_a_contact_from_the_worklist_returns_to_the_same_filtered_list(rp, as_user, clinician, front_desk):  # noqa: F811
+    recall = new_recall(clinician, rp)
+    back = WORKLIST + "?state=open"
+    response = as_user(front_desk).post(
+        reverse("clinical:recall_contact", args=[recall.public_id]), {"note": "left voicemail", "next": back}
+    )
+    assert response.status_code == 302 and response["Location"] == back
+    recall.refresh_from_db()
+    assert recall.status == RecallStatus.CONTACTED
+
+
+def test_a_next_address_off_the_site_is_ignored(rp, as_user, clinician, front_desk):  # noqa: F811
+    recall = new_recall(clinician, rp)
+    response = as_user(front_desk).post(
+        reverse("clinical:recall_contact", args=[recall.public_id]),
+        {"note": "called", "next": "https://evil.example/clinical/recalls/"},
+    )
+    assert response["Location"] == WORKLIST
+
+
+def test_closing_without_a_reason_shows_the_recall_with_the_message_beside_the_field(
+    rp,  # noqa: F811
+    as_user,
+    clinician,
+    front_desk,
+):
+    recall = new_recall(clinician, rp)
+    client = as_user(front_desk)
+    response = client.post(reverse("clinical:recall_close", args=[recall.public_id]), {"reason": ""})
+    assert response.status_code == 422
+    assert "This field is required." in response.content.decode()
+    recall.refresh_from_db()
+    assert recall.status == RecallStatus.DUE
+    response = client.post(reverse("clinical:recall_close", args=[recall.public_id]), {"reason": "moved away"})
+    assert response.status_code == 302
+    recall.refresh_from_db()
+    assert (recall.status, recall.closed_reason) == ("closed", "moved away")
+    again = client.post(reverse("clinical:recall_close", args=[recall.public_id]), {"reason": "again"})
+    assert again.status_code == 409
+    assert "closed already" in again.content.decode()
+
+
+def test_the_recall_page_is_an_audited_read_and_hidden_from_billers(rp, as_user, clinician, front_desk, biller):  # noqa: F811
+    recall = new_recall(clinician, rp)
+    url = reverse("clinical:recall", args=[recall.public_id])
+    assert as_user(front_desk).get(url).status_code == 200
+    assert AuditEvent.objects.filter(object_type="recall", action="read", object_id=str(recall.public_id)).exists()
+    assert as_user(biller).get(url).status_code == 403
+
+
+def test_a_nurse_adds_a_follow_up_from_the_visit(rp, as_user, nurse):  # noqa: F811
+    url = reverse("clinical:recall_new", args=[rp.encounter.public_id])
+    client = as_user(nurse)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'for="id_interval"' in page.content.decode()
+    response = client.post(
+        url, {"interval": "2 weeks", "reason": "BP check", "appointment_type": str(rp.kind.public_id)}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("clinical:chart", args=[rp.jane.mrn])
+    recall = Recall.objects.get()
+    assert recall.encounter == rp.encounter
+    assert recall.due_on == rp.encounter.date_of_service + timedelta(weeks=2)
+
+
+def test_a_bad_interval_is_named_and_what_was_typed_is_kept(rp, as_user, nurse):  # noqa: F811
+    url = reverse("clinical:recall_new", args=[rp.encounter.public_id])
+    response = as_user(nurse).post(
+        url, {"interval": "a fortnight", "reason": "BP check", "appointment_type": str(rp.kind.public_id)}
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "is not an interval" in page and 'value="BP check"' in page
+    assert not Recall.objects.exists()
+
+
+def test_the_form_answers_htmx_with_its_fragment(rp, as_user, clinician):  # noqa: F811
+    url = reverse("clinical:recall_new_patient", args=[rp.jane.mrn])
+    client = as_user(clinician)
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert b"<html" not in fragment.content and b'id="recall-form"' in fragment.content
+    added = client.post(
+        url,
+        {"interval": "1 month", "reason": "Lab review", "appointment_type": str(rp.kind.public_id)},
+        headers={"HX-Request": "true"},
+    )
+    assert added.status_code == 201 and added["HX-Trigger"] == "recallAdded"
+    assert Recall.objects.get().encounter is None
+
+
+def test_the_front_desk_cannot_add_follow_ups(rp, as_user, front_desk):  # noqa: F811
+    url = reverse("clinical:recall_new", args=[rp.encounter.public_id])
+    assert as_user(front_desk).get(url).status_code == 403
+
+
+def test_the_navigation_offers_recalls_to_the_front_desk_only_among_desk_and_billing(rp, as_user, front_desk, biller):  # noqa: F811
+    assert 'href="/clinical/recalls/"' in as_user(front_desk).get(WORKLIST).content.decode()
+    assert 'href="/clinical/recalls/"' not in as_user(biller).get("/").content.decode()
