@@ -7,6 +7,6 @@ class ClinicalConfig(AppConfig):
     verbose_name = "Clinical documentation"
 
     def ready(self) -> None:
-        # Importing these connects the booking signal (a booking schedules its recall) and
-        # registers the clinical steps of a patient merge.
-        from . import merge_steps, receivers  # noqa: F401
+        # Importing these connects the booking signal (a booking schedules its recall),
+        # registers the clinical steps of a patient merge and the demo's clinical records.
+        from . import demo, merge_steps, receivers  # noqa: F401
