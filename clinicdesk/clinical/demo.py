@@ -151,7 +151,7 @@ def demo_clinical(options: DemoOptions) -> str:
         Addendum.objects.bulk_create(
             [
                 Addendum(
-                    note=note, author=a.provider.user, signed_at=note.signed_at + timedelta(days=1),
+                    note=note, author=a.provider.user, signed_at=a.starts_at + timedelta(days=1),
                     text="Lab results reviewed with the patient by phone; no change to the plan.",
                     content_sha256=hashlib.sha256(f"{note.public_id}|addendum".encode()).hexdigest(),
                 )
