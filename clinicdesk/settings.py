@@ -222,6 +222,9 @@ CLINICDESK_LATE_CANCEL_HOURS = env.int("CLINICDESK_LATE_CANCEL_HOURS", default=2
 # from this many days back; a question about an earlier day reads the database.
 CLINICDESK_SETUP_SNAPSHOT = env.bool("CLINICDESK_SETUP_SNAPSHOT", default=True)
 CLINICDESK_SETUP_SNAPSHOT_PAST_DAYS = env.int("CLINICDESK_SETUP_SNAPSHOT_PAST_DAYS", default=2)
+# Notes of nurse practitioners, physician assistants and residents need another clinician's
+# co-signature (by the provider's taxonomy code) when the practice turns this on.
+CLINICDESK_NOTE_COSIGN = env.bool("CLINICDESK_NOTE_COSIGN", default=False)
 # Flow board: a patient waiting (waiting room, or exam room for the provider) longer than these
 # many minutes turns amber, then red; the board reloads itself every CLINICDESK_FLOW_REFRESH_SECONDS.
 CLINICDESK_FLOW_WAIT_AMBER_MINUTES = env.int("CLINICDESK_FLOW_WAIT_AMBER_MINUTES", default=15)
