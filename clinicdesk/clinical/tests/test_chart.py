@@ -125,3 +125,18 @@ def test_the_trend_scales_its_points_inside_the_drawing():
             assert bp.pad_left <= x <= bp.width and bp.pad_top <= y <= bp.height - bp.pad_bottom
     assert weight.unit == "lb" and weight.rows()[1] == ("01/02/25", ["159.8"])
     assert vitals_trends([]) == []
+
+
+def test_the_encounter_page_leads_to_the_chart_the_summary_and_a_follow_up(as_user, clinician, front_desk, clinic):
+    encounter = make_encounter(clinician, clinic)
+    url = reverse("clinical:encounter", args=[encounter.public_id])
+    page = as_user(clinician).get(url).content.decode()
+    for target in (
+        reverse("clinical:chart", args=[clinic.patient.mrn]),
+        reverse("clinical:visit_summary", args=[encounter.public_id]),
+        reverse("clinical:recall_new", args=[encounter.public_id]),
+    ):
+        assert target in page, target
+    desk_page = as_user(front_desk).get(url).content.decode()
+    assert reverse("clinical:chart", args=[clinic.patient.mrn]) not in desk_page
+    assert reverse("clinical:recall_new", args=[encounter.public_id]) not in desk_page
