@@ -7,7 +7,6 @@ Idempotent: skipped when the practice already has encounters.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -31,6 +30,7 @@ from .models import (
     VisitNote,
     Vitals,
 )
+from .notes import addendum_content_digest, note_content_digest
 
 MAX_ENCOUNTERS = 1500  # the most recent seen visits get a record; enough for every demo screen
 
@@ -89,6 +89,7 @@ NOTES = (
         "Ibuprofen 400 mg with food as needed, heat, gentle stretching. Return in 2 weeks if not better.",
     ),
 )
+ADDENDUM = "Lab results reviewed with the patient by phone; no change to the plan."
 RECALL_REASONS = ("BP check", "Diabetes follow-up", "Recheck back pain", "Medication review", "Annual physical")
 
 
@@ -131,16 +132,24 @@ def demo_clinical(options: DemoOptions) -> str:
             )  # fmt: skip
             if signed:
                 note.signed_by, note.signed_at = a.provider.user, a.starts_at + timedelta(minutes=40)
-                note.content_sha256 = hashlib.sha256(f"{e.public_id}|{s}|{o}|{assessment}|{plan}".encode()).hexdigest()
+                note.content_sha256 = note_content_digest(
+                    encounter_public_id=e.public_id, signer_public_id=a.provider.user.public_id,
+                    sections={"subjective": s, "objective": o, "assessment": assessment, "plan": plan},
+                    signed_at=note.signed_at,
+                )  # fmt: skip
                 if n % 23 == 0:
                     addenda_for.append((note, a))
             notes.append(note)
-            height = Decimal(rng.randint(150, 190))
-            weight = Decimal(rng.randint(550, 1100)) / 10
+            # Each patient keeps a height and a usual weight and pressure; visits vary a little around them.
+            own = random.Random(options.seed * 100_003 + a.patient_id)  # noqa: S311 (reproducible demo data)
+            height = Decimal(own.randint(150, 190))
+            weight = (Decimal(own.randint(550, 1100)) + rng.randint(-15, 15)) / 10
+            usual = own.randint(112, 150)
             vitals.append(
                 Vitals(
                     patient_id=a.patient_id, encounter=e, taken_at=a.starts_at + timedelta(minutes=5),
-                    taken_by=nurse or a.provider.user, systolic=rng.randint(108, 158), diastolic=rng.randint(66, 94),
+                    taken_by=nurse or a.provider.user, systolic=usual + rng.randint(-8, 8),
+                    diastolic=usual * 6 // 10 + rng.randint(-5, 5),
                     pulse=rng.randint(58, 96), temperature_c=Decimal(rng.randint(362, 375)) / 10,
                     respiratory_rate=rng.randint(12, 18), spo2=rng.randint(95, 100), height_cm=height, weight_kg=weight,
                     bmi=(weight / (height / 100) ** 2).quantize(Decimal("0.1")), pain=rng.randint(0, 4),
@@ -151,9 +160,11 @@ def demo_clinical(options: DemoOptions) -> str:
         Addendum.objects.bulk_create(
             [
                 Addendum(
-                    note=note, author=a.provider.user, signed_at=a.starts_at + timedelta(days=1),
-                    text="Lab results reviewed with the patient by phone; no change to the plan.",
-                    content_sha256=hashlib.sha256(f"{note.public_id}|addendum".encode()).hexdigest(),
+                    note=note, author=a.provider.user, signed_at=a.starts_at + timedelta(days=1), text=ADDENDUM,
+                    content_sha256=addendum_content_digest(
+                        note_public_id=note.public_id, text=ADDENDUM, author_public_id=a.provider.user.public_id,
+                        signed_at=a.starts_at + timedelta(days=1),
+                    ),
                 )
                 for note, a in addenda_for
             ]
