@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -278,6 +278,20 @@ def _booking_candidates(appointment: Appointment) -> QuerySet[Recall]:
     )
 
 
+_PROBE_SQL = "SELECT 1 FROM clinical_recall WHERE patient_id = %s AND appointment_type_id = %s AND status <> %s LIMIT 1"
+
+
+def _may_have_recall(appointment: Appointment) -> bool:
+    """Whether the patient has any recall of the type that is not closed: one indexed probe.
+
+    Every booking asks, and most patients have no recall; plain SQL, as building the full
+    match query through the ORM cost a booking more than the rest of its checks.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_PROBE_SQL, [appointment.patient_id, appointment.appointment_type_id, RecallStatus.CLOSED.value])
+        return cursor.fetchone() is not None
+
+
 def recall_match_booking(*, actor: User | None, appointment: Appointment) -> Recall | None:
     """Mark the oldest open recall the new `appointment` fulfils as scheduled; None when none matches.
 
@@ -287,6 +301,8 @@ def recall_match_booking(*, actor: User | None, appointment: Appointment) -> Rec
     is on or after the day the recall was made. Open means due, contacted, or scheduled with an
     appointment since cancelled or missed (needs rebooking).
     """
+    if not _may_have_recall(appointment):
+        return None
     local_day = timezone.localtime(appointment.starts_at).date()
     candidates = [
         r for r in _booking_candidates(appointment).select_related("appointment")
