@@ -158,7 +158,7 @@ def http_booking_bench(
     port: int,
     *,
     workers: int = 4,
-    threads: int = 4,
+    threads: int = 1,
     first_day: int = 120,
     username: str = "bench-api",
 ) -> dict:
