@@ -111,12 +111,13 @@ class Trend:
     width: int = 560
     height: int = 180
     pad_left: int = 44
+    pad_right: int = 30  # room for the last date label
     pad_bottom: int = 28
     pad_top: int = 12
 
     def x(self, index: int) -> float:
         span = max(1, len(self.labels) - 1)
-        return self.pad_left + (self.width - self.pad_left - 12) * index / span
+        return self.pad_left + (self.width - self.pad_left - self.pad_right) * index / span
 
     def y(self, value: Decimal) -> float:
         span = float(self.high - self.low) or 1.0

@@ -90,6 +90,8 @@ def patient_detail(request: StaffRequest, mrn: str) -> HttpResponse:
             "can_write_coverage": role_can(request.user.role, Cap.PATIENT_COVERAGE_WRITE),
             "paperwork": paperwork_summary(patient=patient),
             "can_merge": role_can(request.user.role, Cap.PATIENT_MERGE),
+            # The clinical chart is a page of the clinical app, linked by name only (no import upward).
+            "can_read_clinical": role_can(request.user.role, Cap.CLINICAL_NOTE_READ),
         },
     )
 

@@ -140,3 +140,13 @@ def test_the_encounter_page_leads_to_the_chart_the_summary_and_a_follow_up(as_us
     desk_page = as_user(front_desk).get(url).content.decode()
     assert reverse("clinical:chart", args=[clinic.patient.mrn]) not in desk_page
     assert reverse("clinical:recall_new", args=[encounter.public_id]) not in desk_page
+
+
+def test_the_chart_leads_to_each_list_and_the_patient_page_to_the_chart(as_user, clinician, front_desk, clinic):
+    mrn = clinic.patient.mrn
+    page = _chart(as_user(clinician), clinic).content.decode()
+    for name in ("clinical:problems", "clinical:medications", "clinical:allergies", "clinical:recall_new_patient"):
+        assert reverse(name, args=[mrn]) in page, name
+    chart_url = reverse("clinical:chart", args=[mrn])
+    assert chart_url in as_user(clinician).get(reverse("patients:detail", args=[mrn])).content.decode()
+    assert chart_url not in as_user(front_desk).get(reverse("patients:detail", args=[mrn])).content.decode()
