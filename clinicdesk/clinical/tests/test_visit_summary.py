@@ -78,4 +78,3 @@ def test_only_clinical_readers_print_it_and_an_unknown_visit_is_a_404(as_user, f
     assert as_user(nurse).get(url).status_code == 200
     missing = reverse("clinical:visit_summary", args=["00000000-0000-0000-0000-000000000000"])
     assert as_user(nurse).get(missing).status_code == 404
-
