@@ -337,34 +337,25 @@ def main() -> None:
         link = SCHEDULING_LINK.replace("RESULTS-scheduling.md", scheduling_output.name)
         if "audit" not in parts and output.exists() and link not in output.read_text():
             output.write_text(output.read_text().rstrip("\n") + "\n\n" + link + "\n")
-    if codes_results:
-        codes_output = DATA_DIR / "RESULTS-codes-quick.md" if args.quick else BENCH_DIR / "RESULTS-codes.md"
-        table = codes_run.codes_table(codes_results)
+    for part, part_results, table_of, title, part_link in (
+        ("codes", codes_results, codes_run.codes_table, "ICD-10-CM benchmark results", CODES_LINK),
+        ("clinical", clinical_results, clinical_run.chart_table, "Clinical benchmark results", CLINICAL_LINK),
+    ):
+        if not part_results:
+            continue
+        name = f"RESULTS-{part}.md"
+        part_output = DATA_DIR / f"RESULTS-{part}-quick.md" if args.quick else BENCH_DIR / name
+        table = table_of(part_results)
+        only = f"--only {part}{f' --database {args.database}' if args.database else ''}"
         facts = [
             *report.machine(postgres_version),
             load,
-            ("Run", f"{mode} (`{command} --only codes{f' --database {args.database}' if args.database else ''}`), "
-                    f"{timings['codes'] / 60:.1f} min"),
-        ]  # fmt: skip
+            ("Run", f"{mode} (`{command} {only}`), {timings[part] / 60:.1f} min"),
+        ]
         console.print()
         console.print(table.rich())
-        _write(codes_output, "ICD-10-CM benchmark results", facts, [table])
-        link = CODES_LINK.replace("RESULTS-codes.md", codes_output.name)
-        if "audit" not in parts and output.exists() and link not in output.read_text():
-            output.write_text(output.read_text().rstrip("\n") + "\n\n" + link + "\n")
-    if clinical_results:
-        clinical_output = DATA_DIR / "RESULTS-clinical-quick.md" if args.quick else BENCH_DIR / "RESULTS-clinical.md"
-        table = clinical_run.chart_table(clinical_results)
-        facts = [
-            *report.machine(postgres_version),
-            load,
-            ("Run", f"{mode} (`{command} --only clinical"
-                    f"{f' --database {args.database}' if args.database else ''}`), {timings['clinical'] / 60:.1f} min"),
-        ]  # fmt: skip
-        console.print()
-        console.print(table.rich())
-        _write(clinical_output, "Clinical benchmark results", facts, [table])
-        link = CLINICAL_LINK.replace("RESULTS-clinical.md", clinical_output.name)
+        _write(part_output, title, facts, [table])
+        link = part_link.replace(name, part_output.name)
         if "audit" not in parts and output.exists() and link not in output.read_text():
             output.write_text(output.read_text().rstrip("\n") + "\n\n" + link + "\n")
     if not results:

@@ -37,7 +37,9 @@ def reads_clinical_detail(actor: User) -> bool:
     return role_can(actor.role, Cap.CLINICAL_NOTE_READ)
 
 
-def access_encounter(*, actor: User, public_id: Any, need: str = Cap.CLINICAL_ENCOUNTER_READ) -> Encounter:
+def access_encounter(
+    *, actor: User, public_id: Any, need: str = Cap.CLINICAL_ENCOUNTER_READ, purpose: str = ""
+) -> Encounter:
     """The encounter `public_id` if `actor` may `need` it; Http404 alike for missing and refused.
 
     With clinical.encounter.read the caller shows existence-level fields only unless
@@ -59,6 +61,7 @@ def access_encounter(*, actor: User, public_id: Any, need: str = Cap.CLINICAL_EN
         object_type="encounter",
         object_id=str(encounter.public_id),
         patient_id=encounter.patient.mrn,
+        reason=purpose,
         detail=f"needs {need}; level={level}",
     )
     return encounter

@@ -20,14 +20,12 @@ from uuid import UUID
 
 from django.http import Http404
 
-from clinicdesk.accounts.access import access_restricted_record
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
-from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.patients.access import access_patient
 from clinicdesk.patients.models import Patient
 
+from .access import access_encounter
 from .models import Allergy, Encounter, Medication, Prescription, Problem
 
 
@@ -98,23 +96,4 @@ def access_encounter_codes(*, actor: User, public_id: Any, need: str, purpose: s
 
     Opens codes only; what the note says is the notes' own access function's business.
     """
-    if not role_can(actor.role, need):
-        raise Http404
-    encounter = (
-        Encounter.objects.select_related("patient", "provider__user", "location")
-        .filter(public_id=_uuid(public_id))
-        .first()
-    )
-    if encounter is None:
-        raise Http404
-    access_restricted_record(actor=actor, patient_id=encounter.patient.mrn)
-    audit_record(
-        actor=actor,
-        action=Action.READ,
-        object_type="encounter",
-        object_id=str(encounter.public_id),
-        patient_id=encounter.patient.mrn,
-        reason=purpose,
-        detail=f"needs {need}",
-    )
-    return encounter
+    return access_encounter(actor=actor, public_id=public_id, need=need, purpose=purpose)

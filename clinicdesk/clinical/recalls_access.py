@@ -26,6 +26,7 @@ from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.scheduling.calendar_access import audit_detail
 
+from .access import access_encounter
 from .models import Encounter, Recall
 from .recalls import Worklist, WorklistFilters, recall_worklist
 
@@ -103,23 +104,4 @@ def access_recall(*, actor: User, public_id: Any, need: str = Cap.CLINICAL_RECAL
 def access_encounter_for_recall(*, actor: User, public_id: Any) -> Encounter:
     """The encounter a follow-up is planned from (clinical.note.write): its patient, provider,
     location and date. Restricted records need emergency access; the read is audited."""
-    if not role_can(actor.role, Cap.CLINICAL_NOTE_WRITE):
-        raise Http404
-    encounter = (
-        Encounter.objects.select_related("patient", "provider__user", "location")
-        .filter(public_id=_uuid(public_id))
-        .first()
-    )
-    if encounter is None:
-        raise Http404
-    access_restricted_record(actor=actor, patient_id=encounter.patient.mrn)
-    audit_record(
-        actor=actor,
-        action=Action.READ,
-        object_type="encounter",
-        object_id=str(encounter.public_id),
-        patient_id=encounter.patient.mrn,
-        reason="add follow-up",
-        detail=f"needs {Cap.CLINICAL_NOTE_WRITE}",
-    )
-    return encounter
+    return access_encounter(actor=actor, public_id=public_id, need=Cap.CLINICAL_NOTE_WRITE, purpose="add follow-up")
