@@ -8,6 +8,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .encounters import Encounter
@@ -47,6 +48,9 @@ class Problem(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(status="resolved") | Q(resolved_on__isnull=False), name="clin_problem_resolved_has_date"
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "code"], condition=Q(status="active"), name="clin_problem_active_code_once"
             ),
         ]
 
@@ -190,6 +194,12 @@ class Allergy(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["patient"], condition=Q(no_known_allergies=True, status="active"), name="clin_allergy_one_nka"
+            ),
+            models.UniqueConstraint(
+                "patient",
+                Lower("substance"),
+                condition=Q(no_known_allergies=False, status="active"),
+                name="clin_allergy_active_substance_once",
             ),
         ]
 

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinicdesk.core.fields import EncryptedTextField
@@ -34,11 +35,9 @@ class NoteTemplate(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["appointment_type"],
-                condition=Q(appointment_type__isnull=True),
-                name="clin_template_one_default",
-            ),
+            # One template per type and one default (no type): NULLs are distinct in a unique
+            # index, so the index is on the type with the default counted as type 0.
+            models.UniqueConstraint(Coalesce("appointment_type", 0), name="clin_template_one_per_type"),
         ]
 
     def __str__(self) -> str:
