@@ -9,4 +9,14 @@ class ClinicalConfig(AppConfig):
     def ready(self) -> None:
         # Importing these connects the booking signal (a booking schedules its recall),
         # registers the clinical steps of a patient merge and the demo's clinical records.
-        from . import demo, merge_steps, receivers  # noqa: F401
+        from clinicdesk.core import row_guards
+
+        from . import demo, merge_steps, receivers, triggers  # noqa: F401
+
+        # Key rotation may re-seal signed notes and addenda (same text, new ciphertext).
+        row_guards.register(
+            name="clinical signed records",
+            tables={triggers.NOTE, triggers.ADDENDUM},
+            drop=triggers.drop_statements,
+            install=triggers.install_statements,
+        )

@@ -169,7 +169,7 @@ def test_the_command_works_with_no_encrypted_models_installed(db):
     without = [
         app
         for app in settings.INSTALLED_APPS
-        if app not in {"clinicdesk.core.tests.fieldapp", "allauth.mfa", "clinicdesk.patients"}
+        if app not in {"clinicdesk.core.tests.fieldapp", "allauth.mfa", "clinicdesk.patients", "clinicdesk.clinical"}
     ]
     with override_settings(INSTALLED_APPS=without):
         output = rotate()
@@ -179,7 +179,9 @@ def test_the_command_works_with_no_encrypted_models_installed(db):
 
 def test_the_command_works_with_only_mfa_secrets_installed(db):
     without = [
-        app for app in settings.INSTALLED_APPS if app not in {"clinicdesk.core.tests.fieldapp", "clinicdesk.patients"}
+        app
+        for app in settings.INSTALLED_APPS
+        if app not in {"clinicdesk.core.tests.fieldapp", "clinicdesk.patients", "clinicdesk.clinical"}
     ]
     with override_settings(INSTALLED_APPS=without):
         output = rotate()
