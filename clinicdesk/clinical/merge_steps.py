@@ -16,9 +16,9 @@ medications and amendment requests simply change hands. Two kinds of row are rec
   recall of the survivor is closed as a duplicate (with that reason), so the front desk does
   not call the patient twice for one follow-up.
 
-Problems with the same active code on both records are both kept active: which onset date and
-note are right is a clinical judgement; the clinician marks one entered in error from the
-problem list (docs/clinical-recalls.md).
+- Problems. A patient has one active entry per code (a unique index). The same code active on
+  both records: the survivor's entry stays active and the duplicate's moves as entered in
+  error (kept, with the reason in its audit event), so the list does not show it twice.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from .models import (
     Encounter,
     Medication,
     Problem,
+    ProblemStatus,
     Recall,
     RecallStatus,
     Vitals,
@@ -88,6 +89,31 @@ def _allergies(*, survivor: Patient, merged: Patient, actor: User) -> int:
     return len(theirs)
 
 
+def _problems(*, survivor: Patient, merged: Patient, actor: User) -> int:
+    active_mine = set(
+        Problem.objects.filter(patient=survivor, status=ProblemStatus.ACTIVE).values_list("code", flat=True)
+    )
+    theirs = list(Problem.objects.select_for_update().filter(patient=merged).order_by("pk"))
+    for problem in theirs:
+        fields, detail = ["patient"], ""
+        if problem.status == ProblemStatus.ACTIVE and problem.code in active_mine:
+            problem.status = ProblemStatus.IN_ERROR
+            fields.append("status")
+            detail = f"moved from {merged.mrn} by merge; a duplicate of the survivor's active entry for the code"
+        problem.patient = survivor
+        problem.save(update_fields=[*fields, "updated_at"])
+        merge_audit_row(
+            actor=actor,
+            object_type="problem",
+            object_id=str(problem.public_id),
+            patient=survivor,
+            merged=merged,
+            changed_fields=fields,
+            detail=detail,
+        )
+    return len(theirs)
+
+
 def _recalls(*, survivor: Patient, merged: Patient, actor: User) -> int:
     now = timezone.now()
     open_mine = {
@@ -121,7 +147,7 @@ merge_step_register(
     "clinical encounters", merge_step_move(Encounter, audit_as="encounter"), covers=[(Encounter, "patient")]
 )
 merge_step_register("clinical vitals", merge_step_move(Vitals, audit_as="vitals"), covers=[(Vitals, "patient")])
-merge_step_register("clinical problems", merge_step_move(Problem, audit_as="problem"), covers=[(Problem, "patient")])
+merge_step_register("clinical problems", _problems, covers=[(Problem, "patient")])
 merge_step_register(
     "clinical medications", merge_step_move(Medication, audit_as="medication"), covers=[(Medication, "patient")]
 )

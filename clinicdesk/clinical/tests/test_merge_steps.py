@@ -78,8 +78,9 @@ def test_a_merge_moves_every_clinical_row_and_leaves_signed_notes_as_signed(rp, 
     assert Addendum.objects.filter(note=note).count() == 1
     moved = AuditEvent.objects.filter(object_type="encounter", object_id=str(encounter.public_id), action="update")
     assert moved.get().patient_id == rp.jane.mrn
-    # Both records list hypertension: both entries stay active (a clinical judgement, see the docs).
-    assert Problem.objects.filter(patient=rp.jane, code="I10", status="active").count() == 2
+    # Both records list hypertension: the survivor's entry stays active, the duplicate's is kept in error.
+    assert Problem.objects.filter(patient=rp.jane, code="I10", status="active").count() == 1
+    assert Problem.objects.filter(patient=rp.jane, code="I10", status="in_error").count() == 1
 
 
 def test_two_no_known_allergies_statements_become_one(rp, clinician, office_manager):  # noqa: F811
