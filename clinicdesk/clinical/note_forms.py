@@ -99,5 +99,7 @@ class AmendmentDenyForm(forms.Form):
 
 
 def note_choice_label(note) -> str:
+    """ "03/02/2026 · Dr. Okafor · Main Street Clinic": no reason for visit, which is clinical text
+    that the office manager (who records amendment requests) does not read."""
     encounter = note.encounter
-    return f"{encounter.date_of_service:%m/%d/%Y} · {encounter.provider.user} · {encounter.reason}"
+    return f"{encounter.date_of_service:%m/%d/%Y} · {encounter.provider.user} · {encounter.location.name}"
