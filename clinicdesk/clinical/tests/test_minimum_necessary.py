@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 import subprocess
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.urls import URLPattern, reverse
@@ -83,8 +84,8 @@ PERSONAS = ["office_manager", "front_desk", "clinician", "nurse", "biller", "aud
 NEVER_NARRATIVE = {"front_desk", "biller", "auditor", "admin"}
 
 
-class Data:
-    pass
+class Data(SimpleNamespace):
+    """The patient's records the walk fills in (attributes set by the fixture)."""
 
 
 @pytest.fixture
