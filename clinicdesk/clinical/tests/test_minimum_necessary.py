@@ -167,7 +167,7 @@ def page_routes(d: Data) -> list[tuple[str, str, bool]]:
     """(label, url, patient-specific) for every pattern of the clinical namespace."""
     routes = []
     for pattern in clinical_patterns:
-        assert isinstance(pattern, URLPattern)
+        assert isinstance(pattern, URLPattern) and pattern.name, pattern  # every clinical page is named
         if pattern.name in SKIP_PAGES:
             continue
         params = _page_params(pattern.name, d)
