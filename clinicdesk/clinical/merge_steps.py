@@ -23,6 +23,8 @@ medications and amendment requests simply change hands. Two kinds of row are rec
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
 from clinicdesk.accounts.models import User
@@ -44,6 +46,24 @@ from .models import (
 from .recalls import OPEN_STATUSES
 
 
+def _hand_over(
+    row: Any, fields: list[str], detail: str, *, survivor: Patient, merged: Patient, actor: User, object_type: str
+) -> None:
+    """Move one reconciled row to the survivor: save the changed `fields` and audit them."""
+    row.patient = survivor
+    stamp = ["updated_at"] if any(f.name == "updated_at" for f in row._meta.concrete_fields) else []
+    row.save(update_fields=[*fields, *stamp])
+    merge_audit_row(
+        actor=actor,
+        object_type=object_type,
+        object_id=str(row.public_id),
+        patient=survivor,
+        merged=merged,
+        changed_fields=fields,
+        detail=detail,
+    )
+
+
 def _allergies(*, survivor: Patient, merged: Patient, actor: User) -> int:
     mine = list(Allergy.objects.select_for_update().filter(patient=survivor, status=AllergyStatus.ACTIVE))
     theirs = list(Allergy.objects.select_for_update().filter(patient=merged).order_by("pk"))
@@ -62,17 +82,7 @@ def _allergies(*, survivor: Patient, merged: Patient, actor: User) -> int:
                 allergy.status = AllergyStatus.INACTIVE
                 fields.append("status")
                 detail = f"moved from {merged.mrn} by merge; inactivated as a duplicate of an active allergy"
-        allergy.patient = survivor
-        allergy.save(update_fields=[*fields, "updated_at"])
-        merge_audit_row(
-            actor=actor,
-            object_type="allergy",
-            object_id=str(allergy.public_id),
-            patient=survivor,
-            merged=merged,
-            changed_fields=fields,
-            detail=detail,
-        )
+        _hand_over(allergy, fields, detail, survivor=survivor, merged=merged, actor=actor, object_type="allergy")
     if they_have_allergies:
         for nka in my_nka:
             nka.status = AllergyStatus.INACTIVE
@@ -100,17 +110,7 @@ def _problems(*, survivor: Patient, merged: Patient, actor: User) -> int:
             problem.status = ProblemStatus.IN_ERROR
             fields.append("status")
             detail = f"moved from {merged.mrn} by merge; a duplicate of the survivor's active entry for the code"
-        problem.patient = survivor
-        problem.save(update_fields=[*fields, "updated_at"])
-        merge_audit_row(
-            actor=actor,
-            object_type="problem",
-            object_id=str(problem.public_id),
-            patient=survivor,
-            merged=merged,
-            changed_fields=fields,
-            detail=detail,
-        )
+        _hand_over(problem, fields, detail, survivor=survivor, merged=merged, actor=actor, object_type="problem")
     return len(theirs)
 
 
@@ -129,17 +129,7 @@ def _recalls(*, survivor: Patient, merged: Patient, actor: User) -> int:
             recall.closed_reason = f"Duplicate of an open recall of record {survivor.mrn} (records merged)"
             fields += ["status", "closed_at", "closed_by", "closed_reason"]
             detail = f"moved from {merged.mrn} by merge; closed as a duplicate"
-        recall.patient = survivor
-        recall.save(update_fields=fields)
-        merge_audit_row(
-            actor=actor,
-            object_type="recall",
-            object_id=str(recall.public_id),
-            patient=survivor,
-            merged=merged,
-            changed_fields=fields,
-            detail=detail,
-        )
+        _hand_over(recall, fields, detail, survivor=survivor, merged=merged, actor=actor, object_type="recall")
     return len(theirs)
 
 
