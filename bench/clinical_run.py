@@ -120,7 +120,7 @@ def _history(patient, encounters: int, doctor, location, provider, kind) -> None
         batch_size=500,
     )  # fmt: skip
     Problem.objects.bulk_create(
-        [Problem(patient=patient, code=f"I1{n % 10}", description=f"Problem {n}", created_by=doctor) for n in range(25)]
+        [Problem(patient=patient, code=f"I{10 + n}", description=f"Problem {n}", created_by=doctor) for n in range(25)]
     )
     Medication.objects.bulk_create(
         [Medication(patient=patient, name=f"Medicine {n}", strength="10 mg", form="tablet", created_by=doctor)
