@@ -126,44 +126,16 @@ def _run_patients(database: str, size: dict, csv: Path, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
-def _run_scheduling(database: str, size: dict, out: Path) -> dict:
-    url = (
-        f"{PG_SERVER}/{PG_DATABASE}"
-        if database == "postgresql"
-        else f"sqlite:///{_sqlite_files('bench-scheduling')[0]}"
-    )
+def _run_part(part: str, database: str, extra: list[str]) -> dict:
+    """One database's run of `bench.<part>_run` in its own process; its JSON figures."""
+    out = DATA_DIR / f"{database}-{part}.json"
+    url = f"{PG_SERVER}/{PG_DATABASE}" if database == "postgresql" else f"sqlite:///{_sqlite_files(f'bench-{part}')[0]}"
     env = {**os.environ, "DATABASE_URL": url, "CLINICDESK_VAR_DIR": str(DATA_DIR),
            "DJANGO_SETTINGS_MODULE": "clinicdesk.settings"}  # fmt: skip
-    command = [sys.executable, "-m", "bench.scheduling_run", "--history", str(size["history"]), "--out", str(out)]
+    command = [sys.executable, "-m", f"bench.{part}_run", *extra, "--out", str(out)]
     finished = subprocess.run(command, env=env, cwd=BENCH_DIR.parent, check=False)
     if finished.returncode != 0:
-        console.print(f"[bold red]The {database} scheduling benchmarks failed (exit {finished.returncode}).")
-        sys.exit(1)
-    return json.loads(out.read_text())
-
-
-def _run_codes(database: str, size: dict, out: Path) -> dict:
-    url = f"{PG_SERVER}/{PG_DATABASE}" if database == "postgresql" else f"sqlite:///{_sqlite_files('bench-codes')[0]}"
-    env = {**os.environ, "DATABASE_URL": url, "CLINICDESK_VAR_DIR": str(DATA_DIR),
-           "DJANGO_SETTINGS_MODULE": "clinicdesk.settings"}  # fmt: skip
-    command = [sys.executable, "-m", "bench.codes_run", "--searches", str(size["searches"]), "--out", str(out)]
-    finished = subprocess.run(command, env=env, cwd=BENCH_DIR.parent, check=False)
-    if finished.returncode != 0:
-        console.print(f"[bold red]The {database} ICD-10-CM benchmarks failed (exit {finished.returncode}).")
-        sys.exit(1)
-    return json.loads(out.read_text())
-
-
-def _run_clinical(database: str, out: Path) -> dict:
-    url = (
-        f"{PG_SERVER}/{PG_DATABASE}" if database == "postgresql" else f"sqlite:///{_sqlite_files('bench-clinical')[0]}"
-    )
-    env = {**os.environ, "DATABASE_URL": url, "CLINICDESK_VAR_DIR": str(DATA_DIR),
-           "DJANGO_SETTINGS_MODULE": "clinicdesk.settings"}  # fmt: skip
-    command = [sys.executable, "-m", "bench.clinical_run", "--out", str(out)]
-    finished = subprocess.run(command, env=env, cwd=BENCH_DIR.parent, check=False)
-    if finished.returncode != 0:
-        console.print(f"[bold red]The {database} clinical benchmarks failed (exit {finished.returncode}).")
+        console.print(f"[bold red]The {database} {part} benchmarks failed (exit {finished.returncode}).")
         sys.exit(1)
     return json.loads(out.read_text())
 
@@ -241,41 +213,23 @@ def main() -> None:
                     "postgresql", patient_size, csv, DATA_DIR / "postgresql-patients.json"
                 )
             timings["patients"] = time.perf_counter() - part_started
-        if "scheduling" in parts:
+        for part, part_results, extra in (
+            ("scheduling", scheduling_results, ["--history", str(SCHEDULING_SIZES[mode]["history"])]),
+            ("codes", codes_results, ["--searches", str(CODES_SIZES[mode]["searches"])]),
+            ("clinical", clinical_results, []),
+        ):
+            if part not in parts:
+                continue
             part_started = time.perf_counter()
             for name, database in (("SQLite", "sqlite"), ("PostgreSQL", "postgresql")):
                 if args.database in (None, database):
                     if database == "postgresql":
                         _pg_recreate(admin)
                     else:
-                        for path in _sqlite_files("bench-scheduling"):
+                        for path in _sqlite_files(f"bench-{part}"):
                             path.unlink(missing_ok=True)
-                    scheduling_results[name] = _run_scheduling(
-                        database, SCHEDULING_SIZES[mode], DATA_DIR / f"{database}-scheduling.json"
-                    )
-            timings["scheduling"] = time.perf_counter() - part_started
-        if "codes" in parts:
-            part_started = time.perf_counter()
-            for name, database in (("SQLite", "sqlite"), ("PostgreSQL", "postgresql")):
-                if args.database in (None, database):
-                    if database == "postgresql":
-                        _pg_recreate(admin)
-                    else:
-                        for path in _sqlite_files("bench-codes"):
-                            path.unlink(missing_ok=True)
-                    codes_results[name] = _run_codes(database, CODES_SIZES[mode], DATA_DIR / f"{database}-codes.json")
-            timings["codes"] = time.perf_counter() - part_started
-        if "clinical" in parts:
-            part_started = time.perf_counter()
-            for name, database in (("SQLite", "sqlite"), ("PostgreSQL", "postgresql")):
-                if args.database in (None, database):
-                    if database == "postgresql":
-                        _pg_recreate(admin)
-                    else:
-                        for path in _sqlite_files("bench-clinical"):
-                            path.unlink(missing_ok=True)
-                    clinical_results[name] = _run_clinical(database, DATA_DIR / f"{database}-clinical.json")
-            timings["clinical"] = time.perf_counter() - part_started
+                    part_results[name] = _run_part(part, database, extra)
+            timings[part] = time.perf_counter() - part_started
     finally:
         if not args.keep:
             admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
