@@ -126,28 +126,45 @@ def problem_add(request: StaffRequest, mrn: str) -> HttpResponse:
     return _problems_page(request, patient, form, _status(request))
 
 
-def _problem_action(
-    request: StaffRequest, mrn: str, problem_id, *, purpose: str, form_class, title: str, button: str, act
-) -> HttpResponse:
-    problem, refused = _opened(
-        request,
-        lambda: access_problem(
-            actor=request.user, mrn=mrn, public_id=problem_id, need=Cap.CLINICAL_NOTE_WRITE, purpose=purpose
-        ),
-    )
+def _row_action(
+    request: StaffRequest, open_row, *, name: str, list_view: str, form_class, title: str, button: str, act,
+    template: str, errors: tuple[type[ValidationError] | type[PermissionDenied], ...] = (ValidationError,),
+) -> HttpResponse:  # fmt: skip
+    """The confirm-and-act page of one list entry (resolve a problem, stop a medication...).
+
+    `open_row()` fetches the entry through its access function; `act(row, data)` does the change
+    and answers the success message, or a response of its own (a PDF). Refusals in `errors`
+    land on the form; success goes back to the patient's list `list_view`.
+    """
+    row, refused = _opened(request, open_row)
     if refused:
         return refused
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            message = act(problem, form.cleaned_data)
-        except ValidationError as exc:
+            done = act(row, form.cleaned_data)
+        except errors as exc:
             apply_service_errors(form, exc)
         else:
-            messages.success(request, message)
-            return redirect("clinical:problems", mrn=problem.patient.mrn)
-    context = {"patient": problem.patient, "problem": problem, "form": form, "title": title, "button": button}
-    return render(request, "clinical/problem_action.html", context, status=_status(request))
+            if isinstance(done, HttpResponse):
+                return done
+            messages.success(request, done)
+            return redirect(list_view, mrn=row.patient.mrn)
+    context = {"patient": row.patient, name: row, "form": form, "title": title, "button": button}
+    return render(request, template, context, status=_status(request))
+
+
+def _problem_action(
+    request: StaffRequest, mrn: str, problem_id, *, purpose: str, form_class, title: str, button: str, act
+) -> HttpResponse:
+    return _row_action(
+        request,
+        lambda: access_problem(
+            actor=request.user, mrn=mrn, public_id=problem_id, need=Cap.CLINICAL_NOTE_WRITE, purpose=purpose
+        ),
+        name="problem", list_view="clinical:problems", form_class=form_class, title=title, button=button, act=act,
+        template="clinical/problem_action.html",
+    )  # fmt: skip
 
 
 @requires(Cap.CLINICAL_NOTE_WRITE)
@@ -320,27 +337,12 @@ def _medication_action(
     request: StaffRequest, mrn: str, medication_id, *, need: str, purpose: str, form_class, title: str, button: str,
     act, template: str = "clinical/medication_action.html",
 ) -> HttpResponse:  # fmt: skip
-    medication, refused = _opened(
+    return _row_action(
         request,
         lambda: access_medication(actor=request.user, mrn=mrn, public_id=medication_id, need=need, purpose=purpose),
-    )
-    if refused:
-        return refused
-    form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            done = act(medication, form.cleaned_data)
-        except (ValidationError, PermissionDenied) as exc:
-            apply_service_errors(form, exc)
-        else:
-            if isinstance(done, HttpResponse):
-                return done
-            messages.success(request, done)
-            return redirect("clinical:medications", mrn=medication.patient.mrn)
-    context = {
-        "patient": medication.patient, "medication": medication, "form": form, "title": title, "button": button,
-    }  # fmt: skip
-    return render(request, template, context, status=_status(request))
+        name="medication", list_view="clinical:medications", form_class=form_class, title=title, button=button,
+        act=act, template=template, errors=(ValidationError, PermissionDenied),
+    )  # fmt: skip
 
 
 @requires(Cap.CLINICAL_NOTE_WRITE)
@@ -509,25 +511,14 @@ def allergy_nka(request: StaffRequest, mrn: str) -> HttpResponse:
 def _allergy_action(
     request: StaffRequest, mrn: str, allergy_id, *, purpose: str, form_class, title: str, button: str, act
 ) -> HttpResponse:
-    allergy, refused = _opened(
+    return _row_action(
         request,
         lambda: access_allergy(
             actor=request.user, mrn=mrn, public_id=allergy_id, need=Cap.CLINICAL_NOTE_WRITE, purpose=purpose
         ),
-    )
-    if refused:
-        return refused
-    form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            message = act(allergy, form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, message)
-            return redirect("clinical:allergies", mrn=allergy.patient.mrn)
-    context = {"patient": allergy.patient, "allergy": allergy, "form": form, "title": title, "button": button}
-    return render(request, "clinical/allergy_action.html", context, status=_status(request))
+        name="allergy", list_view="clinical:allergies", form_class=form_class, title=title, button=button, act=act,
+        template="clinical/allergy_action.html",
+    )  # fmt: skip
 
 
 @requires(Cap.CLINICAL_NOTE_WRITE)
