@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.triggers import drop_statements, install_statements
 from clinicdesk.clinical import triggers as clinical_triggers
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.capabilities import Role
 
 PASSWORD = "correct horse battery staple"
@@ -24,6 +25,42 @@ PASSWORD = "correct horse battery staple"
 # The live test server listens with a backlog of 10; the booking race opens 32 connections at
 # the same instant, and a real deployment's server (gunicorn: 2048) would take them all.
 ThreadedWSGIServer.request_queue_size = 64
+
+
+def _test_moment():
+    """The moment every test starts at when CLINICDESK_TEST_NOW is set (make test-clock), else None."""
+    from datetime import datetime
+
+    from django.conf import settings
+
+    value = getattr(settings, "CLINICDESK_TEST_NOW", "")
+    return datetime.fromisoformat(value) if value else None
+
+
+@pytest.fixture(autouse=True)
+def _application_clock():
+    """Under CLINICDESK_TEST_NOW every test starts at that moment, with the clock running.
+
+    Without it the application reads the real time. Either way a test that needs an exact
+    time asks for the `clock` fixture and sets it.
+    """
+    moment = _test_moment()
+    if moment is None:
+        yield
+        return
+    with app_clock.starting_at(moment):
+        yield
+
+
+@pytest.fixture
+def clock(_application_clock):
+    """The application's clock, stopped: `clock.set(dt)`, `clock.advance(minutes=5)`.
+
+    It stops at the current application time (the CLINICDESK_TEST_NOW moment when set);
+    a test that hard-codes dates sets the clock to them first.
+    """
+    with app_clock.frozen(app_clock.now()) as frozen:
+        yield frozen
 
 
 def make_staff(username: str, role: str, **extra) -> User:

@@ -17,3 +17,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # so two runs on one machine never share it.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-clinicdesk-{os.getpid()}.sqlite3")}
+
+# `make test-clock` runs the whole suite with every test starting at an awkward moment (an ISO
+# datetime with its offset); the application's clock (clinicdesk/core/clock.py) reads it.
+CLINICDESK_TEST_NOW = os.environ.get("CLINICDESK_TEST_NOW", "")
