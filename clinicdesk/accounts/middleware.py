@@ -7,8 +7,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 
+from clinicdesk.core import clock
 from clinicdesk.core.problems import problem
 
 from .receivers import SESSION_STARTED_KEY
@@ -31,7 +31,7 @@ class SessionLimitMiddleware:
         if user.is_authenticated:
             started = request.session.get(SESSION_STARTED_KEY)
             limit = settings.CLINICDESK_SESSION_MAX_AGE
-            if started is None or timezone.now() - datetime.fromtimestamp(started, tz=UTC) > limit:
+            if started is None or clock.now() - datetime.fromtimestamp(started, tz=UTC) > limit:
                 logout(request)
                 if request.path.startswith("/api/"):
                     return problem(401, "Your session has ended. Sign in again.")

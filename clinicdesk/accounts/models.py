@@ -5,8 +5,8 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.utils import timezone
 
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Role
 
 
@@ -44,7 +44,7 @@ class StaffSession(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_sessions")
     session_key = models.CharField(max_length=40, unique=True)
-    started_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(default=clock.now)
     ip = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
 
@@ -64,7 +64,7 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, db_index=True)
     digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -116,7 +116,7 @@ class RestrictedRecord(models.Model):
 
     patient_id = models.CharField(max_length=64, unique=True)
     flagged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    flagged_at = models.DateTimeField(default=timezone.now)
+    flagged_at = models.DateTimeField(default=clock.now)
     note = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:

@@ -7,10 +7,10 @@ from allauth.mfa.signals import authentication_failed, authenticator_added, auth
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
-from django.utils import timezone
 
 from clinicdesk.audit.models import Action, Outcome
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.request_context import current_origin
 
 from .services import session_ended, session_started, staff_change_record
@@ -24,7 +24,7 @@ def on_login(sender, request, user, **kwargs) -> None:
         return
     if request.session.session_key is None:
         request.session.save()
-    request.session[SESSION_STARTED_KEY] = timezone.now().timestamp()
+    request.session[SESSION_STARTED_KEY] = clock.now().timestamp()
     origin = current_origin()
     session_started(user=user, session_key=request.session.session_key, ip=origin.ip, user_agent=origin.user_agent)
     audit_record(actor=user, action=Action.LOGIN, object_type="session")

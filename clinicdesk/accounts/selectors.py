@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.utils import timezone
+
+from clinicdesk.core import clock
 
 from .models import ApiToken, EmergencyAccess, RestrictedRecord, StaffSession, User
 
@@ -17,7 +18,7 @@ def record_is_restricted(*, patient_id: str) -> bool:
 
 def emergency_access_active(*, user: User, patient_id: str, now=None) -> EmergencyAccess | None:
     """The grant that lets `user` open `patient_id` now, or None."""
-    now = now or timezone.now()
+    now = now or clock.now()
     return (
         EmergencyAccess.objects.filter(user=user, patient_id=patient_id, expires_at__gt=now)
         .order_by("-expires_at")

@@ -12,10 +12,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from clinicdesk.audit.models import Action, Outcome
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Role
 from clinicdesk.core.errors import Conflict
 
@@ -125,7 +125,7 @@ def staff_deactivate(*, actor: User, user: User) -> User:
     if not user.is_active:
         return user
     user.is_active = False
-    user.deactivated_at = timezone.now()
+    user.deactivated_at = clock.now()
     user.save(update_fields=["is_active", "deactivated_at"])
     ended = _end_sessions(user)
     staff_change_record(actor=actor, user=user, field="is_active", detail=f"deactivated; {ended} session(s) ended")
@@ -178,7 +178,7 @@ def staff_set_password(*, actor: User, user: User, password: str) -> User:
 def session_started(*, user: User, session_key: str, ip: str, user_agent: str) -> None:
     StaffSession.objects.update_or_create(
         session_key=session_key,
-        defaults={"user": user, "started_at": timezone.now(), "ip": ip, "user_agent": user_agent},
+        defaults={"user": user, "started_at": clock.now(), "ip": ip, "user_agent": user_agent},
     )
 
 
@@ -208,7 +208,7 @@ def api_token_create(*, actor: User, name: str, days: int) -> tuple[ApiToken, st
         name=name[:100],
         prefix=secret[: len(TOKEN_PREFIX) + 6],
         digest=token_digest(secret),
-        expires_at=timezone.now() + timedelta(days=days),
+        expires_at=clock.now() + timedelta(days=days),
     )
     audit_record(
         actor=actor,
@@ -224,7 +224,7 @@ def api_token_create(*, actor: User, name: str, days: int) -> tuple[ApiToken, st
 @transaction.atomic
 def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
+        token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
         audit_record(
             actor=actor,
@@ -244,7 +244,7 @@ def api_token_authenticate(*, secret: str) -> User | None:
     token = ApiToken.objects.select_related("user").filter(digest=token_digest(secret)).first()
     if token is None:
         return None
-    now = timezone.now()
+    now = clock.now()
     if not token.is_usable(now):
         why = "revoked" if token.revoked_at else ("account deactivated" if not token.user.is_active else "expired")
         audit_record(
@@ -301,7 +301,7 @@ def emergency_access_grant(*, actor: User, patient_id: str, reason: str) -> Emer
     reason = " ".join(reason.split())
     if len(reason) < 10:
         raise ValidationError({"reason": "Say in a sentence why you need this record now (10 characters or more)."})
-    now = timezone.now()
+    now = clock.now()
     grant = EmergencyAccess.objects.create(
         user=actor,
         patient_id=patient_id,
@@ -331,7 +331,7 @@ def emergency_access_review(*, actor: User, grant: EmergencyAccess, comment: str
     if grant.reviewed_at is not None:
         raise ValidationError({"comment": "This access was already reviewed."})
     grant.reviewed_by = actor
-    grant.reviewed_at = timezone.now()
+    grant.reviewed_at = clock.now()
     grant.review_comment = comment[:1000]
     grant.save(update_fields=["reviewed_by", "reviewed_at", "review_comment"])
     audit_record(

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
 
+from clinicdesk.core import clock
 from clinicdesk.core.request_context import current_origin
 
 from .chain import CHAINED_FIELDS, GENESIS, event_hash
@@ -44,7 +44,7 @@ def _append(event: AuditEvent) -> None:
             head = cursor.fetchone()
             event.seq, event.prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
             # The time is read under the lock, so time order and seq order agree.
-            event.at = timezone.now()
+            event.at = clock.now()
             values = [getattr(event, name) for name in CHAINED_FIELDS]
             event.hash = event_hash(event.prev_hash, values)
             params = values + [event.prev_hash, event.hash]

@@ -8,8 +8,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.guards import requires
 
@@ -82,7 +82,7 @@ def report_csv(request: HttpRequest) -> HttpResponse:
             detail=f"{count} events; filters {urlencode({k: v for k, v in request.GET.items() if v})}"[:500],
             patient_id=filters.patient,
         )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    stamp = clock.local_now().strftime("%Y%m%d-%H%M")
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     return response

@@ -19,11 +19,11 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient
 
@@ -67,7 +67,7 @@ def allergy_add(
     ValidationError naming the field for a blank substance, an unknown severity, text too
     long; Conflict when the substance is already an active allergy.
     """
-    today = timezone.localdate()
+    today = clock.today()
     errors: dict[str, list[str]] = {}
     values: dict[str, str] = {}
     for field, value, limit, required in (
@@ -111,7 +111,7 @@ def allergy_add(
 def allergy_record_nka(*, actor: User, patient: Patient, noted_on: date | None = None) -> Allergy:
     """Record "no known allergies". Conflict while an allergy is active (named in the message) or
     when NKA is already recorded."""
-    noted = _noted_on(noted_on, timezone.localdate())
+    noted = _noted_on(noted_on, clock.today())
     patient_lists_lock(patient)
     active = list(Allergy.objects.filter(patient=patient, status=AllergyStatus.ACTIVE))
     allergies = [a.substance for a in active if not a.no_known_allergies]

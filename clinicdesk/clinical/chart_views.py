@@ -8,12 +8,12 @@ from uuid import UUID
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.views import open_chart
@@ -62,7 +62,7 @@ def visit_summary(request: StaffRequest, public_id: UUID) -> HttpResponse:
     if refused:
         return refused
     facts = summary_facts(encounter)
-    pdf = visit_summary_pdf(facts, now=timezone.now())
+    pdf = visit_summary_pdf(facts, now=clock.now())
     audit_record(
         actor=request.user, action=Action.PRINT, object_type="encounter", object_id=str(encounter.public_id),
         patient_id=patient.mrn, detail="visit summary" + (" (preliminary)" if facts.preliminary else ""),

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinicdesk.accounts.models import User
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Role
 from clinicdesk.core.demo import DemoOptions, register
 from clinicdesk.scheduling.models import Appointment, AppointmentType
@@ -98,7 +99,7 @@ def demo_clinical(options: DemoOptions) -> str:
     if Encounter.objects.exists():
         return "skipped (the practice already has encounters)"
     rng = random.Random(options.seed + 70)  # noqa: S311 (reproducible demo data)
-    now = timezone.now()
+    now = clock.now()
     nurse = User.objects.filter(role=Role.NURSE, is_active=True).order_by("pk").first()
     seen = list(
         Appointment.objects.filter(

@@ -7,8 +7,8 @@ unchanged beside its message; the vitals service says what is wrong, in words, p
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 
+from clinicdesk.core import clock
 from clinicdesk.scheduling.models import Location
 
 from .note_templates import SECTION_MAX
@@ -86,7 +86,7 @@ class UnscheduledForm(forms.Form):
         queryset=Location.objects.none(), to_field_name="public_id", empty_label=None, label="Location"
     )
     date_of_service = forms.DateField(
-        label="Date of service", widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label="Date of service", widget=forms.DateInput(attrs={"type": "date"}), initial=clock.today
     )
     reason = forms.CharField(label="Reason for visit", max_length=200)
     unscheduled_reason = forms.CharField(

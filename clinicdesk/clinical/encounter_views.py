@@ -17,12 +17,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
@@ -68,13 +68,13 @@ def _today_context(request: StaffRequest, provider: Provider | None, form: Unsch
     lines = access_today_visits(actor=request.user, provider=provider) if provider is not None else []
     locations = provider.locations.filter(active=True) if provider is not None else None
     if form is None:
-        form = UnscheduledForm(locations=locations, initial={"date_of_service": timezone.localdate()})
+        form = UnscheduledForm(locations=locations, initial={"date_of_service": clock.today()})
     return {
         "provider": provider,
         "providers": selectors.active_providers(),
         "lines": lines,
         "form": form,
-        "today": timezone.localdate(),
+        "today": clock.today(),
     }
 
 

@@ -28,6 +28,7 @@ from django.utils import timezone
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.patients.models import Patient
 from clinicdesk.scheduling.models import Appointment, AppointmentStatus, Location, Provider
@@ -163,7 +164,7 @@ def encounter_open_unscheduled(
     if date_of_service is None:
         errors["date_of_service"] = ["Give the date of service."]
     elif location is not None and "location" not in errors:
-        today = timezone.localtime(timezone.now(), ZoneInfo(location.time_zone)).date()
+        today = timezone.localtime(clock.now(), ZoneInfo(location.time_zone)).date()
         if date_of_service > today:
             errors["date_of_service"] = ["The date of service cannot be in the future."]
         elif date_of_service < patient.date_of_birth:

@@ -16,12 +16,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
@@ -84,7 +84,7 @@ def _problems_page(request: StaffRequest, patient, form: ProblemForm | None, sta
         "can_write": can_write,
         "sees_narrative": sees_narrative(request.user),
         "statuses": ProblemStatus,
-        "today": timezone.localdate(),
+        "today": clock.today(),
     }
     return render(request, "clinical/problem_list.html", context, status=status)
 
@@ -428,7 +428,7 @@ def prescription_download(request: StaffRequest, mrn: str, prescription_id) -> H
     )  # fmt: skip
     if refused:
         return refused
-    pdf = prescription_pdf(prescription=prescription, printed_at=timezone.now())
+    pdf = prescription_pdf(prescription=prescription, printed_at=clock.now())
     medication_services.prescription_printed(actor=request.user, prescription=prescription)
     response = HttpResponse(pdf, content_type="application/pdf")
     name = f"prescription-{prescription.medication.patient.mrn}-{prescription.written_on:%Y%m%d}.pdf"

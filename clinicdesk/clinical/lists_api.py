@@ -11,10 +11,10 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from clinicdesk.core import clock
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.schemas import InputSchema, StrictDate
@@ -366,7 +366,7 @@ def prescription_pdf_endpoint(request, mrn: str, prescription_id: str):
         actor=request.user, mrn=mrn, public_id=prescription_id, need=Cap.CLINICAL_NOTE_READ,
         purpose="print prescription",
     )  # fmt: skip
-    pdf = prescription_pdf(prescription=prescription, printed_at=timezone.now())
+    pdf = prescription_pdf(prescription=prescription, printed_at=clock.now())
     medication_services.prescription_printed(actor=request.user, prescription=prescription)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="prescription-{prescription.public_id}.pdf"'

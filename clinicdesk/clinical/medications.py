@@ -20,11 +20,11 @@ from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient
@@ -111,7 +111,7 @@ def medication_add(*, actor: User, patient: Patient, data: MedicationInput) -> M
         errors.setdefault("encounter", []).append("That encounter belongs to another patient.")
     if errors:
         raise ValidationError(errors)
-    stopped = data.stop_date is not None and data.stop_date <= timezone.localdate()
+    stopped = data.stop_date is not None and data.stop_date <= clock.today()
     medication = Medication.objects.create(
         patient=patient,
         name=name,
@@ -138,7 +138,7 @@ def _locked(medication: Medication) -> Medication:
 def medication_stop(*, actor: User, medication: Medication, stop_date: date | None, reason: str) -> Medication:
     """Stop an active medication on `stop_date` (not before it started, not in the future)."""
     medication = _locked(medication)
-    today = timezone.localdate()
+    today = clock.today()
     if medication.status != MedicationStatus.ACTIVE:
         raise Conflict(f"This medication is {medication.get_status_display().lower()}; only an active one is stopped.")
     errors: dict[str, list[str]] = {}
@@ -239,7 +239,7 @@ def prescription_write(
         medication=medication,
         encounter=encounter,
         prescriber=prescriber,
-        written_on=timezone.localdate(),
+        written_on=clock.today(),
         directions=sig,
         quantity=amount,
         refills=refill_count,

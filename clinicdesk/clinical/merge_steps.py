@@ -25,9 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
 from clinicdesk.accounts.models import User
+from clinicdesk.core import clock
 from clinicdesk.patients.merge import merge_audit_row, merge_step_move, merge_step_register
 from clinicdesk.patients.models import Patient
 
@@ -115,7 +114,7 @@ def _problems(*, survivor: Patient, merged: Patient, actor: User) -> int:
 
 
 def _recalls(*, survivor: Patient, merged: Patient, actor: User) -> int:
-    now = timezone.now()
+    now = clock.now()
     open_mine = {
         (r.appointment_type_id, r.provider_id)
         for r in Recall.objects.filter(patient=survivor, status__in=OPEN_STATUSES)

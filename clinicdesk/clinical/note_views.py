@@ -16,11 +16,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.forms import apply_service_errors
@@ -172,7 +172,7 @@ def note_save_view(request: StaffRequest, public_id) -> HttpResponse:
         return _render(request, opened, status=status, form=form, page_error=message)
     if autosave:
         return _status_fragment(request, opened, saved_now=True)
-    messages.success(request, f"Draft saved {notes.when_text(timezone.now(), opened.encounter, seconds=True)}.")
+    messages.success(request, f"Draft saved {notes.when_text(clock.now(), opened.encounter, seconds=True)}.")
     return redirect("clinical:note", public_id=opened.encounter.public_id)
 
 
@@ -205,7 +205,7 @@ def note_sign_view(request: StaffRequest, public_id) -> HttpResponse:
                 apply_service_errors(form, exc)
             extra["form"] = form
         return _render(request, opened, status=status, **extra)
-    messages.success(request, f"Note signed {notes.when_text(note.signed_at or timezone.now(), opened.encounter)}.")
+    messages.success(request, f"Note signed {notes.when_text(note.signed_at or clock.now(), opened.encounter)}.")
     return redirect("clinical:note", public_id=opened.encounter.public_id)
 
 
@@ -269,7 +269,7 @@ def amendment_list(request: StaffRequest, mrn: str) -> HttpResponse:
     if refused:
         return refused
     rows = [(r, notes.amendment_due_on(r)) for r in access_amendment_requests(actor=request.user, patient=patient)]
-    context = {"patient": patient, "rows": rows, "today": timezone.localdate(), "Status": AmendmentStatus}
+    context = {"patient": patient, "rows": rows, "today": clock.today(), "Status": AmendmentStatus}
     return render(request, "clinical/amendment_list.html", context)
 
 
@@ -280,7 +280,7 @@ def amendment_new(request: StaffRequest, mrn: str) -> HttpResponse:
     if refused:
         return refused
     choices = signed_notes_of(patient=patient)
-    initial = {"received_on": timezone.localdate(), "note": request.GET.get("note", "")}
+    initial = {"received_on": clock.today(), "note": request.GET.get("note", "")}
     form = AmendmentRequestForm(request.POST or None, notes=choices, initial=initial)
     status = 200
     if request.method == "POST":

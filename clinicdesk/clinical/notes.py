@@ -26,6 +26,7 @@ from django.utils import timezone
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient
@@ -251,7 +252,7 @@ def _note_create(actor: User, encounter: Encounter) -> VisitNote:
         return existing
     if locked.status != EncounterStatus.OPEN:
         raise ValidationError({"encounter": ["This encounter is closed; a new note cannot be started in it."]})
-    now = timezone.now()
+    now = clock.now()
     note = VisitNote.objects.create(
         encounter=locked,
         author=actor,
@@ -312,7 +313,7 @@ def note_save_draft(
         setattr(fresh, name, sections[name])
     fresh.version += 1
     fresh.last_edited_by = actor
-    fresh.updated_at = timezone.now()
+    fresh.updated_at = clock.now()
     fresh.save(update_fields=[*SECTIONS, "version", "last_edited_by", "updated_at"])
     _audit(
         actor,
@@ -360,7 +361,7 @@ def note_sign(*, actor: User, note: VisitNote) -> VisitNote:
         )
     if not any(getattr(fresh, name).strip() for name in SECTIONS):
         raise ValidationError({"note": ["Write the note before signing: all four sections are blank."]})
-    now = timezone.now()
+    now = clock.now()
     fresh.status = NoteStatus.SIGNED
     fresh.signed_by = actor
     fresh.signed_at = now
@@ -412,7 +413,7 @@ def note_cosign(*, actor: User, note: VisitNote) -> VisitNote:
     if fresh.signed_by_id == actor.pk:
         raise PermissionDenied("The co-signature must come from another clinician than the one who signed.")
     fresh.cosigned_by = actor
-    fresh.cosigned_at = timezone.now()
+    fresh.cosigned_at = clock.now()
     fresh.save(update_fields=["cosigned_by", "cosigned_at"])
     _audit(
         actor,
@@ -443,7 +444,7 @@ def _clean_text(text: str | None, field: str, *, blank: str, limit: int) -> str:
 
 def _addendum_write(actor: User, note: VisitNote, text: str, request: AmendmentRequest | None) -> Addendum:
     """Write the addendum of a locked, signed note and mark its encounter amended (caller audits)."""
-    now = timezone.now()
+    now = clock.now()
     addendum = Addendum(
         note=note,
         text=text,
@@ -505,7 +506,7 @@ def amendment_request_record(
     """
     _require(actor, Cap.CLINICAL_AMENDMENT_MANAGE, "Your role does not include amendment requests.")
     errors: dict[str, list[str]] = {}
-    today = timezone.localdate()
+    today = clock.today()
     if received_on is None:
         errors["received_on"] = ["Give the date the request was received."]
     elif received_on > today:
@@ -578,7 +579,7 @@ def amendment_accept(
         raise ValidationError({"note": ["That note belongs to another patient."]})
     if not locked_note.is_signed:
         raise ValidationError({"note": ["That note is still a draft: an amendment is added to a signed note."]})
-    now = timezone.now()
+    now = clock.now()
     fresh.status = AmendmentStatus.ACCEPTED
     fresh.decided_by = actor
     fresh.decided_at = now
@@ -613,7 +614,7 @@ def amendment_deny(*, actor: User, request: AmendmentRequest, reason: str) -> Am
     )
     fresh.status = AmendmentStatus.DENIED
     fresh.decided_by = actor
-    fresh.decided_at = timezone.now()
+    fresh.decided_at = clock.now()
     fresh.denial_reason = text
     fresh.save(update_fields=["status", "decided_by", "decided_at", "denial_reason"])
     _audit(

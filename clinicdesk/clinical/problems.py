@@ -23,7 +23,6 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
@@ -31,6 +30,7 @@ from clinicdesk.audit.services import audit_record
 from clinicdesk.codes.models import IcdCode
 from clinicdesk.codes.selectors import icd10_code
 from clinicdesk.codes.validators import billable_icd10
+from clinicdesk.core import clock
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient
 
@@ -104,7 +104,7 @@ def problem_add(
     """Add `code` to the patient's active problems. Refused (ValidationError naming the field)
     for a code that is not billable, an onset in the future, a note over 200 characters, an
     encounter of another patient; Conflict when the code is already an active problem."""
-    today = timezone.localdate()
+    today = clock.today()
     icd = _billable(code)
     note = clean_text(note, field="note", max_length=200)
     _not_in_future(onset, field="onset", today=today, what="onset date")
@@ -137,7 +137,7 @@ def _locked(problem: Problem) -> Problem:
 def problem_resolve(*, actor: User, problem: Problem, resolved_on: date | None) -> Problem:
     """Mark an active problem resolved on `resolved_on` (on or after its onset, not in the future)."""
     problem = _locked(problem)
-    today = timezone.localdate()
+    today = clock.today()
     if problem.status != ProblemStatus.ACTIVE:
         raise Conflict(f"This problem is {problem.get_status_display().lower()}; only an active problem is resolved.")
     if resolved_on is None:

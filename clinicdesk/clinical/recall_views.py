@@ -16,13 +16,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.forms import apply_service_errors
@@ -114,7 +114,7 @@ def _recall_page(
     status: int = 200,
     refusal: str = "",
 ) -> HttpResponse:
-    state, label, late = recalls.recall_state(recall, timezone.localdate())
+    state, label, late = recalls.recall_state(recall, clock.today())
     context = {
         "recall": recall,
         "state": state,

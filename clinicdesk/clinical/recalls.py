@@ -36,6 +36,7 @@ from django.utils import timezone
 from clinicdesk.accounts.models import EmergencyAccess, RestrictedRecord, User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient
@@ -152,7 +153,7 @@ def recall_create(
     """
     if not role_can(actor.role, Cap.CLINICAL_NOTE_WRITE):
         raise PermissionDenied(Cap.CLINICAL_NOTE_WRITE)
-    today = today or timezone.localdate()
+    today = today or clock.today()
     errors: dict[str, list[str]] = {}
 
     def collect(exc: ValidationError) -> None:
@@ -243,7 +244,7 @@ def recall_log_contact(*, actor: User, recall: Recall, note: str) -> Recall:
         recall.appointment = None
         fields.append("appointment")
     recall.status = RecallStatus.CONTACTED
-    recall.contacted_at, recall.contacted_by, recall.contact_note = timezone.now(), actor, note
+    recall.contacted_at, recall.contacted_by, recall.contact_note = clock.now(), actor, note
     recall.save(update_fields=fields)
     _audit(actor, Action.UPDATE, recall, fields, detail="contact attempt logged")
     return recall
@@ -261,7 +262,7 @@ def recall_close(*, actor: User, recall: Recall, reason: str) -> Recall:
     if recall.status == RecallStatus.CLOSED:
         raise Conflict({"reason": ["This recall is closed already."]})
     recall.status = RecallStatus.CLOSED
-    recall.closed_at, recall.closed_by, recall.closed_reason = timezone.now(), actor, reason
+    recall.closed_at, recall.closed_by, recall.closed_reason = clock.now(), actor, reason
     fields = ["status", "closed_at", "closed_by", "closed_reason"]
     recall.save(update_fields=fields)
     _audit(actor, Action.UPDATE, recall, fields)
@@ -440,8 +441,8 @@ def recall_worklist(
     """The recalls matching `filters`, by due date, one page of PAGE_SIZE; not audited (the access
     function is). Recalls of restricted records `actor` holds no emergency grant for are left out
     and counted. A constant number of queries whatever the page holds."""
-    today = today or timezone.localdate()
-    now = now or timezone.now()
+    today = today or clock.today()
+    now = now or clock.now()
     rows = Recall.objects.all()
     rows = _state_filter(rows, filters.state, today)
     if filters.location is not None:

@@ -11,10 +11,10 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from clinicdesk.core import clock
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.schemas import InputSchema, StrictDate
@@ -52,11 +52,11 @@ class RecallOut(Schema):
 
     @staticmethod
     def resolve_state(recall: Recall) -> str:
-        return recalls.recall_state(recall, timezone.localdate())[0]
+        return recalls.recall_state(recall, clock.today())[0]
 
     @staticmethod
     def resolve_days_overdue(recall: Recall) -> int:
-        return recalls.recall_state(recall, timezone.localdate())[2]
+        return recalls.recall_state(recall, clock.today())[2]
 
 
 class WorklistItemOut(RecallOut):

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from clinicdesk.core import clock
 from clinicdesk.patients.models import Patient
 from clinicdesk.scheduling.models import Appointment, AppointmentType, Provider
 
@@ -52,7 +53,7 @@ def today_visits(*, provider: Provider, now: datetime | None = None) -> list[Tod
     """The provider's patients in the building today (arrived, roomed, with the provider), by
     start time. "Today" is each location's own day; the encounter, if opened, comes along.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     window = (now - timedelta(hours=36), now + timedelta(hours=36))
     rows = (
         Appointment.objects.filter(

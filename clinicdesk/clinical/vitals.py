@@ -31,6 +31,7 @@ from django.utils import timezone
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.patients.models import Patient
 
@@ -368,7 +369,7 @@ def vitals_record(*, actor: User, patient: Patient, data: VitalsInput, encounter
     without clinical.note.write. The encounter must be the patient's.
     """
     _require(actor, Cap.CLINICAL_NOTE_WRITE)
-    now = timezone.now()
+    now = clock.now()
     taken_at = data.taken_at or now
     if timezone.is_naive(taken_at):
         raise ValidationError({"taken_at": ["Give the time with its time zone."]})

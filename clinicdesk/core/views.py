@@ -5,8 +5,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
+
+from clinicdesk.core import clock
 
 from .capabilities import Cap, capabilities_of
 from .guards import public, requires
@@ -34,7 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
         for cap, url_name, title, text in HOME_TILES
         if cap in caps
     ]
-    hour = timezone.localtime().hour
+    hour = clock.local_now().hour
     part = "morning" if hour < 12 else "afternoon" if hour < 18 else "evening"
     context = {"tiles": tiles, "part_of_day": part}
     return render(request, "core/home.html", context)

@@ -24,11 +24,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.errors import Conflict
 
 from .models import Coverage, CoveragePriority, Patient, Payer, PayerType, Relationship, Sex
@@ -207,7 +207,7 @@ def coverage_add(*, actor: User, patient: Patient, data: CoverageInput) -> Cover
     An `end_date` may be given when the termination date is already known (COBRA, a plan year);
     the coverage still holds its priority until someone ends it.
     """
-    values, errors = _clean(data, today=timezone.localdate())
+    values, errors = _clean(data, today=clock.today())
     if errors:
         raise ValidationError(errors)
     existing = _active_of_priority(patient, values["priority"])
@@ -252,7 +252,7 @@ def coverage_end(*, actor: User, coverage: Coverage, end_date: date, reason: str
             {"end_date": [f"The end date is before the effective date ({locked.effective_date:%m/%d/%Y})."]}
         )
     locked.end_date = end_date
-    locked.ended_at = timezone.now()
+    locked.ended_at = clock.now()
     locked.ended_by = actor
     locked.end_reason = reason.strip()[:200]
     locked.save(update_fields=["end_date", "ended_at", "ended_by", "end_reason"])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 
+from clinicdesk.core import clock
 from clinicdesk.core.money import MoneyField
 
 from .coverage import COPAY_MAX_CENTS, COPAY_MESSAGES, SUBSCRIBER_FIELDS, CoverageInput
@@ -131,4 +131,4 @@ class CoverageEndForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["end_date"].initial = timezone.localdate()
+        self.fields["end_date"].initial = clock.today()

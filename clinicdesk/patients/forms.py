@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
+
+from clinicdesk.core import clock
 
 from .models import PatientStatus, Sex
 from .selectors import clinicians
@@ -15,7 +16,7 @@ class PastDateField(forms.DateField):
 
     def to_python(self, value):
         parsed = super().to_python(value)
-        if parsed is not None and parsed > timezone.localdate() and isinstance(value, str) and _two_digit_year(value):
+        if parsed is not None and parsed > clock.today() and isinstance(value, str) and _two_digit_year(value):
             parsed = parsed.replace(year=parsed.year - 100)
         return parsed
 

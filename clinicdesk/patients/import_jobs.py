@@ -14,12 +14,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 from django_tasks import task
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action, Outcome
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 
 from .importing import FileRejected, check_file
 from .models import ImportJob, ImportStatus
@@ -90,7 +90,7 @@ def import_job_run(*, public_id: str) -> ImportJob:
         )
     except Exception as exc:  # noqa: BLE001  (recorded on the job for the person, then re-raised)
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED, finished_at=timezone.now(), message=f"The import stopped: {exc}"[:500]
+            status=ImportStatus.FAILED, finished_at=clock.now(), message=f"The import stopped: {exc}"[:500]
         )
         audit_record(
             actor=job.created_by,
@@ -107,7 +107,7 @@ def import_job_run(*, public_id: str) -> ImportJob:
         created_count=result.created,
         skipped_count=result.skipped,
         rejected_count=result.rejected,
-        finished_at=timezone.now(),
+        finished_at=clock.now(),
         message=("Columns not imported: " + ", ".join(result.ignored_columns))[:500] if result.ignored_columns else "",
     )
     job.refresh_from_db()

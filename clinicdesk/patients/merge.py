@@ -24,13 +24,13 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils import timezone
 
 from clinicdesk.accounts.models import User
 from clinicdesk.accounts.selectors import record_is_restricted
 from clinicdesk.accounts.services import record_restrict
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 
 from .models import Coverage, Patient, PatientFieldChange, PatientPhone, PatientStatus
 from .search.models import PatientAlias, PatientMerge, PatientNamePair, PatientSearchTerm
@@ -232,7 +232,7 @@ def _move_coverages(*, survivor: Patient, merged: Patient, actor: User) -> int:
     Ended, not deleted: claims may point at it, and coverage history is never overwritten. Its
     end date is today (or its effective date, if that is later).
     """
-    today, now = timezone.localdate(), timezone.now()
+    today, now = clock.today(), clock.now()
     taken = set(Coverage.objects.filter(patient=survivor, ended_at__isnull=True).values_list("priority", flat=True))
     moved = 0
     for coverage in Coverage.objects.select_for_update().filter(patient=merged).order_by("pk"):

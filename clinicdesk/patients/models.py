@@ -5,8 +5,8 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
+from clinicdesk.core import clock
 from clinicdesk.core.fields import BlindIndexField, BlindIndexManager, EncryptedTextField
 
 
@@ -65,7 +65,7 @@ class Patient(models.Model):
     alerts = models.TextField(blank=True, help_text="Shown to the front desk on the chart header.")
     # The id this patient had in the system an import came from; makes re-running an import a no-op.
     external_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects: BlindIndexManager[Patient] = BlindIndexManager()
@@ -104,7 +104,7 @@ class Patient(models.Model):
 
     @property
     def age(self) -> int:
-        return self.age_on(timezone.localdate())
+        return self.age_on(clock.today())
 
     @property
     def ssn_masked(self) -> str:
@@ -155,7 +155,7 @@ class PatientFieldChange(models.Model):
     field = models.CharField(max_length=60)
     old_value = models.TextField(blank=True)
     new_value = models.TextField(blank=True)
-    changed_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=clock.now)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -195,7 +195,7 @@ class Payer(models.Model):
     zip_code = models.CharField(max_length=10, blank=True)
     phone = models.CharField(max_length=20, blank=True)
     active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -268,7 +268,7 @@ class Coverage(models.Model):
     copay_notes = models.CharField(max_length=200, blank=True)
     coinsurance_notes = models.CharField(max_length=200, blank=True)
     deductible_notes = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(
@@ -366,7 +366,7 @@ class CommPreference(models.Model):
     contact_time = models.CharField(max_length=10, choices=ContactTime.choices, default=ContactTime.ANY)
     window_start = models.TimeField(null=True, blank=True)
     window_end = models.TimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=clock.now)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -394,7 +394,7 @@ class CommPreferenceChange(models.Model):
     contact_time = models.CharField(max_length=10, choices=ContactTime.choices)
     window_start = models.TimeField(null=True, blank=True)
     window_end = models.TimeField(null=True, blank=True)
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -447,7 +447,7 @@ class Guarantor(models.Model):
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=2, blank=True)
     zip_code = models.CharField(max_length=10, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     superseded_at = models.DateTimeField(null=True, blank=True)
     superseded_by = models.ForeignKey(
@@ -503,7 +503,7 @@ class NppAcknowledgment(models.Model):
     acknowledged_on = models.DateField()
     method = models.CharField(max_length=15, choices=NppMethod.choices)
     note = models.CharField(max_length=300, blank=True)
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -538,7 +538,7 @@ class Consent(models.Model):
     recipient_relationship = models.CharField(max_length=60, blank=True)
     scope = models.TextField(blank=True)
     expires_on = models.DateField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     revoked_on = models.DateField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -573,7 +573,7 @@ class Consent(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.is_active_on(timezone.localdate())
+        return self.is_active_on(clock.today())
 
 
 class Restriction(models.Model):
@@ -592,7 +592,7 @@ class Restriction(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -625,7 +625,7 @@ class ImportJob(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     original_name = models.CharField(max_length=255)
     stored_path = models.CharField(max_length=500)
     rejects_path = models.CharField(max_length=500)

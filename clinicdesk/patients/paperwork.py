@@ -22,12 +22,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.errors import Conflict
 
 from .access import access_patient
@@ -166,10 +166,10 @@ def comm_preference_set(*, actor: User, patient: Patient, data: CommPreferenceIn
     """
     if data.channel not in CommChannel.values:
         raise ValidationError({"channel": ["Choose email, sms, voice or mail."]})
-    values, errors = _clean_preference(patient, data, today=timezone.localdate())
+    values, errors = _clean_preference(patient, data, today=clock.today())
     if errors:
         raise ValidationError(errors)
-    now = timezone.now()
+    now = clock.now()
     preference = CommPreference.objects.select_for_update().filter(patient=patient, channel=data.channel).first()
     if preference is None:
         preference = CommPreference(patient=patient, channel=data.channel, updated_by=actor, updated_at=now, **values)
@@ -356,7 +356,7 @@ def guarantor_set(*, actor: User, patient: Patient, data: GuarantorInput) -> Gua
     Setting the same guarantor again returns the current row untouched (no audit event).
     Raises ValidationError by field, or Conflict if another clerk changed it at the same moment.
     """
-    values, errors = _clean_guarantor(patient, data, today=timezone.localdate())
+    values, errors = _clean_guarantor(patient, data, today=clock.today())
     if errors:
         raise ValidationError(errors)
     # Lock the patient row so two clerks setting a guarantor take turns (SQLite is already serial).
@@ -365,7 +365,7 @@ def guarantor_set(*, actor: User, patient: Patient, data: GuarantorInput) -> Gua
     new = Guarantor(patient=patient, created_by=actor, **values)
     if current is not None and all(getattr(current, n) == getattr(new, n) for n in GUARANTOR_COMPARED):
         return current
-    now = timezone.now()
+    now = clock.now()
     if current is not None:
         current.superseded_at, current.superseded_by = now, actor
         current.save(update_fields=["superseded_at", "superseded_by"])
@@ -416,7 +416,7 @@ def npp_acknowledge(*, actor: User, patient: Patient, data: NppInput) -> NppAckn
         _err(errors, "version", "Enter the version of the notice the patient was given, e.g. 2026-01.")
     elif len(values["version"]) > 40:
         _err(errors, "version", "Keep the version under 40 characters.")
-    _past_date(errors, "acknowledged_on", values["acknowledged_on"], what="the date", today=timezone.localdate())
+    _past_date(errors, "acknowledged_on", values["acknowledged_on"], what="the date", today=clock.today())
     if values["method"] not in NppMethod.values:
         _err(errors, "method", "Choose signed paper, electronic signature, verbal, or refused.")
     elif values["method"] == NppMethod.REFUSED and not values["note"]:
@@ -465,7 +465,7 @@ def consent_record(*, actor: User, patient: Patient, data: ConsentInput) -> Cons
     values: dict[str, Any] = {f.name: getattr(data, f.name) for f in fields(ConsentInput)}
     errors: Errors = {}
     _strip(values, errors)
-    today = timezone.localdate()
+    today = clock.today()
     kind = values["kind"]
     if kind not in ConsentKind.values:
         _err(errors, "kind", "Choose consent to treatment, release of information, or other.")
@@ -515,7 +515,7 @@ def consent_revoke(*, actor: User, consent: Consent, revoked_on: date | None = N
     Raises ValidationError when it was already revoked or the date is impossible.
     """
     locked = Consent.objects.select_for_update().select_related("patient").get(pk=consent.pk)
-    today = timezone.localdate()
+    today = clock.today()
     day = revoked_on or today
     if locked.is_revoked:
         raise ValidationError({"revoked_on": [f"This consent was already revoked on {locked.revoked_on:%m/%d/%Y}."]})
@@ -525,7 +525,7 @@ def consent_revoke(*, actor: User, consent: Consent, revoked_on: date | None = N
         raise ValidationError(
             {"revoked_on": [f"The revocation date is before it was signed ({locked.signed_on:%m/%d/%Y})."]}
         )
-    locked.revoked_on, locked.revoked_at, locked.revoked_by = day, timezone.now(), actor
+    locked.revoked_on, locked.revoked_at, locked.revoked_by = day, clock.now(), actor
     locked.revoke_reason = reason.strip()[:200]
     locked.save(update_fields=["revoked_on", "revoked_at", "revoked_by", "revoke_reason"])
     audit_record(
@@ -551,7 +551,7 @@ def consents_all(*, patient: Patient) -> QuerySet[Consent]:
 
 
 def consents_active(*, patient: Patient) -> list[Consent]:
-    today = timezone.localdate()
+    today = clock.today()
     return [c for c in Consent.objects.filter(patient=patient, revoked_at__isnull=True) if c.is_active_on(today)]
 
 
@@ -582,7 +582,7 @@ def restriction_request(*, actor: User, patient: Patient, data: RestrictionInput
         _err(errors, "text", "Write down what the patient asked to restrict.")
     elif "\x00" in text:
         _err(errors, "text", "Remove the invisible control character from this field.")
-    _past_date(errors, "requested_on", data.requested_on, what="the date of the request", today=timezone.localdate())
+    _past_date(errors, "requested_on", data.requested_on, what="the date of the request", today=clock.today())
     if errors or data.requested_on is None:
         raise ValidationError(errors)
     decided = data.agreed is not None
@@ -592,7 +592,7 @@ def restriction_request(*, actor: User, patient: Patient, data: RestrictionInput
         requested_on=data.requested_on,
         agreed=data.agreed,
         decided_by=actor if decided else None,
-        decided_at=timezone.now() if decided else None,
+        decided_at=clock.now() if decided else None,
         created_by=actor,
     )
     audit_record(
@@ -612,7 +612,7 @@ def restriction_decide(*, actor: User, restriction: Restriction, agreed: bool) -
     locked = Restriction.objects.select_for_update().select_related("patient").get(pk=restriction.pk)
     if locked.agreed is not None:
         raise ValidationError({"agreed": [f"This request was already answered: {locked.status_display.lower()}."]})
-    locked.agreed, locked.decided_by, locked.decided_at = agreed, actor, timezone.now()
+    locked.agreed, locked.decided_by, locked.decided_at = agreed, actor, clock.now()
     locked.save(update_fields=["agreed", "decided_by", "decided_at"])
     audit_record(
         actor=actor,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
+
+from clinicdesk.core import clock
 
 from .forms import DATE_FORMATS
 from .models import ConsentKind, ConsentSource, ContactTime, GuarantorKind, GuarantorRelationship, NppMethod
@@ -102,7 +103,7 @@ class NppForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["acknowledged_on"].initial = timezone.localdate()
+        self.fields["acknowledged_on"].initial = clock.today()
 
     def to_input(self) -> NppInput:
         data = self.cleaned_data
@@ -129,7 +130,7 @@ class ConsentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["signed_on"].initial = timezone.localdate()
+        self.fields["signed_on"].initial = clock.today()
 
     def to_input(self) -> ConsentInput:
         data = self.cleaned_data
@@ -149,7 +150,7 @@ class ConsentRevokeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["revoked_on"].initial = timezone.localdate()
+        self.fields["revoked_on"].initial = clock.today()
 
 
 AGREED_CHOICES = [("", "Not decided yet"), ("yes", "Agreed"), ("no", "Not agreed")]
@@ -164,7 +165,7 @@ class RestrictionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["requested_on"].initial = timezone.localdate()
+        self.fields["requested_on"].initial = clock.today()
 
     def to_input(self) -> RestrictionInput:
         data = self.cleaned_data

@@ -9,10 +9,10 @@ step.
 from __future__ import annotations
 
 from django.db.models import Q
-from django.utils import timezone
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
+from clinicdesk.core import clock
 
 from .merge import merge_audit_row, merge_step_move, merge_step_register
 from .models import (
@@ -90,7 +90,7 @@ def _merge_guarantors(*, survivor: Patient, merged: Patient, actor: User) -> int
     Rows of other patients that named the merged record now name the survivor. Rows that would
     end up naming their own patient are left to the next step ("guarantors now self").
     """
-    now = timezone.now()
+    now = clock.now()
     survivor_has_current = Guarantor.objects.filter(patient=survivor, superseded_at__isnull=True).exists()
     rows = (
         Guarantor.objects.select_for_update()
@@ -133,7 +133,7 @@ def _guarantors_now_self(*, survivor: Patient, merged: Patient, actor: User) -> 
     the row gets an audit event. A current row from the merged record is superseded when the
     survivor already has a current guarantor, as in the step before.
     """
-    now = timezone.now()
+    now = clock.now()
     survivor_has_current = Guarantor.objects.filter(patient=survivor, superseded_at__isnull=True).exists()
     rows = (
         Guarantor.objects.select_for_update()

@@ -23,11 +23,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
-from django.utils import timezone
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.bulk import RowWriter, values_present
 
 from .importing import FileInfo, RejectsWriter, RowProblem, check_file, read_rows, row_to_input
@@ -79,7 +79,7 @@ class _BatchWriter:
             fresh = [(v, phones) for v, phones in batch if v["external_id"] not in present]
             if not fresh:
                 return 0
-            now = timezone.now()
+            now = clock.now()
             ids = self.patients.ids_reserve(len(fresh))
             for (values, _), pk, mrn in zip(fresh, ids, _fresh_mrns(len(fresh)), strict=True):
                 values.update(id=pk, mrn=mrn, created_at=now, updated_at=now)
@@ -132,7 +132,7 @@ def patient_import(
     """Import `path`; bad rows go to `rejects`. Raises FileRejected (nothing imported) for a bad file."""
     info: FileInfo = check_file(path)
     result = ImportResult(ignored_columns=info.ignored)
-    today = timezone.localdate()
+    today = clock.today()
     source = path.name
     with open(rejects, "w", newline="", encoding="utf-8") as out:
         writer = RejectsWriter(out, list(info.mapping) + info.ignored)

@@ -10,12 +10,12 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from clinicdesk.accounts.models import User
 from clinicdesk.accounts.services import record_restrict, record_unrestrict
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Role
 
 from .models import Patient, PatientFieldChange, PatientPhone, PatientStatus, PhoneKind, Sex
@@ -218,7 +218,7 @@ def patient_problems(*, data: PatientInput) -> dict[str, list[str]]:
     Forms call it when some fields already failed to parse (a 30 February), so the person sees
     all that is wrong in one go instead of one field per attempt.
     """
-    return _validate(data, registering=False, today=timezone.localdate())[3]
+    return _validate(data, registering=False, today=clock.today())[3]
 
 
 @transaction.atomic
@@ -227,7 +227,7 @@ def patient_register(*, actor: User | None, data: PatientInput, system: str = ""
 
     `actor` None is an operator command or the demo loader, named by `system` in the audit trail.
     """
-    today = timezone.localdate()
+    today = clock.today()
     clean, phones, ssn, errors = _validate(data, registering=True, today=today)
     patient = Patient(**clean)
     if not errors:
@@ -268,7 +268,7 @@ def patient_register(*, actor: User | None, data: PatientInput, system: str = ""
 @transaction.atomic
 def patient_update(*, actor: User, patient: Patient, data: PatientInput) -> list[str]:
     """Apply changes; returns the names of the fields that really changed (audited and kept in history)."""
-    today = timezone.localdate()
+    today = clock.today()
     clean, phones, ssn, errors = _validate(data, registering=False, today=today)
     before = {name: getattr(patient, name) for name in clean}
     for name, value in clean.items():

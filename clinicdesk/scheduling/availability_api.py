@@ -11,11 +11,11 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
+from clinicdesk.core import clock
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.schemas import InputSchema, StrictDate, StrictDateTime
@@ -190,7 +190,7 @@ def slot_index(
 @api_requires(Cap.SCHEDULE_READ)
 def template_index(request, public_id: UUID, include_past: bool = False):
     provider = selectors.provider_get(public_id=public_id)
-    since = None if include_past else timezone.now().date()
+    since = None if include_past else clock.now().date()
     return availability.template_versions(provider=provider, since=since)
 
 
@@ -231,7 +231,7 @@ def template_add(request, public_id: UUID, payload: TemplateIn):
 @api_requires(Cap.SCHEDULE_SETUP)
 def template_remove(request, public_id: UUID):
     template = availability.template_get(public_id=public_id)
-    today = timezone.now().astimezone(availability.location_zone(template.location)).date()
+    today = clock.now().astimezone(availability.location_zone(template.location)).date()
     availability.template_version_delete(actor=request.user, template=template, today=today)
     return Status(204, None)
 
@@ -242,7 +242,7 @@ def template_remove(request, public_id: UUID):
 @api_requires(Cap.SCHEDULE_READ)
 def exception_index(request, public_id: UUID):
     provider = selectors.provider_get(public_id=public_id)
-    return availability.exceptions_for(provider=provider, since=timezone.now())
+    return availability.exceptions_for(provider=provider, since=clock.now())
 
 
 @router.post(
@@ -279,7 +279,7 @@ def exception_delete(request, public_id: UUID):
 @api_requires(Cap.SCHEDULE_READ)
 def holiday_index(request, public_id: UUID, year: int | None = None):
     location = selectors.location_get(public_id=public_id)
-    year = year or timezone.now().year
+    year = year or clock.now().year
     if not 1900 <= year <= 2200:
         raise ValidationError({"year": ["Give a year between 1900 and 2200."]})
     return availability.holiday_rows(location=location, year=year)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
@@ -31,7 +32,7 @@ from .availability_forms import ExceptionForm, HolidayForm, SlotSearchForm, Temp
 def _today(provider=None) -> date:
     location = provider.locations.first() if provider is not None else None
     zone = ZoneInfo(location.time_zone) if location else timezone.get_current_timezone()
-    return timezone.now().astimezone(zone).date()
+    return clock.now().astimezone(zone).date()
 
 
 @requires(Cap.SCHEDULE_READ)
@@ -54,7 +55,7 @@ def _page(request: StaffRequest, provider, *, exception_form=None, status: int =
         "today": today,
         "year": year,
         "versions": availability.template_versions(provider=provider, since=today),
-        "exceptions": availability.exceptions_for(provider=provider, since=timezone.now()),
+        "exceptions": availability.exceptions_for(provider=provider, since=clock.now()),
         "holidays": [(loc, availability.holiday_rows(location=loc, year=year)) for loc in locations],
         "exception_form": exception_form or ExceptionForm(provider=provider),
         "can_setup": role_can(request.user.role, Cap.SCHEDULE_SETUP),

@@ -30,6 +30,7 @@ from django.utils import timezone
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient, PatientStatus
 
@@ -227,7 +228,7 @@ def booking_problem(data: BookingInput, *, now: datetime | None = None) -> str |
     Reads only (availability, overlaps, the overbooking limit) and takes no lock, so the answer
     is a forecast: appointment_book checks again under its lock and may still refuse.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     try:
         _basic_problems(data, now)
         _availability_check(data, now)
@@ -261,7 +262,7 @@ def appointment_book(*, actor: User, data: BookingInput, now: datetime | None = 
 
     `setup` is a setup snapshot the caller already holds (setup_snapshot.current_setup).
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     _basic_problems(data, now)
     # Outside the transaction: the practice setup it reads is not what two bookings race for, and
     # on SQLite the transaction holds the database's write lock, so it stays as short as possible.
@@ -320,7 +321,7 @@ def appointment_move(
     `room=False` keeps the room; None clears it. The old time is kept in the history, and the
     confirmation starts over, because the patient confirmed the old time.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     try:
         with transaction.atomic():
             current = _locked(appointment)
@@ -370,7 +371,7 @@ def appointment_cancel(
     *, actor: User, appointment: Appointment, reason: str, now: datetime | None = None
 ) -> Appointment:
     """Cancel a scheduled appointment, recording who, when, why and whether it was late."""
-    now = now or timezone.now()
+    now = now or clock.now()
     reason = (reason or "").strip()
     if not reason:
         raise _refuse("reason", "Say why the appointment is cancelled (e.g. patient called, provider out).")

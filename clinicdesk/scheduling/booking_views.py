@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.accounts.models import User
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.guards import requires
@@ -189,7 +190,7 @@ def _flow_url(appointment: Appointment) -> str:
 
 
 def _late_if_cancelled_now(appointment: Appointment) -> bool:
-    return appointment.starts_at - timezone.now() < timedelta(hours=settings.CLINICDESK_LATE_CANCEL_HOURS)
+    return appointment.starts_at - clock.now() < timedelta(hours=settings.CLINICDESK_LATE_CANCEL_HOURS)
 
 
 def _appointment_context(request: StaffRequest, appointment: Appointment, **extra) -> dict:

@@ -13,12 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.backends.utils import csrf_input
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from clinicdesk.accounts.http import StaffRequest
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
 
@@ -31,7 +31,7 @@ from .models import Location
 
 def _chosen_day(request: HttpRequest, location: Location | None) -> tuple[date, bool]:
     """The ?date= (YYYY-MM-DD), else today at the location; the flag says a given date was unreadable."""
-    today = timezone.now().astimezone(cal.zone_of(location)).date() if location else timezone.localdate()
+    today = clock.now().astimezone(cal.zone_of(location)).date() if location else clock.today()
     text = request.GET.get("date", "").strip()
     if not text:
         return today, False
@@ -54,9 +54,7 @@ def day_view(request: StaffRequest) -> HttpResponse:
     providers = cal.providers_named(public_ids=chosen) if chosen else None
     grid = None
     if location is not None:
-        grid = access_day_schedule(
-            actor=request.user, location=location, day=day, providers=providers, now=timezone.now()
-        )
+        grid = access_day_schedule(actor=request.user, location=location, day=day, providers=providers, now=clock.now())
     loc = location.public_id if location else None
     here = reverse("scheduling_flow:day")
     context = {
@@ -74,7 +72,7 @@ def day_view(request: StaffRequest) -> HttpResponse:
         "self_url": request.get_full_path(),
         "can_write": role_can(request.user.role, Cap.SCHEDULE_WRITE),
         "csrf_input": csrf_input(request),  # once, not a {% csrf_token %} per no-show form
-        "now": timezone.now(),
+        "now": clock.now(),
         "week_url": reverse("scheduling_flow:week"),
     }
     _columns_html(grid, request)
@@ -91,7 +89,7 @@ def day_pdf(request: StaffRequest) -> HttpResponse:
     chosen = request.GET.getlist("provider")
     providers = cal.providers_named(public_ids=chosen) if chosen else None
     grid = access_day_schedule(actor=request.user, location=location, day=day, providers=providers, printing=True)
-    pdf = day_schedule_pdf(grid=grid, day=day, printed_at=timezone.now())
+    pdf = day_schedule_pdf(grid=grid, day=day, printed_at=clock.now())
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="schedule-{day.isoformat()}.pdf"'
     response["Cache-Control"] = "no-store"
@@ -110,7 +108,7 @@ def week_view(request: StaffRequest) -> HttpResponse:
     grid = None
     if location is not None and provider is not None:
         grid = access_week_schedule(
-            actor=request.user, provider=provider, location=location, week_start=week_start, now=timezone.now()
+            actor=request.user, provider=provider, location=location, week_start=week_start, now=clock.now()
         )
     loc = location.public_id if location else None
     pid = provider.public_id if provider else None
@@ -132,7 +130,7 @@ def week_view(request: StaffRequest) -> HttpResponse:
         "self_url": request.get_full_path(),
         "can_write": role_can(request.user.role, Cap.SCHEDULE_WRITE),
         "csrf_input": csrf_input(request),
-        "now": timezone.now(),
+        "now": clock.now(),
     }
     _columns_html(grid, request)
     return render(request, "scheduling/calendar_week.html", context)

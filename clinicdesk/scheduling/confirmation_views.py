@@ -6,10 +6,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from clinicdesk.accounts.http import StaffRequest
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
@@ -39,7 +39,7 @@ class ConfirmationFilterForm(forms.Form):
 @requires(Cap.SCHEDULE_READ)
 @require_http_methods(["GET"])
 def confirmation_list(request: StaffRequest) -> HttpResponse:
-    start, end = confirmations.default_window(timezone.localdate())
+    start, end = confirmations.default_window(clock.today())
     first = cal.active_locations().first()
     initial = {
         "location": first.public_id if first else None,

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.db import transaction
-from django.utils import timezone
 
 from clinicdesk.accounts.models import User
+from clinicdesk.core import clock
 from clinicdesk.core.bulk import RowWriter
 from clinicdesk.core.capabilities import Role
 from clinicdesk.core.demo import DemoOptions, register
@@ -138,8 +138,8 @@ def demo_appointments(options: DemoOptions) -> str:
         return "skipped (no office manager)"
     desk = User.objects.filter(role=Role.FRONT_DESK, is_active=True).order_by("pk").first() or manager
     rng = random.Random(options.seed + 40)  # noqa: S311 (reproducible demo data)
-    now = timezone.now()
-    today = timezone.localdate()
+    now = clock.now()
+    today = clock.today()
     providers = {p.user.username: p for p in Provider.objects.select_related("user")}
     locations = {loc.name: loc for loc in Location.objects.all()}
     if not providers or not locations:

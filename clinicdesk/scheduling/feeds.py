@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
 from icalendar import Calendar, Event
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 
 from .models import HOLDING_STATUSES, Appointment, CalendarFeed, Provider
@@ -70,7 +70,7 @@ def feed_revoke(*, actor: User, feed: CalendarFeed) -> None:
     if not feed_may_manage(actor, feed.provider):
         raise PermissionDenied
     with transaction.atomic():
-        updated = CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        updated = CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
         if updated:
             audit_record(actor=actor, action=Action.DELETE, object_type="calendar_feed", object_id=str(feed.public_id))
 
@@ -87,7 +87,7 @@ def feed_calendar(*, token: str, now: datetime | None = None) -> bytes:
     """The iCalendar text of the live feed holding `token`; Http404 for any other token."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         raise Http404
-    now = now or timezone.now()
+    now = now or clock.now()
     feed = (
         CalendarFeed.objects.select_related("provider__user")
         .filter(token_hash=_hash(token), revoked_at__isnull=True)

@@ -34,6 +34,7 @@ from django.utils import timezone
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.errors import Conflict
 
 from .clock import clock_text
@@ -272,7 +273,7 @@ def flow_transition(
     note = note.strip()
     if len(note) > NOTE_MAX:
         raise ValidationError({"note": [f"Keep the note under {NOTE_MAX} characters."]})
-    now = timezone.now()
+    now = clock.now()
     current = _locked(appointment)
     if current.status == to:
         if to == S.ROOMED and room is not None and room.pk != current.room_id:
@@ -342,7 +343,7 @@ def flow_undo(*, actor: User, appointment: Appointment, reason: str) -> FlowResu
         raise ValidationError({"reason": ["Say why the step is undone (e.g. clicked by mistake, wrong patient)."]})
     if len(reason) > NOTE_MAX:
         raise ValidationError({"reason": [f"Keep the reason under {NOTE_MAX} characters."]})
-    now = timezone.now()
+    now = clock.now()
     current = _locked(appointment)
     status = current.status
     stepped_at = getattr(current, STAMP[status]) if status in STAMP else None
@@ -403,7 +404,7 @@ def no_show_mark(*, actor: User, appointment: Appointment) -> FlowResult:
     Raises Conflict on `to` before the start time or from any state but scheduled (a patient
     who arrived is not a no-show). Already a no-show: nothing is written, `changed` is False.
     """
-    now = timezone.now()
+    now = clock.now()
     current = _locked(appointment)
     if current.status == S.NO_SHOW:
         return FlowResult(current, False)
@@ -470,7 +471,7 @@ def confirmation_set(*, actor: User, appointment: Appointment, status: str, meth
             errors["method"] = [f"Say how the patient was reached: {labels}."]
     if errors:
         raise ValidationError(errors)
-    now = timezone.now()
+    now = clock.now()
     current = _locked(appointment)
     if current.status != S.SCHEDULED:
         label = S(current.status).label.lower()

@@ -11,10 +11,10 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.utils import timezone
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from clinicdesk.core import clock
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.schemas import InputSchema, StrictDate
@@ -205,7 +205,7 @@ def confirmation_change(request, public_id: UUID, payload: ConfirmationIn):
 @router.get("/flow-board", response=FlowBoardOut, summary="Today's flow board at a location")
 @api_requires(Cap.SCHEDULE_READ)
 def flow_board(request, location: UUID):
-    board = access_flow_board(actor=request.user, location=_location(location), now=timezone.now())
+    board = access_flow_board(actor=request.user, location=_location(location), now=clock.now())
     rows = []
     for row in board.rows:
         out = _scheduled(row.appointment, row.label)
@@ -237,7 +237,7 @@ def day_schedule(
     provider: list[UUID] = Query(None),  # noqa: A002, B008
 ):
     place = _location(location)
-    day = date or timezone.now().astimezone(cal.zone_of(place)).date()
+    day = date or clock.now().astimezone(cal.zone_of(place)).date()
     providers = cal.providers_named(public_ids=provider) if provider else None
     grid = access_day_schedule(actor=request.user, location=place, day=day, providers=providers)
     return {

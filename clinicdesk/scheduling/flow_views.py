@@ -16,13 +16,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.backends.utils import csrf_input
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from clinicdesk.accounts.http import StaffRequest
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
@@ -46,9 +46,7 @@ def _board_context(request: StaffRequest, location: Location | None, *, seen: An
     can_write = role_can(request.user.role, Cap.SCHEDULE_WRITE)
     rows = ""
     if location is not None:
-        board = access_flow_board_page(
-            actor=request.user, location=location, now=timezone.now(), seen=seen, always=always
-        )
+        board = access_flow_board_page(actor=request.user, location=location, now=clock.now(), seen=seen, always=always)
         rows = board_rows_html(board, can_write=can_write, csrf=csrf_input(request))
     return {
         "board": board,
@@ -301,7 +299,7 @@ def appointment_flow(request: StaffRequest, public_id) -> HttpResponse:
     appointment = access_appointment(actor=request.user, public_id=public_id, need=Cap.SCHEDULE_READ)
     patient = access_patient(actor=request.user, mrn=appointment.patient.mrn, purpose="appointment")
     zone = cal.zone_of(appointment.location)
-    now = timezone.now()
+    now = clock.now()
     changes = list(appointment.changes.select_related("by"))
     undone = [c.at for c in changes if c.what == flow.UNDO_WHAT]
     row = cal.flow_row(appointment, now=now, zone=zone, show_names=True, undone_at=max(undone, default=None))

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
-from django.utils import timezone
+
+from clinicdesk.core import clock
 
 from .validators import COLOR_SQL_REGEX, NPI_SQL_REGEX
 
@@ -65,7 +66,7 @@ class Location(models.Model):
     holiday_country = models.CharField(max_length=2, default=default_holiday_country)
     holiday_subdivision = models.CharField(max_length=10, blank=True, default=default_holiday_subdivision)
     active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -114,7 +115,7 @@ class Room(models.Model):
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="rooms")
     name = models.CharField(max_length=60)
     active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -143,7 +144,7 @@ class Provider(models.Model):
     specialty = models.CharField(max_length=100)
     locations = models.ManyToManyField(Location, related_name="providers")
     active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -192,7 +193,7 @@ class AppointmentType(models.Model):
     overbook_allowed = models.BooleanField(default=False)
     overbook_limit = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -240,7 +241,7 @@ class AvailabilityTemplate(models.Model):
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="templates")
     valid_from = models.DateField()
     valid_until = models.DateField(null=True, blank=True, help_text="Last day; empty means until changed.")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["provider", "location", "valid_from"]
@@ -304,7 +305,7 @@ class AvailabilityException(models.Model):
     ends_at = models.DateTimeField()
     reason = models.CharField(max_length=200)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["starts_at"]
@@ -328,7 +329,7 @@ class HolidayOverride(models.Model):
     day = models.DateField()
     note = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["location", "day"], name="sched_holiday_override_once")]
@@ -387,7 +388,7 @@ class AppointmentSeries(models.Model):
     until = models.DateField(null=True, blank=True)
     count = models.PositiveSmallIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         constraints = [
@@ -463,7 +464,7 @@ class Appointment(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     no_show_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -503,7 +504,7 @@ class AppointmentChange(models.Model):
     """History of one appointment: every move, status change, confirmation and cancellation."""
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=clock.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     what = models.CharField(max_length=20)  # booked, moved, status, confirmation, cancelled, ...
     old_value = models.CharField(max_length=200, blank=True)
@@ -535,7 +536,7 @@ class WaitlistEntry(models.Model):
     note = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -566,7 +567,7 @@ class WaitlistOffer(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     booked = models.ForeignKey(Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     offered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    offered_at = models.DateTimeField(default=timezone.now)
+    offered_at = models.DateTimeField(default=clock.now)
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -584,7 +585,7 @@ class CalendarFeed(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     include_details = models.BooleanField(default=False)  # practice opted in to names/reasons
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 

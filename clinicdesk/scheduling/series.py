@@ -36,6 +36,7 @@ from django.utils import timezone
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 
 from .availability import day_text
 from .booking import (
@@ -251,7 +252,7 @@ def series_plan(
     same provider on that day or the next days, not clashing with the series' other visits.
     Reads only; ValidationError by field for a bad repetition rule (see `series_days`).
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     plan = _occurrences(data, unit, interval, until, count)
     for occurrence in plan:
         if occurrence.starts_at is None:
@@ -283,7 +284,7 @@ def series_book(
     whole series (BookingRefused naming the visit; a ValidationError for bad input), and no
     row is left behind. Skipped numbers stay unused.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     plan = _occurrences(data, unit, interval, until, count)
     unknown = sorted(set(choices) - {o.index for o in plan})
     if unknown:
@@ -383,7 +384,7 @@ def series_edit(
     the wanted time, provider and room is left untouched). All or nothing: if one visit cannot
     move, BookingRefused names it and no visit changes.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     if starts_at_time is None and day is None and provider is None and room is False:
         raise ValidationError({"starts_at_time": ["Say what to change: the time, the provider or the room."]})
     if day is not None and scope != Scope.THIS:
@@ -431,7 +432,7 @@ def series_cancel(
     Rows stay (cancelled, with who, when and why); visits already arrived, completed or
     cancelled, and past ones, are left alone by "following". All or nothing.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     if not (reason or "").strip():
         raise BookingRefused({"reason": ["Say why the visits are cancelled (e.g. patient called, course finished)."]})
     cancelled: list[Appointment] = []

@@ -34,7 +34,8 @@ from uuid import UUID
 from django.conf import settings
 from django.db import connection
 from django.db.models import Model, Q
-from django.utils import timezone
+
+from clinicdesk.core import clock
 
 from .availability import BlockSpec, VersionSpec
 from .models import (
@@ -261,7 +262,7 @@ def current_setup() -> SetupSnapshot | None:
     kept = _kept.get(key)
     if row is not None and kept is not None and kept.token == row and kept.past_days == _past_days():
         return kept
-    snapshot = _build(row, timezone.now())
+    snapshot = _build(row, clock.now())
     if row is not None:
         with _lock:
             _kept[key] = snapshot

@@ -36,8 +36,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, Q
-from django.utils import timezone
 
+from clinicdesk.core import clock
 from clinicdesk.patients.models import Patient
 
 from .availability import (
@@ -519,7 +519,7 @@ def slot_search(
     new-patient type is refused for an established patient and the other way round. Raises
     ValidationError by field for impossible input.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     _check_input(appointment_type, start_date, end_date, limit, grid_minutes)
     if patient is not None:
         # New or established is judged at the start of the range; a booking checks its own time again.
@@ -712,7 +712,7 @@ def availability_problem(
     a few small queries for a day before the snapshot's horizon. The records' own state
     (active or not) is read fresh either way, not taken from the caller's instances.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     if starts_at.tzinfo is None:
         return "Give the start time with its time zone."
     tz = ZoneInfo(location.time_zone)

@@ -38,6 +38,7 @@ from clinicdesk.accounts.access import EmergencyAccessRequired, access_restricte
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient, PatientStatus
@@ -90,7 +91,7 @@ def _audit(actor: User, action: str, object_type: str, public_id: Any, mrn: str,
 
 
 def _today() -> date:
-    return timezone.localdate()
+    return clock.today()
 
 
 # --- Access (the only way views and endpoints load waitlist rows) -----------------------------
@@ -190,7 +191,7 @@ def access_slot_offers(*, actor: User, provider: Provider, starts_at: datetime) 
 
 def upcoming_appointments(*, patient: Patient, now: datetime | None = None) -> list[Appointment]:
     """The patient's scheduled appointments from now on: the ones a waitlist entry may swap."""
-    now = now or timezone.now()
+    now = now or clock.now()
     return list(
         Appointment.objects.filter(patient=patient, status=AppointmentStatus.SCHEDULED, starts_at__gte=now)
         .select_related("provider__user", "location", "appointment_type")
@@ -275,7 +276,7 @@ def waitlist_close(
     *, actor: User, entry: WaitlistEntry, reason: str = "", now: datetime | None = None
 ) -> WaitlistEntry:
     """Take an entry off the waitlist (found a slot elsewhere, no longer needed). Conflict if closed."""
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         current = WaitlistEntry.objects.select_for_update().select_related("patient").get(pk=entry.pk)
         if not current.active:
@@ -405,7 +406,7 @@ def offer_slot(
     Offering holds nothing: the slot stays bookable by anyone until an offer is accepted, and
     the first acceptance wins (the booking service refuses the others).
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     if timezone.is_naive(starts_at):
         raise ValidationError({"starts_at": ["Give the start time with its time zone."]})
     if starts_at < now:
@@ -491,7 +492,7 @@ def offer_accept(
     picks a free room the type allows, `prefer_room` first (the freed appointment's room).
     Other open offers of the same slot expire.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         current = _open_offer(offer, now)
         entry = current.entry
@@ -543,7 +544,7 @@ def offer_accept(
 
 def offer_decline(*, actor: User, offer: WaitlistOffer, now: datetime | None = None) -> WaitlistOffer:
     """The patient said no; the entry stays on the list for the next slot."""
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         current = _open_offer(offer, now)
         current.status, current.answered_at = OfferStatus.DECLINED, now
@@ -564,7 +565,7 @@ def waitlist_book_now(
     now: datetime | None = None,
 ) -> Appointment:
     """The patient is on the phone and says yes: offer and accept in one go (one transaction)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         offer = offer_slot(actor=actor, entry=entry, provider=provider, location=location, starts_at=starts_at, now=now)
         return offer_accept(actor=actor, offer=offer, prefer_room=prefer_room, now=now)

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils import timezone
+
+from clinicdesk.core import clock
 
 from .encounters import Encounter
 
@@ -35,7 +36,7 @@ class Problem(models.Model):
     note = models.CharField(max_length=200, blank=True)
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="problems")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -107,7 +108,7 @@ class Medication(models.Model):
         Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="medications"
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -142,7 +143,7 @@ class Prescription(models.Model):
     refills = models.PositiveSmallIntegerField(default=0)
     dispense_as_written = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["-written_on"]
@@ -178,9 +179,9 @@ class Allergy(models.Model):
     reaction = models.CharField(max_length=200, blank=True)
     severity = models.CharField(max_length=10, choices=AllergySeverity.choices, default=AllergySeverity.UNKNOWN)
     status = models.CharField(max_length=10, choices=AllergyStatus.choices, default=AllergyStatus.ACTIVE)
-    noted_on = models.DateField(default=timezone.localdate)
+    noted_on = models.DateField(default=clock.today)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -7,7 +7,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+
+from clinicdesk.core import clock
 
 
 class EncounterStatus(models.TextChoices):
@@ -32,7 +33,7 @@ class Encounter(models.Model):
     unscheduled_reason = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=EncounterStatus.choices, default=EncounterStatus.OPEN)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    opened_at = models.DateTimeField(default=timezone.now)
+    opened_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -63,7 +64,7 @@ class Vitals(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="vitals")
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="vitals")
-    taken_at = models.DateTimeField(default=timezone.now)
+    taken_at = models.DateTimeField(default=clock.now)
     taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     systolic = models.PositiveSmallIntegerField(null=True, blank=True)  # mmHg
     diastolic = models.PositiveSmallIntegerField(null=True, blank=True)  # mmHg

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from clinicdesk.core import clock
 from clinicdesk.core.fields import EncryptedTextField
 
 from .encounters import Encounter
@@ -70,8 +70,8 @@ class VisitNote(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     last_edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -134,7 +134,7 @@ class Addendum(models.Model):
     note = models.ForeignKey(VisitNote, on_delete=models.PROTECT, related_name="addenda")
     text = EncryptedTextField()
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    signed_at = models.DateTimeField(default=timezone.now)
+    signed_at = models.DateTimeField(default=clock.now)
     content_sha256 = models.CharField(max_length=64)
     amendment_request = models.OneToOneField(
         "AmendmentRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="addendum"
@@ -178,7 +178,7 @@ class AmendmentRequest(models.Model):
     requested_change = EncryptedTextField()
     status = models.CharField(max_length=10, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

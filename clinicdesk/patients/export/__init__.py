@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap
 
 from ..access import access_patient
@@ -51,7 +51,7 @@ class PatientExport:
     @property
     def filename(self) -> str:
         suffix = "json" if self.fhir is not None else "pdf"
-        return f"record-{self.patient.mrn}-{timezone.localdate():%Y%m%d}.{suffix}"
+        return f"record-{self.patient.mrn}-{clock.today():%Y%m%d}.{suffix}"
 
 
 def patient_record_export(*, actor: User, mrn: str, fmt: ExportFormat) -> PatientExport:
@@ -63,7 +63,7 @@ def patient_record_export(*, actor: User, mrn: str, fmt: ExportFormat) -> Patien
     """
     if fmt not in ("fhir", "pdf"):
         raise ValueError(f"unknown export format {fmt!r}")
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         patient = access_patient(actor=actor, mrn=mrn, need=Cap.PATIENT_EXPORT, purpose=PURPOSE)
         phones = list(patient.phones.all())

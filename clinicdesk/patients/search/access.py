@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 
 from .query import Kind, parse_query
@@ -40,7 +40,7 @@ def access_patient_search(*, actor: User, text: str, limit: int = MAX_RESULTS) -
     """
     if not role_can(actor.role, Cap.PATIENT_DEMOGRAPHICS_READ):
         raise PermissionDenied(Cap.PATIENT_DEMOGRAPHICS_READ)
-    now = timezone.localdate()
+    now = clock.today()
     query = parse_query(text, today=now)
     if query.kind == Kind.EMPTY:
         return SearchResult(kind=Kind.EMPTY)

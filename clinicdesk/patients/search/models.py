@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
+from clinicdesk.core import clock
 from clinicdesk.patients.models import Patient
 
 
@@ -101,7 +101,7 @@ class PatientAlias(models.Model):
 
     mrn = models.CharField("alias MRN", max_length=8, unique=True)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="mrn_aliases")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
         return f"alias {self.mrn}"
@@ -119,7 +119,7 @@ class PatientMerge(models.Model):
     merged = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="merge_record")
     merged_mrn = models.CharField(max_length=8)
     merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    merged_at = models.DateTimeField(default=timezone.now)
+    merged_at = models.DateTimeField(default=clock.now)
     moved = models.JSONField(default=dict)
 
     class Meta:
