@@ -63,6 +63,22 @@ def clock(_application_clock):
         yield frozen
 
 
+def _pdf_text(content: bytes) -> str:
+    """The text of a PDF laid out as on the page, pages separated by form feeds (pypdf: no system package)."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content))
+    return "\f".join(page.extract_text(extraction_mode="layout") for page in reader.pages)
+
+
+@pytest.fixture
+def pdf_text():
+    """`pdf_text(pdf_bytes)`: the PDF's text, page after page, in reading layout."""
+    return _pdf_text
+
+
 def make_staff(username: str, role: str, **extra) -> User:
     user = User(username=username, role=role, display_name=extra.pop("display_name", username.title()), **extra)
     user.set_password(PASSWORD)

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from clinicdesk.accounts.models import ApiToken, User
 from clinicdesk.accounts.services import api_token_create, staff_deactivate, token_digest
 from clinicdesk.audit.models import Action, AuditEvent, Outcome
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.capabilities import Role
 
 PROBLEM = "application/problem+json"
@@ -70,7 +70,7 @@ def test_a_revoked_token_is_refused(as_user, client, front_desk):
 
 def test_an_expired_token_is_refused(client, front_desk):
     token, secret = api_token_create(actor=front_desk, name="x", days=1)
-    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=app_clock.now() - timedelta(seconds=1))
     assert client.get("/api/v1/me", **_bearer(secret)).status_code == 401
 
 
@@ -149,7 +149,7 @@ def test_a_date_as_a_json_number_is_rejected():
 
 def test_an_iso_date_filters_the_audit_events(client, auditor):
     secret = api_token_create(actor=auditor, name="x", days=1)[1]
-    today = timezone.localdate().isoformat()
+    today = app_clock.today().isoformat()
     response = client.get("/api/v1/audit/events", {"date_from": today, "date_to": today}, **_bearer(secret))
     assert response.status_code == 200
     assert response.json()["count"] == 1  # the token creation itself

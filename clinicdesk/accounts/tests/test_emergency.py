@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from clinicdesk.accounts.access import EmergencyAccessRequired, access_restricted_record
 from clinicdesk.accounts.models import EmergencyAccess
 from clinicdesk.accounts.services import emergency_access_grant, record_restrict
 from clinicdesk.audit.models import Action, AuditEvent
+from clinicdesk.core import clock as app_clock
 
 PATIENT = "MRN-000123"
 
@@ -56,7 +56,7 @@ def test_a_reason_that_says_nothing_is_refused(as_user, clinician, restricted):
 
 def test_the_grant_ends_after_sixty_minutes(clinician, restricted):
     grant = emergency_access_grant(actor=clinician, patient_id=restricted, reason="Urgent review of results")
-    EmergencyAccess.objects.filter(pk=grant.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    EmergencyAccess.objects.filter(pk=grant.pk).update(expires_at=app_clock.now() - timedelta(seconds=1))
     with pytest.raises(EmergencyAccessRequired):
         access_restricted_record(actor=clinician, patient_id=restricted)
 

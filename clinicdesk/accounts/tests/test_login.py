@@ -5,11 +5,11 @@ from datetime import timedelta
 from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.models import Session
 from django.test import Client, override_settings
-from django.utils import timezone
 
 import clinicdesk.settings as production_settings
 from clinicdesk.accounts.receivers import SESSION_STARTED_KEY
 from clinicdesk.audit.models import Action, AuditEvent, Outcome
+from clinicdesk.core import clock as app_clock
 from conftest import PASSWORD, enrol_totp, totp_now
 
 
@@ -101,8 +101,8 @@ def test_an_idle_session_ends_after_the_idle_limit(as_user, front_desk):
     client = as_user(front_desk)
     assert client.get("/").status_code == 200
     session = Session.objects.get(session_key=client.session.session_key)
-    assert session.expire_date <= timezone.now() + timedelta(minutes=15, seconds=5)
-    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert session.expire_date <= app_clock.now() + timedelta(minutes=15, seconds=5)
+    Session.objects.filter(pk=session.pk).update(expire_date=app_clock.now() - timedelta(seconds=1))
     response = client.get("/")
     assert response.status_code == 302 and response["Location"].startswith("/account/login/")
 
@@ -110,7 +110,7 @@ def test_an_idle_session_ends_after_the_idle_limit(as_user, front_desk):
 def test_a_session_ends_after_twelve_hours_even_when_busy(as_user, front_desk):
     client = as_user(front_desk)
     session = client.session
-    session[SESSION_STARTED_KEY] = (timezone.now() - timedelta(hours=12, minutes=1)).timestamp()
+    session[SESSION_STARTED_KEY] = (app_clock.now() - timedelta(hours=12, minutes=1)).timestamp()
     session.save()
     response = client.get("/")
     assert response.status_code == 302 and response["Location"].startswith("/account/login/")

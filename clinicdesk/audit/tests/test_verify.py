@@ -12,6 +12,7 @@ from django.db import connection
 from clinicdesk.audit.models import Action, AuditEvent
 from clinicdesk.audit.services import audit_record
 from clinicdesk.audit.triggers import drop_statements
+from clinicdesk.core import clock as app_clock
 
 
 @pytest.fixture
@@ -110,9 +111,8 @@ def test_a_forged_replacement_with_a_fresh_hash_is_still_caught(ten_events):
 
 
 def test_export_writes_csv_and_fhir_for_a_date_range(ten_events, tmp_path):
-    from django.utils import timezone
 
-    today = timezone.localdate().isoformat()
+    today = app_clock.today().isoformat()
     csv_path, fhir_path = tmp_path / "a.csv", tmp_path / "a.json"
     call_command(
         "audit", "export", "--from", today, "--to", today, "--format", "csv", "-o", str(csv_path), stderr=io.StringIO()

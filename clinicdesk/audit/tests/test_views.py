@@ -5,6 +5,7 @@ import io
 
 from clinicdesk.audit.models import Action, AuditEvent, Outcome
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core import clock as app_clock
 
 
 def _seed(clinician, front_desk):
@@ -36,10 +37,9 @@ def test_the_auditor_filters_by_person(as_user, auditor, clinician, front_desk):
 
 
 def test_the_report_filters_by_patient_action_and_date(as_user, auditor, clinician, front_desk):
-    from django.utils import timezone
 
     _seed(clinician, front_desk)
-    today = timezone.localdate().isoformat()
+    today = app_clock.today().isoformat()
     client = as_user(auditor)
     rows = list(
         client.get("/audit/", {"patient": "MRN1", "action": "update", "date_from": today, "date_to": today}).context[

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from clinicdesk.audit.models import Action
 from clinicdesk.clinical.allergies import (
@@ -18,6 +17,7 @@ from clinicdesk.clinical.allergies import (
     allergy_record_nka,
 )
 from clinicdesk.clinical.models import Allergy, AllergyStatus
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.errors import Conflict
 
 from . import test_problem_fixtures as shared
@@ -36,7 +36,7 @@ def test_adding_an_allergy_ends_no_known_allergies(clinician, patient):
     )
     nka.refresh_from_db()
     assert nka.status == AllergyStatus.INACTIVE
-    assert (allergy.substance, allergy.severity, allergy.noted_on) == ("Penicillin", "severe", timezone.localdate())
+    assert (allergy.substance, allergy.severity, allergy.noted_on) == ("Penicillin", "severe", app_clock.today())
     assert [(e.action, e.object_id) for e in events_since(head)] == [
         (Action.UPDATE, str(nka.public_id)),
         (Action.CREATE, str(allergy.public_id)),
@@ -77,7 +77,7 @@ def test_the_same_substance_is_active_once_and_bad_input_is_named(clinician, pat
     with pytest.raises(ValidationError) as bad:
         allergy_add(
             actor=clinician, patient=patient, substance="", severity="deadly",
-            noted_on=timezone.localdate() + timedelta(days=2),
+            noted_on=app_clock.today() + timedelta(days=2),
         )  # fmt: skip
     assert set(bad.value.message_dict) == {"substance", "severity", "noted_on"}
     assert Allergy.objects.count() == 1
@@ -149,4 +149,4 @@ def test_the_api_adds_records_nka_and_answers_409_beside_an_allergy(as_user, cli
     done = client.post(f"{url}/{egg_id}/in-error", {"reason": "Wrong patient"}, content_type="application/json")
     assert done.json()["status"] == "in_error"
     assert client.post(f"{url}/{egg_id}/inactivate", {}, content_type="application/json").status_code == 409
-    assert date.fromisoformat(listing["past"][0]["noted_on"]) <= timezone.localdate()
+    assert date.fromisoformat(listing["past"][0]["noted_on"]) <= app_clock.today()

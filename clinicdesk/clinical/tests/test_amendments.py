@@ -7,12 +7,12 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from clinicdesk.accounts.services import api_token_create
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.clinical import notes
 from clinicdesk.clinical.models import Addendum, AmendmentRequest
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.errors import Conflict
 
 from .factories import make_clinic, make_encounter
@@ -30,7 +30,7 @@ def signed(office_manager, clinician, front_desk):
 
 
 def _record(actor, note, **extra):
-    values = {"received_on": timezone.localdate(), "requested_change": CHANGE}
+    values = {"received_on": app_clock.today(), "requested_change": CHANGE}
     values.update(extra)
     return notes.amendment_request_record(actor=actor, patient=note.encounter.patient, note=note, **values)
 
@@ -44,7 +44,7 @@ def test_the_office_manager_records_a_request_due_in_60_days(office_manager, sig
 
 def test_a_request_needs_a_date_not_in_the_future_and_words(office_manager, signed):
     with pytest.raises(ValidationError) as refused:
-        _record(office_manager, signed, received_on=timezone.localdate() + timedelta(days=1), requested_change=" ")
+        _record(office_manager, signed, received_on=app_clock.today() + timedelta(days=1), requested_change=" ")
     assert set(refused.value.message_dict) == {"received_on", "requested_change"}
     with pytest.raises(ValidationError) as missing:
         _record(office_manager, signed, received_on=None)

@@ -6,11 +6,11 @@ import hashlib
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from clinicdesk.audit.models import Action
 from clinicdesk.clinical.models import EncounterDiagnosis, EncounterStatus, VisitNote
 from clinicdesk.clinical.problems import DiagnosisInput, encounter_diagnoses_set, problem_add
+from clinicdesk.core import clock as app_clock
 
 from . import test_problem_fixtures as shared
 from .test_problem_fixtures import BILLABLE, audit_head, events_since
@@ -75,7 +75,7 @@ def test_a_diagnosis_on_the_active_problem_list_is_linked_to_the_problem(clinici
 def test_diagnoses_may_be_corrected_after_the_note_is_signed(clinician, encounter):
     note = VisitNote.objects.create(encounter=encounter, plan="Rest.", author=clinician, last_edited_by=clinician)
     VisitNote.objects.filter(pk=note.pk).update(
-        status="signed", signed_by=clinician, signed_at=timezone.now(), content_sha256=hashlib.sha256(b"x").hexdigest()
+        status="signed", signed_by=clinician, signed_at=app_clock.now(), content_sha256=hashlib.sha256(b"x").hexdigest()
     )
     encounter.status = EncounterStatus.SIGNED
     encounter.save(update_fields=["status"])

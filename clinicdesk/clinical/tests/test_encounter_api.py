@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.clinical.models import Encounter, NoteTemplate, Vitals
 from clinicdesk.clinical.tests.factories import make_clinic, make_encounter
+from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.models import AppointmentStatus as S
 from clinicdesk.scheduling.tests.factories import make_appointment
 
@@ -24,7 +24,7 @@ def clinic(office_manager, clinician, front_desk):
 def visit(clinic, actor, status=S.ARRIVED):
     return make_appointment(
         actor, patient=clinic.patient, provider=clinic.provider, location=clinic.location, kind=clinic.kind,
-        starts_at=timezone.now().replace(microsecond=0) - timedelta(minutes=5), status=status, reason="Chest pain",
+        starts_at=app_clock.now().replace(microsecond=0) - timedelta(minutes=5), status=status, reason="Chest pain",
     )  # fmt: skip
 
 
@@ -57,7 +57,7 @@ def test_an_unscheduled_encounter_via_the_api(as_user, clinic, nurse):
         "patient_mrn": clinic.patient.mrn,
         "provider": str(clinic.provider.public_id),
         "location": str(clinic.location.public_id),
-        "date_of_service": timezone.localdate().isoformat(),
+        "date_of_service": app_clock.today().isoformat(),
         "reason": "Rash",
         "unscheduled_reason": "",
     }

@@ -8,18 +8,18 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.utils import timezone
 
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.clinical.encounters import encounter_open, encounter_open_unscheduled
 from clinicdesk.clinical.models import Encounter, EncounterStatus
 from clinicdesk.clinical.tests.factories import make_clinic
+from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.models import AppointmentStatus as S
 from clinicdesk.scheduling.tests.factories import make_appointment, make_location, make_patient
 
 
 def arrived_visit(clinic, actor, *, status=S.ARRIVED, starts_at=None, **extra):
-    start = starts_at or timezone.now().replace(microsecond=0) - timedelta(minutes=10)
+    start = starts_at or app_clock.now().replace(microsecond=0) - timedelta(minutes=10)
     return make_appointment(
         actor,
         patient=clinic.patient,
@@ -59,7 +59,7 @@ def test_an_encounter_opens_from_an_appointment_whose_patient_has_arrived(clinic
     [(S.SCHEDULED, "not checked in"), (S.CANCELLED, "cancelled"), (S.NO_SHOW, "no-show")],
 )
 def test_no_encounter_opens_before_arrival_or_after_a_cancellation(clinic, clinician, status, words):
-    extra = {"cancelled_at": timezone.now()} if status == S.CANCELLED else {}
+    extra = {"cancelled_at": app_clock.now()} if status == S.CANCELLED else {}
     appointment = arrived_visit(clinic, clinician, status=status, **extra)
     with pytest.raises(ValidationError) as refused:
         encounter_open(actor=clinician, appointment=appointment)
@@ -125,7 +125,7 @@ def test_an_unscheduled_encounter_is_not_dated_in_the_future(clinic, nurse):
     with pytest.raises(ValidationError) as refused:
         encounter_open_unscheduled(
             actor=nurse, patient=clinic.patient, provider=clinic.provider, location=clinic.location,
-            date_of_service=timezone.localdate() + timedelta(days=2), reason="Cough", unscheduled_reason="Walk-in",
+            date_of_service=app_clock.today() + timedelta(days=2), reason="Cough", unscheduled_reason="Walk-in",
         )  # fmt: skip
     assert refused.value.message_dict["date_of_service"] == ["The date of service cannot be in the future."]
 

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from clinicdesk.accounts.services import emergency_access_grant, record_restrict
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.clinical.models import Encounter, Vitals
 from clinicdesk.clinical.tests.factories import make_clinic, make_encounter
 from clinicdesk.clinical.vitals import VitalsInput, vitals_record
+from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.models import AppointmentStatus as S
 from clinicdesk.scheduling.tests.factories import make_appointment, make_patient
 
@@ -29,7 +29,7 @@ def visit(clinic, actor, *, status=S.ROOMED, patient=None, minutes_ago=10):
         provider=clinic.provider,
         location=clinic.location,
         kind=clinic.kind,
-        starts_at=timezone.now().replace(microsecond=0) - timedelta(minutes=minutes_ago),
+        starts_at=app_clock.now().replace(microsecond=0) - timedelta(minutes=minutes_ago),
         status=status,
         reason="Chest pain",
     )
@@ -74,7 +74,7 @@ def test_an_unscheduled_encounter_opens_from_the_today_form(as_user, clinic, cli
     data = {
         "mrn": clinic.patient.mrn,
         "location": str(clinic.location.public_id),
-        "date_of_service": timezone.localdate().isoformat(),
+        "date_of_service": app_clock.today().isoformat(),
         "reason": "Rash",
         "unscheduled_reason": "Walk-in",
     }
@@ -87,7 +87,7 @@ def test_an_unscheduled_encounter_without_its_reason_comes_back_with_the_message
     data = {
         "mrn": clinic.patient.mrn,
         "location": str(clinic.location.public_id),
-        "date_of_service": timezone.localdate().isoformat(),
+        "date_of_service": app_clock.today().isoformat(),
         "reason": "Rash",
         "unscheduled_reason": "",
     }

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from clinicdesk.audit.models import Action
 from clinicdesk.clinical.medications import (
@@ -19,6 +18,7 @@ from clinicdesk.clinical.medications import (
     medications_of,
 )
 from clinicdesk.clinical.models import Medication, MedicationStatus
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.errors import Conflict
 
 from . import test_problem_fixtures as shared
@@ -79,7 +79,7 @@ def test_stopping_needs_a_date_in_order_and_a_reason(clinician, patient):
     }
     with pytest.raises(ValidationError, match="cannot be in the future"):
         medication_stop(
-            actor=clinician, medication=med, stop_date=timezone.localdate() + timedelta(days=1), reason="GI upset"
+            actor=clinician, medication=med, stop_date=app_clock.today() + timedelta(days=1), reason="GI upset"
         )
     medication_stop(actor=clinician, medication=med, stop_date=date(2025, 6, 1), reason="GI upset")
     med.refresh_from_db()

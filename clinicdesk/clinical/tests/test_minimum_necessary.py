@@ -29,14 +29,14 @@ patient route, and after a grant opens them again. Audit event text never holds 
 
 from __future__ import annotations
 
+import io
 import re
-import subprocess
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 from django.urls import URLPattern, reverse
-from django.utils import timezone
+from pypdf import PdfReader
 
 from clinicdesk.accounts.services import api_token_create, emergency_access_grant, record_restrict
 from clinicdesk.audit.models import Action, AuditEvent
@@ -47,6 +47,7 @@ from clinicdesk.clinical.problems import DiagnosisInput, encounter_diagnoses_set
 from clinicdesk.clinical.recalls import recall_create
 from clinicdesk.clinical.urls import urlpatterns as clinical_patterns
 from clinicdesk.clinical.vitals import VitalsInput, vitals_record
+from clinicdesk.core import clock as app_clock
 from conftest import sign_in
 
 from .factories import make_clinic, make_encounter
@@ -92,7 +93,7 @@ class Data(SimpleNamespace):
 def data(office_manager, front_desk, clinician, nurse, biller, auditor, admin_user, icd10):  # noqa: F811
     clinic = make_clinic(office_manager, clinician, front_desk)
     patient = clinic.patient
-    enc = make_encounter(clinician, clinic, day=timezone.localdate(), reason=ENCOUNTER_REASON)
+    enc = make_encounter(clinician, clinic, day=app_clock.today(), reason=ENCOUNTER_REASON)
     note = notes.note_start(actor=clinician, encounter=enc)
     note = notes.note_save_draft(
         actor=clinician, note=note, version=note.version, subjective=SUBJ, objective=OBJ, assessment=ASSESS, plan=PLAN
@@ -123,7 +124,7 @@ def data(office_manager, front_desk, clinician, nurse, biller, auditor, admin_us
     note = notes.note_sign(actor=clinician, note=note)
     addendum = notes.addendum_add(actor=clinician, note=note, text=ADDENDUM)
     amendment = notes.amendment_request_record(
-        actor=office_manager, patient=patient, note=note, received_on=timezone.localdate(), requested_change=AMENDMENT
+        actor=office_manager, patient=patient, note=note, received_on=app_clock.today(), requested_change=AMENDMENT
     )
     d = Data()
     d.__dict__.update(
@@ -217,9 +218,9 @@ def _body(response) -> str:
 
 
 def _pdf_text(body: bytes) -> str:
-    """The PDF's text, as test_visit_summary.py reads it (poppler's pdftotext)."""
-    result = subprocess.run(["pdftotext", "-layout", "-", "-"], input=body, check=True, capture_output=True)
-    return " ".join(result.stdout.decode("utf-8", "replace").split())
+    """The PDF's text with its whitespace collapsed (pypdf)."""
+    reader = PdfReader(io.BytesIO(body))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
 def _text_of(response) -> str:

@@ -10,11 +10,11 @@ from datetime import UTC
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.utils import timezone
 
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.clinical import notes
 from clinicdesk.clinical.models import Encounter, EncounterStatus, NoteTemplate, SignedRecordError, VisitNote
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.errors import Conflict
 from clinicdesk.scheduling.tests.factories import make_provider
 from conftest import make_staff
@@ -196,7 +196,7 @@ def np_encounter(office_manager, clinic):
     provider = make_provider(office_manager, practitioner, [clinic.location], npi="1245319599",
                              taxonomy_code="363LF0000X")  # fmt: skip
     encounter = Encounter.objects.create(
-        patient=clinic.patient, provider=provider, location=clinic.location, date_of_service=timezone.localdate(),
+        patient=clinic.patient, provider=provider, location=clinic.location, date_of_service=app_clock.today(),
         reason="BP check", unscheduled_reason="Walk-in", opened_by=practitioner,
     )  # fmt: skip
     return encounter, practitioner

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from clinicdesk.accounts.services import emergency_access_grant, record_restrict
 from clinicdesk.audit.models import Action
@@ -18,6 +17,7 @@ from clinicdesk.clinical.problems import (
     problem_resolve,
     problems_of,
 )
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.errors import Conflict
 
 from . import test_problem_fixtures as shared
@@ -73,7 +73,7 @@ def test_the_same_active_code_twice_is_refused_but_a_resolved_one_may_come_back(
     with pytest.raises(Conflict) as refused:
         problem_add(actor=clinician, patient=patient, code="i10")
     assert "I10 is already on this patient's active problem list" in refused.value.message_dict["code"][0]
-    problem_resolve(actor=clinician, problem=first, resolved_on=timezone.localdate())
+    problem_resolve(actor=clinician, problem=first, resolved_on=app_clock.today())
     again = problem_add(actor=clinician, patient=patient, code="I10")
     assert Problem.objects.filter(patient=patient, code="I10").count() == 2
     with pytest.raises(Conflict, match="already on this patient's active problem list"):
@@ -88,7 +88,7 @@ def test_a_resolved_date_before_the_onset_or_in_the_future_is_refused(clinician,
         problem_resolve(actor=clinician, problem=problem, resolved_on=date(2026, 1, 9))
     assert refused.value.message_dict == {"resolved_on": ["The resolved date cannot be before the onset (01/10/2026)."]}
     with pytest.raises(ValidationError, match="cannot be in the future"):
-        problem_resolve(actor=clinician, problem=problem, resolved_on=timezone.localdate() + timedelta(days=1))
+        problem_resolve(actor=clinician, problem=problem, resolved_on=app_clock.today() + timedelta(days=1))
     problem.refresh_from_db()
     assert problem.status == ProblemStatus.ACTIVE and problem.resolved_on is None
     done = problem_resolve(actor=clinician, problem=problem, resolved_on=date(2026, 1, 10))
@@ -99,7 +99,7 @@ def test_a_resolved_date_before_the_onset_or_in_the_future_is_refused(clinician,
 
 def test_an_onset_in_the_future_is_refused(clinician, patient):
     with pytest.raises(ValidationError) as refused:
-        problem_add(actor=clinician, patient=patient, code="I10", onset=timezone.localdate() + timedelta(days=3))
+        problem_add(actor=clinician, patient=patient, code="I10", onset=app_clock.today() + timedelta(days=3))
     assert list(refused.value.message_dict) == ["onset"]
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.utils import timezone
-
 from clinicdesk.accounts.services import api_token_create
 from clinicdesk.clinical.models import Recall, RecallStatus
+from clinicdesk.core import clock as app_clock
 
 from .test_recalls import backdate, new_recall, rp  # noqa: F401 (fixture used by name)
 
@@ -58,7 +57,7 @@ def test_an_unknown_type_or_missing_patient_is_named(client, rp, nurse):  # noqa
 
 
 def test_the_front_desk_lists_contacts_and_closes(client, rp, clinician, front_desk):  # noqa: F811
-    recall = backdate(new_recall(clinician, rp), timezone.localdate() - timedelta(days=2))
+    recall = backdate(new_recall(clinician, rp), app_clock.today() - timedelta(days=2))
     listed = client.get(BASE, {"state": "overdue"}, **_auth(front_desk))
     assert listed.status_code == 200
     data = listed.json()
@@ -80,7 +79,7 @@ def test_the_front_desk_lists_contacts_and_closes(client, rp, clinician, front_d
 def test_bad_list_filters_are_named(client, rp, front_desk):  # noqa: F811
     response = client.get(BASE, {"state": "someday"}, **_auth(front_desk))
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "state"
-    today = timezone.localdate()
+    today = app_clock.today()
     response = client.get(
         BASE, {"due_from": today.isoformat(), "due_to": (today - timedelta(days=1)).isoformat()}, **_auth(front_desk)
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.urls import reverse
-from django.utils import timezone
 
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.clinical.models import Recall, RecallStatus
+from clinicdesk.core import clock as app_clock
 
 from .test_recalls import backdate, new_recall, rp  # noqa: F401 (fixture used by name)
 
@@ -16,7 +16,7 @@ WORKLIST = "/clinical/recalls/"
 
 
 def test_the_front_desk_sees_who_to_call_with_overdue_days_in_red_and_a_book_link(rp, as_user, clinician, front_desk):  # noqa: F811
-    recall = backdate(new_recall(clinician, rp, provider=rp.provider), timezone.localdate() - timedelta(days=4))
+    recall = backdate(new_recall(clinician, rp, provider=rp.provider), app_clock.today() - timedelta(days=4))
     response = as_user(front_desk).get(WORKLIST)
     assert response.status_code == 200
     page = response.content.decode()
@@ -40,7 +40,7 @@ def test_billers_and_auditors_are_refused_the_worklist(rp, as_user, biller, audi
 def test_a_bad_filter_is_named_and_the_good_ones_still_apply(rp, as_user, clinician, front_desk):  # noqa: F811
     new_recall(clinician, rp, reason="mine", provider=rp.provider)
     new_recall(clinician, rp, reason="lee", provider=rp.other)
-    today = timezone.localdate()
+    today = app_clock.today()
     response = as_user(front_desk).get(
         WORKLIST,
         {

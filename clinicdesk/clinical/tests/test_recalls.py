@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.clinical import recalls
 from clinicdesk.clinical.models import Encounter, Recall, RecallStatus
 from clinicdesk.clinical.recalls import View, WorklistFilters
 from clinicdesk.clinical.recalls_access import access_recall_worklist
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.errors import Conflict
 from clinicdesk.scheduling.booking import BookingInput, appointment_book, appointment_cancel
 from clinicdesk.scheduling.tests.factories import make_location, make_type, make_weekday_practice
@@ -34,7 +34,7 @@ def rp(office_manager, front_desk, clinician):
         patient=practice.jane,
         provider=practice.provider,
         location=practice.location,
-        date_of_service=timezone.localdate(),
+        date_of_service=app_clock.today(),
         reason="Blood pressure",
         unscheduled_reason="Walk-in",
         opened_by=clinician,
@@ -60,7 +60,7 @@ def new_recall(actor, rp, *, patient=None, kind=None, provider=None, due_on=None
 def backdate(recall: Recall, due_on: date, *, created_days_ago: int = 30) -> Recall:
     """A recall made a while ago (the worklist's overdue rows), written straight to the table."""
     Recall.objects.filter(pk=recall.pk).update(
-        due_on=due_on, created_at=timezone.now() - timedelta(days=created_days_ago)
+        due_on=due_on, created_at=app_clock.now() - timedelta(days=created_days_ago)
     )
     recall.refresh_from_db()
     return recall
@@ -68,7 +68,7 @@ def backdate(recall: Recall, due_on: date, *, created_days_ago: int = 30) -> Rec
 
 def next_weekday_at(hour: int, *, days_ahead: int = 7) -> datetime:
     """A weekday at least `days_ahead` days from now, at `hour`:00 New York time, in UTC."""
-    day = timezone.localdate() + timedelta(days=days_ahead)
+    day = app_clock.today() + timedelta(days=days_ahead)
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return datetime.combine(day, time(hour), tzinfo=NY).astimezone(ZoneInfo("UTC"))
@@ -82,7 +82,7 @@ def book(rp, *, patient=None, provider=None, kind=None, at=None):
         appointment_type=kind or rp.kind,
         starts_at=at or next_weekday_at(10),
     )
-    return appointment_book(actor=rp.actor, data=data, now=timezone.now())
+    return appointment_book(actor=rp.actor, data=data, now=app_clock.now())
 
 
 def events(object_type: str = "recall", **filters):
@@ -132,7 +132,7 @@ def test_zero_and_more_than_five_years_are_refused(text):
 
 
 def test_a_recall_from_a_visit_counts_its_interval_from_the_date_of_service_and_is_audited(rp, nurse):
-    Encounter.objects.filter(pk=rp.encounter.pk).update(date_of_service=timezone.localdate() - timedelta(days=3))
+    Encounter.objects.filter(pk=rp.encounter.pk).update(date_of_service=app_clock.today() - timedelta(days=3))
     rp.encounter.refresh_from_db()
     recall = new_recall(nurse, rp, encounter=rp.encounter, provider=rp.provider, interval="2 weeks")
     assert recall.due_on == rp.encounter.date_of_service + timedelta(weeks=2)
@@ -145,17 +145,17 @@ def test_a_recall_from_a_visit_counts_its_interval_from_the_date_of_service_and_
 
 
 def test_a_plan_documented_late_may_be_due_already_and_shows_overdue(rp, clinician):
-    Encounter.objects.filter(pk=rp.encounter.pk).update(date_of_service=timezone.localdate() - timedelta(days=30))
+    Encounter.objects.filter(pk=rp.encounter.pk).update(date_of_service=app_clock.today() - timedelta(days=30))
     rp.encounter.refresh_from_db()
     recall = new_recall(clinician, rp, encounter=rp.encounter, interval="2 weeks")
-    assert recall.due_on == timezone.localdate() - timedelta(days=16)
-    state, label, late = recalls.recall_state(recall, timezone.localdate())
+    assert recall.due_on == app_clock.today() - timedelta(days=16)
+    state, label, late = recalls.recall_state(recall, app_clock.today())
     assert (state, label, late) == (View.OVERDUE, "Overdue", 16)
 
 
 def test_a_due_date_before_today_is_refused_without_a_visit(rp, clinician):
     with pytest.raises(ValidationError) as caught:
-        new_recall(clinician, rp, due_on=timezone.localdate() - timedelta(days=1))
+        new_recall(clinician, rp, due_on=app_clock.today() - timedelta(days=1))
     assert "cannot be before today" in caught.value.message_dict["due_on"][0]
     assert not Recall.objects.exists()
     assert not events().exists()
@@ -179,7 +179,7 @@ def test_every_wrong_field_is_named_at_once_and_nothing_is_written(rp, clinician
 
 def test_a_due_date_and_an_interval_together_or_neither_are_refused(rp, clinician):
     with pytest.raises(ValidationError) as both:
-        new_recall(clinician, rp, due_on=timezone.localdate() + timedelta(days=5), interval="2 weeks")
+        new_recall(clinician, rp, due_on=app_clock.today() + timedelta(days=5), interval="2 weeks")
     assert "not both" in both.value.message_dict["interval"][0]
     with pytest.raises(ValidationError) as neither:
         recalls.recall_create(actor=clinician, patient=rp.jane, appointment_type=rp.kind, reason="BP check")
@@ -276,7 +276,7 @@ def test_a_cancelled_appointment_leaves_the_recall_needing_rebooking_and_the_nex
     first = book(rp)
     appointment_cancel(actor=front_desk, appointment=first, reason="patient sick")
     recall.refresh_from_db()
-    assert recalls.recall_state(recall, timezone.localdate())[0] == View.NEEDS_REBOOKING
+    assert recalls.recall_state(recall, app_clock.today())[0] == View.NEEDS_REBOOKING
     listed = access_recall_worklist(actor=front_desk, filters=WorklistFilters(state=View.OPEN))
     assert [row.recall for row in listed.rows] == [recall]
     second = book(rp, at=next_weekday_at(14))
@@ -293,7 +293,7 @@ def _states(actor, **filters) -> list[str]:
 
 
 def test_the_worklist_filters_by_state_with_overdue_derived(rp, clinician, front_desk):
-    today = timezone.localdate()
+    today = app_clock.today()
     due = new_recall(clinician, rp, reason="due", interval="2 weeks")
     overdue = backdate(new_recall(clinician, rp, reason="overdue", interval="1 week"), today - timedelta(days=3))
     contacted = new_recall(clinician, rp, reason="contacted", interval="1 month")
@@ -316,7 +316,7 @@ def test_the_worklist_filters_by_state_with_overdue_derived(rp, clinician, front
 
 
 def test_the_worklist_filters_by_provider_type_location_and_due_dates(rp, clinician, front_desk, office_manager):
-    today = timezone.localdate()
+    today = app_clock.today()
     new_recall(clinician, rp, reason="mine", provider=rp.provider, interval="1 week")
     new_recall(clinician, rp, reason="lee", provider=rp.other, interval="2 weeks")
     new_recall(clinician, rp, reason="physical", kind=rp.physical, interval="3 weeks")

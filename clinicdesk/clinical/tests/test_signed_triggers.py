@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
 
 from clinicdesk.clinical.models import Addendum, Encounter, SignedRecordError, VisitNote
+from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.tests.factories import make_location, make_patient, make_provider
 
 
@@ -26,7 +26,7 @@ def signed_note(office_manager, clinician):
     )
     digest = hashlib.sha256(b"content").hexdigest()
     VisitNote.objects.filter(pk=note.pk).update(
-        status="signed", signed_by=clinician, signed_at=timezone.now(), content_sha256=digest
+        status="signed", signed_by=clinician, signed_at=app_clock.now(), content_sha256=digest
     )
     note.refresh_from_db()
     return note
@@ -51,7 +51,7 @@ def test_a_committed_signed_note_with_an_addendum_leaves_the_database_clean_afte
     )  # fmt: skip
     note = VisitNote.objects.create(encounter=encounter, author=clinician, last_edited_by=clinician, plan="Rest.")
     VisitNote.objects.filter(pk=note.pk).update(
-        status="signed", signed_by=clinician, signed_at=timezone.now(), content_sha256="a" * 64
+        status="signed", signed_by=clinician, signed_at=app_clock.now(), content_sha256="a" * 64
     )
     Addendum.objects.create(note=note, text="More rest.", author=clinician, content_sha256="b" * 64)
     assert "signed record" in _refused("DELETE FROM clinical_addendum", [])
@@ -78,10 +78,10 @@ def test_the_orm_refuses_before_the_database_does(signed_note):
 
 
 def test_a_co_signature_is_written_once(signed_note, office_manager):
-    signed_note.cosigned_by, signed_note.cosigned_at = office_manager, timezone.now()
+    signed_note.cosigned_by, signed_note.cosigned_at = office_manager, app_clock.now()
     signed_note.save(update_fields=["cosigned_by", "cosigned_at"])
     with pytest.raises(DatabaseError, match="signed record"), transaction.atomic():
-        VisitNote.objects.filter(pk=signed_note.pk).update(cosigned_at=timezone.now())
+        VisitNote.objects.filter(pk=signed_note.pk).update(cosigned_at=app_clock.now())
 
 
 def test_a_draft_changes_freely(signed_note, clinician):

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from clinicdesk.audit.models import Action, AuditEvent
 from clinicdesk.clinical.models import Allergy, EncounterDiagnosis, Medication, Recall, VisitNote, Vitals
+from clinicdesk.core import clock as app_clock
 
 from .factories import make_clinic, make_encounter
 
@@ -39,16 +38,10 @@ def visit(office_manager, clinician, front_desk):
     return encounter
 
 
-def _text(response, tmp_path) -> str:
-    path = tmp_path / "summary.pdf"
-    path.write_bytes(response.content)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
-
-
-def test_the_summary_says_what_was_done_and_what_to_do_next(as_user, clinician, visit, tmp_path):
+def test_the_summary_says_what_was_done_and_what_to_do_next(as_user, clinician, visit, pdf_text):
     response = as_user(clinician).get(reverse("clinical:visit_summary", args=[visit.public_id]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    text = " ".join(_text(response, tmp_path).split())
+    text = " ".join(pdf_text(response.content).split())
     for expected in (
         "Your visit on March 2, 2026", "Blood pressure follow-up", "Blood pressure 142/88 mmHg", "pulse 72/min",
         "temperature 98.2 °F", "weight 179.9 lb", "Essential (primary) hypertension (I10)",
@@ -60,13 +53,13 @@ def test_the_summary_says_what_was_done_and_what_to_do_next(as_user, clinician, 
     assert "Feels well" not in text  # the summary carries the plan, not the clinician's whole note
 
 
-def test_a_signed_note_makes_it_final_and_every_print_is_audited(as_user, clinician, visit, tmp_path):
+def test_a_signed_note_makes_it_final_and_every_print_is_audited(as_user, clinician, visit, pdf_text):
     VisitNote.objects.filter(encounter=visit).update(
-        status="signed", signed_by=clinician, signed_at=timezone.now(), content_sha256="c" * 64
+        status="signed", signed_by=clinician, signed_at=app_clock.now(), content_sha256="c" * 64
     )
     client = as_user(clinician)
     before = AuditEvent.objects.filter(action=Action.PRINT, patient_id=visit.patient.mrn).count()
-    text = _text(client.get(reverse("clinical:visit_summary", args=[visit.public_id])), tmp_path)
+    text = pdf_text(client.get(reverse("clinical:visit_summary", args=[visit.public_id])).content)
     assert "PRELIMINARY" not in text
     assert AuditEvent.objects.filter(action=Action.PRINT, patient_id=visit.patient.mrn).count() == before + 1
 

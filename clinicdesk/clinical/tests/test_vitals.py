@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,6 +15,7 @@ from clinicdesk.clinical import vitals as v
 from clinicdesk.clinical.models import Vitals
 from clinicdesk.clinical.tests.factories import make_clinic, make_encounter
 from clinicdesk.clinical.vitals import VitalsInput, vitals_mark_in_error, vitals_record
+from clinicdesk.core import clock as app_clock
 from clinicdesk.patients.models import Patient
 
 
@@ -165,13 +165,13 @@ def test_the_bmi_uses_the_latest_height_of_an_adult(clinic, nurse):
 def test_a_height_marked_in_error_or_over_a_year_old_is_not_used(clinic, nurse):
     wrong = record(nurse, clinic, height="120", height_unit="cm")
     vitals_mark_in_error(actor=nurse, vitals=wrong, reason="Typo")
-    old = record(nurse, clinic, height="170", height_unit="cm", taken_at=timezone.now() - timedelta(days=400))
+    old = record(nurse, clinic, height="170", height_unit="cm", taken_at=app_clock.now() - timedelta(days=400))
     assert old.height_cm == Decimal("170")
     assert record(nurse, clinic, weight="95", weight_unit="kg").bmi is None
 
 
 def test_a_child_needs_a_height_taken_the_same_time(clinic, nurse):
-    Patient.objects.filter(pk=clinic.patient.pk).update(date_of_birth=date.today() - timedelta(days=365 * 8))
+    Patient.objects.filter(pk=clinic.patient.pk).update(date_of_birth=app_clock.today() - timedelta(days=365 * 8))
     clinic.patient.refresh_from_db()
     record(nurse, clinic, height="50", height_unit="in")
     assert record(nurse, clinic, weight="60", weight_unit="lb").bmi is None
@@ -185,7 +185,7 @@ def test_an_impossible_bmi_is_refused(clinic, nurse):
 
 def test_vitals_are_not_taken_in_the_future(clinic, nurse):
     with pytest.raises(ValidationError) as refused:
-        record(nurse, clinic, pulse="70", taken_at=timezone.now() + timedelta(hours=1))
+        record(nurse, clinic, pulse="70", taken_at=app_clock.now() + timedelta(hours=1))
     assert "future" in refused.value.message_dict["taken_at"][0]
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import UTC, date, datetime
 
 import pytest
@@ -85,12 +84,6 @@ def patient(front_desk, clinician) -> Patient:
     )
 
 
-def _pdf_text(content: bytes, tmp_path) -> str:
-    path = tmp_path / "record.pdf"
-    path.write_bytes(content)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
-
-
 def _exports(mrn: str):
     return AuditEvent.objects.filter(action=Action.EXPORT, patient_id=mrn)
 
@@ -163,10 +156,10 @@ def test_coverages_become_coverage_resources_with_one_organization_per_payer(pat
 # --- the PDF --------------------------------------------------------------------------------
 
 
-def test_the_pdf_reads_as_the_patients_record_without_the_ssn(patient, tmp_path):
+def test_the_pdf_reads_as_the_patients_record_without_the_ssn(patient, pdf_text):
     content = pdf_summary(patient=patient, phones=list(patient.phones.all()), coverages=COVERAGES, now=NOW)
     assert content.startswith(b"%PDF")
-    text = _pdf_text(content, tmp_path)
+    text = pdf_text(content)
     for expected in (
         "ClinicDesk demo practice",
         "Jane Quinn Doe-Núñez",
@@ -185,15 +178,15 @@ def test_the_pdf_reads_as_the_patients_record_without_the_ssn(patient, tmp_path)
     assert "6789" not in text and "123-45" not in text
 
 
-def test_the_pdf_says_when_there_is_no_insurance(patient, tmp_path, settings):
+def test_the_pdf_says_when_there_is_no_insurance(patient, pdf_text, settings):
     settings.CLINICDESK_PRACTICE_NAME = "Hudson Valley Family Medicine"
-    text = _pdf_text(pdf_summary(patient=patient, phones=[], coverages=[], now=NOW), tmp_path)
+    text = pdf_text(pdf_summary(patient=patient, phones=[], coverages=[], now=NOW))
     assert "No insurance on file." in text and "Hudson Valley Family Medicine" in text
 
 
-def test_a_long_record_numbers_every_page(patient, tmp_path):
+def test_a_long_record_numbers_every_page(patient, pdf_text):
     many = [CoverageFact(key=f"c{i}", payer_name=f"Payer {i}", member_id=f"M{i:06}") for i in range(60)]
-    text = _pdf_text(pdf_summary(patient=patient, phones=[], coverages=many, now=NOW), tmp_path)
+    text = pdf_text(pdf_summary(patient=patient, phones=[], coverages=many, now=NOW))
     pages = text.split("\f")
     total = len([p for p in pages if p.strip()])
     assert total > 1
@@ -220,11 +213,11 @@ def test_the_front_desk_downloads_the_fhir_bundle(as_user, front_desk, patient):
     assert event.actor == front_desk
 
 
-def test_the_office_manager_downloads_the_pdf(as_user, office_manager, patient, tmp_path):
+def test_the_office_manager_downloads_the_pdf(as_user, office_manager, patient, pdf_text):
     response = as_user(office_manager).get(f"/patients/{patient.mrn}/export.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("attachment;")
-    assert patient.mrn in _pdf_text(response.content, tmp_path)
+    assert patient.mrn in pdf_text(response.content)
     assert _exports(patient.mrn).get().detail == "pdf"
 
 
@@ -270,7 +263,7 @@ def test_the_api_refuses_a_biller(as_user, biller, patient):
 
 
 def test_the_export_carries_the_charts_active_and_ended_coverages(
-    as_user, office_manager, front_desk, patient, tmp_path
+    as_user, office_manager, front_desk, patient, pdf_text
 ):
     payer = payer_create(actor=office_manager, data=PayerInput(name="Aetna", payer_type="commercial", payer_id="60054"))
     old = coverage_add(
@@ -297,7 +290,7 @@ def test_the_export_carries_the_charts_active_and_ended_coverages(
     organizations = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Organization"]
     assert [(o["name"], o["identifier"][0]["value"]) for o in organizations] == [("Aetna", "60054")]
 
-    text = _pdf_text(client.get(f"/patients/{patient.mrn}/export.pdf").content, tmp_path)
+    text = pdf_text(client.get(f"/patients/{patient.mrn}/export.pdf").content)
     assert "W222" in text and "W111" in text and "Ended" in text and "Primary" in text
     assert _exports(patient.mrn).count() == 2
 

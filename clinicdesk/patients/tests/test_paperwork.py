@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from clinicdesk.audit.models import Action, AuditEvent
+from clinicdesk.core import clock as app_clock
 from clinicdesk.patients import paperwork
 from clinicdesk.patients.models import CommPreferenceChange, Consent, Guarantor, NppAcknowledgment
 from clinicdesk.patients.services import PatientInput, patient_register
@@ -38,7 +38,7 @@ def _events(object_type):
 
 
 def test_reminders_go_only_to_consented_opted_in_channels(front_desk, patient):
-    today = timezone.localdate()
+    today = app_clock.today()
     paperwork.comm_preference_set(
         actor=front_desk,
         patient=patient,
@@ -57,7 +57,7 @@ def test_reminders_go_only_to_consented_opted_in_channels(front_desk, patient):
 
 
 def test_a_consent_change_is_logged_not_overwritten(front_desk, patient):
-    today = timezone.localdate()
+    today = app_clock.today()
     yes = paperwork.CommPreferenceInput(channel="sms", consent=True, consent_date=today, consent_source="phone")
     paperwork.comm_preference_set(actor=front_desk, patient=patient, data=yes)
     assert paperwork.comm_preference_set(actor=front_desk, patient=patient, data=yes) == []
@@ -116,7 +116,7 @@ def test_a_person_guarantor_needs_name_and_address(front_desk, patient):
 
 
 def test_a_release_needs_a_recipient_scope_and_a_future_expiry(front_desk, patient):
-    today = timezone.localdate()
+    today = app_clock.today()
     with pytest.raises(ValidationError) as exc:
         paperwork.consent_record(
             actor=front_desk,
@@ -130,7 +130,7 @@ def test_a_release_needs_a_recipient_scope_and_a_future_expiry(front_desk, patie
 
 
 def test_a_revoked_consent_stays_in_history(front_desk, patient):
-    today = timezone.localdate()
+    today = app_clock.today()
     consent = paperwork.consent_record(
         actor=front_desk,
         patient=patient,
@@ -153,7 +153,7 @@ def test_a_revoked_consent_stays_in_history(front_desk, patient):
 
 
 def test_an_npp_refusal_needs_a_reason(front_desk, patient):
-    data = paperwork.NppInput(version="2026-01", acknowledged_on=timezone.localdate(), method="refused")
+    data = paperwork.NppInput(version="2026-01", acknowledged_on=app_clock.today(), method="refused")
     with pytest.raises(ValidationError) as exc:
         paperwork.npp_acknowledge(actor=front_desk, patient=patient, data=data)
     assert "note" in exc.value.message_dict
@@ -167,7 +167,7 @@ def test_the_chart_shows_privacy_and_communication_cards(as_user, front_desk, cl
     paperwork.npp_acknowledge(
         actor=front_desk,
         patient=patient,
-        data=paperwork.NppInput(version="2026-01", acknowledged_on=timezone.localdate(), method="e_signature"),
+        data=paperwork.NppInput(version="2026-01", acknowledged_on=app_clock.today(), method="e_signature"),
     )
     body = as_user(clinician).get(f"/patients/{patient.mrn}/").content.decode()
     card = body.split('id="privacy-h"')[1].split("</section>")[0]
@@ -183,7 +183,7 @@ def test_the_front_desk_records_a_consent_on_the_page(as_user, front_desk, patie
     response = client.post(url, {"kind": "release", "signed_on": "01/02/2026", "recipient_name": "John"})
     assert response.status_code == 422 and "expires_on" in response.context["form"].errors
     assert not Consent.objects.exists()
-    expiry = (timezone.localdate() + timedelta(days=30)).strftime("%m/%d/%Y")
+    expiry = (app_clock.today() + timedelta(days=30)).strftime("%m/%d/%Y")
     response = client.post(
         url,
         {
@@ -200,7 +200,7 @@ def test_the_front_desk_records_a_consent_on_the_page(as_user, front_desk, patie
     assert (
         client.post(
             f"/patients/{patient.mrn}/privacy/consents/{consent.public_id}/revoke/",
-            {"revoked_on": timezone.localdate().strftime("%m/%d/%Y")},
+            {"revoked_on": app_clock.today().strftime("%m/%d/%Y")},
         ).status_code
         == 302
     )
@@ -211,7 +211,7 @@ def test_the_communication_page_saves_all_channels_or_none(as_user, front_desk, 
     client = as_user(front_desk)
     url = f"/patients/{patient.mrn}/communication/"
     assert client.get(url).status_code == 200
-    today = timezone.localdate().strftime("%m/%d/%Y")
+    today = app_clock.today().strftime("%m/%d/%Y")
     form = {f"{c}-contact_time": "any" for c in ("email", "sms", "voice", "mail")}
     bad = {**form, "sms-consent": "on", "sms-consent_date": today, "sms-consent_source": "form", "mail-consent": "on"}
     response = client.post(url, bad)
@@ -314,7 +314,7 @@ def test_a_merge_moves_every_paperwork_row_and_keeps_consent_history(front_desk,
 
     mine = {"CommPreference", "Guarantor", "NppAcknowledgment", "Consent", "Restriction"}
     assert [r for r in uncovered_relations() if r.split(".")[1] in mine] == []
-    today = timezone.localdate()
+    today = app_clock.today()
     twin = patient_register(
         actor=front_desk,
         data=PatientInput(

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 from django.db.models import F
-from django.utils import timezone
 
 from clinicdesk.audit.models import Action, AuditEvent
+from clinicdesk.core import clock as app_clock
 from clinicdesk.patients import paperwork
 from clinicdesk.patients.merge import patient_merge
 from clinicdesk.patients.models import Guarantor, GuarantorKind, Patient, PatientFieldChange
@@ -135,7 +135,7 @@ def test_someone_else_whose_guarantor_was_the_duplicate_now_names_the_survivor(f
 
 
 def test_every_moved_paperwork_row_is_audited_and_the_merge_names_each_kind(front_desk, office_manager, jane, twin):
-    today = timezone.localdate()
+    today = app_clock.today()
     sms = paperwork.CommPreferenceInput(channel="sms", consent=True, consent_date=today, consent_source="form")
     voice = paperwork.CommPreferenceInput(channel="voice", consent=True, consent_date=today, consent_source="phone")
     paperwork.comm_preference_set(actor=front_desk, patient=jane, data=sms)

@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.audit.verify import audit_verify
+from clinicdesk.core import clock as app_clock
 from clinicdesk.patients.models import Patient
 from clinicdesk.patients.patient_import import patient_import
 
@@ -51,12 +52,11 @@ def test_good_rows_are_imported_and_bad_rows_rejected_with_reasons(db, tmp_path)
     assert (result.rows, result.created, result.rejected, result.skipped) == (25, 23, 2, 0)
     assert Patient.objects.count() == 23
     assert Patient.objects.get(external_id="A1").phones.get().number == "+15185550101"
-    from django.utils import timezone
 
     from clinicdesk.patients.search.query import parse_query
     from clinicdesk.patients.search.selectors import patient_search
 
-    today = timezone.localdate()
+    today = app_clock.today()
     found = patient_search(query=parse_query("first7 last7", today=today), today=today)
     assert [hit.mrn for hit in found.hits] == [
         Patient.objects.get(external_id="A7").mrn

@@ -5,10 +5,10 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.utils import timezone
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.audit.models import Action, AuditEvent
+from clinicdesk.core import clock as app_clock
 from clinicdesk.patients.access import access_patient
 from clinicdesk.patients.models import Patient, PatientFieldChange
 from clinicdesk.patients.mrn import mrn_is_valid
@@ -54,7 +54,7 @@ def test_the_ssn_is_not_in_the_database_as_text(front_desk):
 @pytest.mark.parametrize(
     "values,field,message",
     [
-        ({"date_of_birth": date.today() + timedelta(days=1)}, "date_of_birth", "in the future"),
+        ({"date_of_birth": app_clock.today() + timedelta(days=1)}, "date_of_birth", "in the future"),
         ({"date_of_birth": date(1850, 1, 1)}, "date_of_birth", "before 1900"),
         ({"state": "XX"}, "state", "two-letter USPS code"),
         ({"zip_code": "1220"}, "zip_code", "ZIP code like 12345"),
@@ -168,4 +168,4 @@ def test_an_mrn_with_a_wrong_check_digit_is_a_404_without_a_lookup(front_desk):
 def test_age_is_derived_and_handles_leap_days(front_desk):
     patient = patient_register(actor=front_desk, data=jane(values={"date_of_birth": date(2000, 2, 29)}))
     assert patient.age_on(date(2001, 2, 28)) == 0 and patient.age_on(date(2001, 3, 1)) == 1
-    assert patient.age == patient.age_on(timezone.localdate())
+    assert patient.age == patient.age_on(app_clock.today())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -103,7 +103,11 @@ def test_the_front_desk_reads_availability_but_cannot_change_it(as_user, front_d
     assert client.get(f"/scheduling/setup/providers/{lee.public_id}/availability/new/").status_code == 403
 
 
-def test_the_front_desk_finds_slots_grouped_by_day_with_booking_links(as_user, office_manager, front_desk, setup):
+def test_the_front_desk_finds_slots_grouped_by_day_with_booking_links(
+    as_user, office_manager, front_desk, setup, clock
+):
+    # Slot search offers nothing in the past: the week of the search is still ahead.
+    clock.set(datetime(2026, 11, 30, 17, 0, tzinfo=UTC))
     main, room, lee, kind = setup
     make_template(office_manager, lee, main, date(2026, 1, 1), [(0, "09:00", "10:00")])
     patient = make_patient(front_desk)

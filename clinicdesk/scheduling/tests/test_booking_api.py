@@ -8,9 +8,8 @@ import urllib.error
 import urllib.request
 from datetime import date, timedelta
 
-from django.utils import timezone
-
 from clinicdesk.accounts.services import api_token_create
+from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.models import HOLDING_STATUSES, Appointment
 
 from .factories import make_location, make_provider, make_room, make_template, make_type
@@ -18,7 +17,7 @@ from .test_booking import WEEKDAYS_8_TO_5, _patient
 
 
 def _next_monday_10_utc():
-    day = timezone.now() + timedelta(days=7)
+    day = app_clock.now() + timedelta(days=7)
     return (day - timedelta(days=day.weekday())).replace(hour=15, minute=0, second=0, microsecond=0)
 
 
@@ -96,7 +95,7 @@ def test_bad_requests_name_the_field(client, office_manager, front_desk, clinici
     naive = _body(jane, provider, location, kind, at)
     naive["starts_at"] = at.replace(tzinfo=None).isoformat()
     unknown = _body(jane, provider, location, kind, at, room="00000000-0000-4000-8000-000000000000")
-    past = _body(jane, provider, location, kind, timezone.now() - timedelta(hours=1))
+    past = _body(jane, provider, location, kind, app_clock.now() - timedelta(hours=1))
     for payload, status, field in ((naive, 422, "starts_at"), (unknown, 422, "room"), (past, 409, "starts_at")):
         answer = client.post("/api/v1/scheduling/appointments", data=payload, content_type="application/json", **auth)
         assert answer.status_code == status, answer.content

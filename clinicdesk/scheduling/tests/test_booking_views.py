@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from clinicdesk.audit.models import AuditEvent
+from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.booking import BookingInput, appointment_book
 from clinicdesk.scheduling.booking_forms import local_instant
 from clinicdesk.scheduling.models import Appointment, AppointmentStatus, Location
@@ -24,7 +24,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 def next_monday(weeks: int = 1) -> date:
     """A Monday at least a week away, so every test books in the future whatever day it runs."""
-    today = timezone.localdate()
+    today = app_clock.today()
     return today + timedelta(days=7 * weeks - today.weekday())
 
 
@@ -36,7 +36,7 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 @pytest.fixture
 def clinic(practice, office_manager):  # noqa: F811 (the fixture imported above)
     """The booking tests' practice, with both providers working Mondays 08:00–17:00."""
-    start = timezone.localdate() - timedelta(days=7)
+    start = app_clock.today() - timedelta(days=7)
     for provider in (practice["provider"], practice["other"]):
         make_template(office_manager, provider, practice["location"], start, [(0, "08:00", "17:00")])
     practice["monday"] = next_monday()
@@ -158,7 +158,7 @@ def _spring_forward(after: date) -> date:
 
 
 def test_a_time_skipped_by_daylight_saving_is_refused_with_a_clear_message(clinic, as_user):
-    day = _spring_forward(timezone.localdate())
+    day = _spring_forward(app_clock.today())
     client = as_user(clinic["actor"])
     response = client.post(reverse("scheduling:book"), book_form(clinic, day=day, hour="02:30"))
     assert response.status_code == 422
@@ -225,7 +225,7 @@ def test_reschedule_into_a_daylight_saving_gap_is_refused(clinic, as_user):
     appointment = book_now(clinic)
     client = as_user(clinic["actor"])
     url = reverse("scheduling:appointment_move", kwargs={"public_id": appointment.public_id})
-    day = _spring_forward(timezone.localdate())
+    day = _spring_forward(app_clock.today())
     response = client.post(url, {"date": day.isoformat(), "time": "02:15"})
     assert response.status_code == 422 and "does not exist" in response.content.decode()
 
@@ -235,7 +235,7 @@ def test_the_cancel_screen_says_whether_it_is_a_late_cancel(clinic, as_user):
     client = as_user(clinic["actor"])
     body = client.get(reverse("scheduling:appointment_cancel", kwargs={"public_id": far.public_id})).content.decode()
     assert "Not a late cancel" in body
-    start = timezone.now() + timedelta(hours=2)  # moved under the window without the service, on purpose
+    start = app_clock.now() + timedelta(hours=2)  # moved under the window without the service, on purpose
     Appointment.objects.filter(pk=far.pk).update(
         block_start=start, starts_at=start, ends_at=start + timedelta(minutes=20), block_end=start + timedelta(hours=1)
     )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
-
 from clinicdesk.accounts.demo import demo_staff
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.demo import DemoOptions
 from clinicdesk.patients.demo import demo_patients
 from clinicdesk.scheduling.demo import demo_scheduling
@@ -25,7 +24,7 @@ def test_the_demo_books_three_months_each_way_in_every_state_without_an_overlap(
     summary = demo_appointments(options)
     assert "appointments" in summary, summary
     assert AvailabilityTemplate.objects.count() == 8
-    today = timezone.localdate()
+    today = app_clock.today()
     past = Appointment.objects.filter(starts_at__date__lt=today)
     future = Appointment.objects.filter(starts_at__date__gt=today)
     assert {"completed", "no_show", "cancelled"} <= set(past.values_list("status", flat=True))

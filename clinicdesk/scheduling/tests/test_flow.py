@@ -25,18 +25,11 @@ S = AppointmentStatus
 NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self, monkeypatch):
-        self.now = NOW
-        monkeypatch.setattr("django.utils.timezone.now", lambda: self.now)
-
-    def advance(self, minutes: int) -> None:
-        self.now += timedelta(minutes=minutes)
-
-
 @pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch)
+def clock(clock):
+    """The application's clock, stopped at NOW."""
+    clock.set(NOW)
+    return clock
 
 
 @pytest.fixture
@@ -149,7 +142,7 @@ def test_the_refusals_say_why_and_what_to_do(clock, practice, patient, front_des
 def test_a_second_click_on_the_same_step_changes_nothing(clock, practice, patient, front_desk):
     appointment = book(practice, patient, front_desk)
     assert flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED).changed
-    clock.advance(1)
+    clock.advance(minutes=1)
     again = flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
     assert again.changed is False and again.appointment.arrived_at == NOW
     assert AppointmentChange.objects.count() == 1
@@ -200,10 +193,10 @@ def test_a_no_show_is_marked_only_after_the_start_and_only_from_scheduled(clock,
     later = book(practice, patient, front_desk, minutes_from_now=30)
     with pytest.raises(Conflict, match="starts at 10:30"):
         flow.no_show_mark(actor=front_desk, appointment=later)
-    clock.advance(31)
+    clock.advance(minutes=31)
     result = flow.no_show_mark(actor=front_desk, appointment=later)
     later.refresh_from_db()
-    assert result.changed and later.status == S.NO_SHOW and later.no_show_at == clock.now
+    assert result.changed and later.status == S.NO_SHOW and later.no_show_at == clock.at
     assert AuditEvent.objects.filter(object_type="appointment", patient_id=patient.mrn).count() == 1
     assert flow.no_show_mark(actor=front_desk, appointment=later).changed is False
     came = put_in(book(practice, make_patient(front_desk, first="Cy"), front_desk, minutes_from_now=-90), S.ARRIVED)
@@ -270,7 +263,7 @@ def test_visit_timings_come_from_the_flow_timestamps(clock, practice, patient, f
     appointment = book(practice, patient, front_desk)
     steps = [(S.ARRIVED, 0), (S.ROOMED, 12), (S.WITH_PROVIDER, 8), (S.CHECKED_OUT, 25)]
     for to, minutes in steps:
-        clock.advance(minutes)
+        clock.advance(minutes=minutes)
         flow.flow_transition(actor=front_desk, appointment=appointment, to=to, room=practice.rooms[0])
     timing = visit_timings(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=2)).get()
     assert timing.arrival_to_roomed == timedelta(minutes=12)
@@ -324,9 +317,9 @@ def test_undo_takes_the_latest_step_back_clears_its_time_and_is_audited(
     appointment = book(practice, patient, front_desk)
     order = [S.ARRIVED, S.ROOMED, S.WITH_PROVIDER, S.CHECKED_OUT]
     for to in order[: order.index(start) + 1]:
-        clock.advance(5)
+        clock.advance(minutes=5)
         flow.flow_transition(actor=front_desk, appointment=appointment, to=to, room=practice.rooms[0])
-    clock.advance(3)
+    clock.advance(minutes=3)
     before = (AuditEvent.objects.count(), AppointmentChange.objects.count())
     result = flow.flow_undo(actor=front_desk, appointment=appointment, reason="Clicked by mistake")
     appointment.refresh_from_db()
@@ -341,7 +334,7 @@ def test_undo_takes_the_latest_step_back_clears_its_time_and_is_audited(
         start,
         back,
         front_desk,
-        clock.now,
+        clock.at,
     )
     assert "Reason: Clicked by mistake" in undo.note
     assert AppointmentChange.objects.filter(appointment=appointment, what="status", new_value=start).exists()
@@ -357,10 +350,10 @@ def test_undoing_rooming_frees_the_room_and_the_patient_can_be_roomed_again(cloc
     flow.flow_undo(actor=front_desk, appointment=appointment, reason="Wrong room")
     appointment.refresh_from_db()
     assert (appointment.status, appointment.room, appointment.roomed_at) == (S.ARRIVED, None, None)
-    clock.advance(4)
+    clock.advance(minutes=4)
     flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[1])
     appointment.refresh_from_db()
-    assert (appointment.room, appointment.roomed_at) == (practice.rooms[1], clock.now)
+    assert (appointment.room, appointment.roomed_at) == (practice.rooms[1], clock.at)
 
 
 def test_undoing_rooming_gives_back_the_room_booked_for_the_visit(clock, practice, patient, front_desk):
@@ -414,10 +407,10 @@ def test_undo_is_refused_after_the_window(clock, practice, patient, front_desk, 
     settings.CLINICDESK_FLOW_UNDO_MINUTES = 30
     appointment = book(practice, patient, front_desk)
     flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
-    clock.advance(30)
+    clock.advance(minutes=30)
     flow.flow_undo(actor=front_desk, appointment=appointment, reason="Wrong patient")  # 30 minutes: still in time
     flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
-    clock.advance(31)
+    clock.advance(minutes=31)
     with pytest.raises(Conflict) as refused:
         flow.flow_undo(actor=front_desk, appointment=appointment, reason="Wrong patient")
     assert "more than 30 minutes ago" in " ".join(refused.value.message_dict["to"])
@@ -451,15 +444,15 @@ def test_undo_needs_a_short_reason(clock, practice, patient, front_desk, reason)
 def test_visit_timings_stay_right_after_an_undo(clock, practice, patient, front_desk):
     appointment = book(practice, patient, front_desk)
     flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
-    clock.advance(2)
+    clock.advance(minutes=2)
     flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[0])
-    clock.advance(1)
+    clock.advance(minutes=1)
     flow.flow_undo(actor=front_desk, appointment=appointment, reason="Clicked by mistake")
     window = {"start": NOW - timedelta(hours=1), "end": NOW + timedelta(hours=2)}
     assert visit_timings(**window).get().arrival_to_roomed is None  # not roomed: no rooming time
-    clock.advance(10)
+    clock.advance(minutes=10)
     flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[0])
-    clock.advance(5)
+    clock.advance(minutes=5)
     flow.flow_transition(actor=front_desk, appointment=appointment, to=S.WITH_PROVIDER)
     timing = visit_timings(**window).get()
     assert timing.arrival_to_roomed == timedelta(minutes=13)
@@ -471,13 +464,13 @@ def test_the_board_offers_undo_only_while_the_step_can_be_undone(clock, practice
     settings.CLINICDESK_FLOW_UNDO_MINUTES = 30
     appointment = book(practice, patient, front_desk)
     flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ARRIVED)
-    assert flow_board(location=practice.location, now=clock.now).rows[0].undo == "Undo check in"
+    assert flow_board(location=practice.location, now=clock.at).rows[0].undo == "Undo check in"
     flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[0])
-    assert flow_board(location=practice.location, now=clock.now).rows[0].undo == "Undo room"
-    clock.advance(1)
+    assert flow_board(location=practice.location, now=clock.at).rows[0].undo == "Undo room"
+    clock.advance(minutes=1)
     flow.flow_undo(actor=front_desk, appointment=appointment, reason="Clicked by mistake")
-    assert flow_board(location=practice.location, now=clock.now).rows[0].undo == ""  # once only
-    clock.advance(1)
+    assert flow_board(location=practice.location, now=clock.at).rows[0].undo == ""  # once only
+    clock.advance(minutes=1)
     flow.flow_transition(actor=front_desk, appointment=appointment, to=S.ROOMED, room=practice.rooms[0])
-    clock.advance(31)
-    assert flow_board(location=practice.location, now=clock.now).rows[0].undo == ""  # too late
+    clock.advance(minutes=31)
+    assert flow_board(location=practice.location, now=clock.at).rows[0].undo == ""  # too late

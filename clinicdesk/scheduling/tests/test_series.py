@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinicdesk.audit.models import AuditEvent
+from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.booking import BookingInput, BookingRefused, appointment_book
 from clinicdesk.scheduling.models import Appointment, AppointmentSeries, AppointmentStatus
 from clinicdesk.scheduling.series import (
@@ -39,7 +39,7 @@ def p(office_manager, front_desk, clinician):
 
 def monday_at(hour: int = 9, minute: int = 0, *, weeks_ahead: int = 2) -> datetime:
     """A Monday at least `weeks_ahead` weeks from today, at that New York wall time."""
-    today = timezone.now().astimezone(NY).date()
+    today = app_clock.now().astimezone(NY).date()
     day = today + timedelta(days=7 * weeks_ahead + (7 - today.weekday()) % 7)
     return datetime.combine(day, time(hour, minute), tzinfo=NY)
 
@@ -161,7 +161,7 @@ def _next_change(after: date) -> date:
 
 
 def test_booked_weekly_visits_keep_their_local_time_across_the_next_two_clock_changes(p):
-    today = timezone.now().astimezone(NY).date()
+    today = app_clock.now().astimezone(NY).date()
     change = _next_change(today + timedelta(days=8))
     second = _next_change(change + timedelta(days=1))
     start = datetime.combine(change - timedelta(days=6), time(9), tzinfo=NY)  # the Monday before
@@ -174,7 +174,7 @@ def test_booked_weekly_visits_keep_their_local_time_across_the_next_two_clock_ch
 
 
 def test_the_plan_says_a_skipped_hour_does_not_exist(p):
-    change = _next_change(timezone.now().astimezone(NY).date() + timedelta(days=8))
+    change = _next_change(app_clock.now().astimezone(NY).date() + timedelta(days=8))
     if (
         datetime.combine(change, time(12), tzinfo=NY).utcoffset()
         < datetime.combine(change - timedelta(days=1), time(12), tzinfo=NY).utcoffset()
@@ -280,7 +280,7 @@ def test_this_and_following_from_visit_5_of_10_moves_5_to_10_only_and_nothing_va
 def test_this_and_following_from_visit_1_changes_the_whole_series_and_leaves_arrived_ones(p):
     made = book_series(p, monday_at(), count=5)
     visits = rows(made)
-    Appointment.objects.filter(pk=visits[3].pk).update(status=AppointmentStatus.ARRIVED, arrived_at=timezone.now())
+    Appointment.objects.filter(pk=visits[3].pk).update(status=AppointmentStatus.ARRIVED, arrived_at=app_clock.now())
     series_edit(actor=p.actor, appointment=visits[0], scope="following", starts_at_time=time(8), provider=p.other)
     after = rows(made)
     assert [local(v).time() for v in after] == [time(8), time(8), time(8), time(9), time(8)]
@@ -309,7 +309,7 @@ def test_a_time_the_clocks_skip_is_refused_for_this_and_following():
 def test_cancelling_this_and_following_keeps_the_rows_and_leaves_earlier_and_arrived_visits(p):
     made = book_series(p, monday_at(), count=6)
     visits = rows(made)
-    Appointment.objects.filter(pk=visits[4].pk).update(status=AppointmentStatus.ARRIVED, arrived_at=timezone.now())
+    Appointment.objects.filter(pk=visits[4].pk).update(status=AppointmentStatus.ARRIVED, arrived_at=app_clock.now())
     cancelled = series_cancel(actor=p.actor, appointment=visits[2], scope="following", reason="Course finished")
     after = rows(made)
     assert [v.status for v in after] == ["scheduled", "scheduled", "cancelled", "cancelled", "arrived", "cancelled"]

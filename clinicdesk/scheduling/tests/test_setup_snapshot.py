@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.apps import apps
@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.availability import BlockInput, exception_add, holiday_override_add
 from clinicdesk.scheduling.models import (
     AppointmentType,
@@ -86,7 +87,7 @@ def test_raw_sql_renews_it_too_and_a_sign_in_does_not(practice):  # noqa: F811
     with connection.cursor() as cursor:
         assert changes_token(lambda: cursor.execute("UPDATE scheduling_room SET name = name || ' A'"))
         user_table = type(practice.lee.user)._meta.db_table
-        now = datetime.now(UTC)
+        now = app_clock.now()
         assert not changes_token(lambda: cursor.execute(f"UPDATE {user_table} SET last_login = %s", [now]))
 
 

@@ -7,9 +7,9 @@ from datetime import time, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from clinicdesk.audit.models import AuditEvent
+from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.booking import BookingRefused, appointment_cancel
 from clinicdesk.scheduling.models import Appointment, OfferStatus, WaitlistEntry, WaitlistOffer
 from clinicdesk.scheduling.waitlist import (
@@ -73,7 +73,7 @@ def test_a_waitlist_entry_with_a_mistake_is_refused_by_field_and_not_saved(waiti
     from .factories import make_provider
 
     if change.get("wait_until") == "yesterday":
-        change = {"wait_until": timezone.localdate() - timedelta(days=1)}
+        change = {"wait_until": app_clock.today() - timedelta(days=1)}
     if change.get("providers") == "not taking":
         stranger = make_provider(
             office_manager, make_staff("drno", "clinician"), [waiting["location"]], npi="1003000126"
@@ -133,7 +133,7 @@ def test_closed_and_expired_entries_do_not_match(waiting):
     closed = entry_for(waiting)
     waitlist_close(actor=waiting["actor"], entry=closed)
     expired = entry_for(waiting, patient="bo")
-    WaitlistEntry.objects.filter(pk=expired.pk).update(wait_until=timezone.localdate() - timedelta(days=1))
+    WaitlistEntry.objects.filter(pk=expired.pk).update(wait_until=app_clock.today() - timedelta(days=1))
     assert matches(waiting) == []
 
 
@@ -152,7 +152,7 @@ def test_a_slot_later_than_the_patients_own_appointment_is_no_gain(waiting):
 def test_matches_are_ranked_by_how_long_they_waited(waiting):
     newer = entry_for(waiting, patient="ann")
     older = entry_for(waiting, patient="bo")
-    WaitlistEntry.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=20))
+    WaitlistEntry.objects.filter(pk=older.pk).update(created_at=app_clock.now() - timedelta(days=20))
     assert matches(waiting) == [older, newer]
 
 
@@ -239,7 +239,7 @@ def test_declining_keeps_the_patient_on_the_waitlist(waiting):
 def test_cancelling_shows_who_waits_and_one_click_books_them(waiting, as_user):
     freed = book_now(waiting, patient="jane")
     older = entry_for(waiting, patient="bo")
-    WaitlistEntry.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=9))
+    WaitlistEntry.objects.filter(pk=older.pk).update(created_at=app_clock.now() - timedelta(days=9))
     newer = entry_for(waiting, patient="ann")
     client = as_user(waiting["actor"])
     cancel = reverse("scheduling:appointment_cancel", kwargs={"public_id": freed.public_id})
@@ -282,7 +282,7 @@ def test_the_waitlist_page_lists_adds_and_closes_entries(waiting, as_user):
         {
             "patient": waiting["ann"].mrn,
             "appointment_type": waiting["type"].public_id,
-            "wait_until": (timezone.localdate() + timedelta(days=20)).isoformat(),
+            "wait_until": (app_clock.today() + timedelta(days=20)).isoformat(),
             "weekdays": ["0", "2"],
             "earliest_time": "09:00",
             "latest_time": "12:00",

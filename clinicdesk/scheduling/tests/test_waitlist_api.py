@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from clinicdesk.accounts.services import api_token_create
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.capabilities import Role, role_can
 from clinicdesk.core.guards import PUBLIC
 from clinicdesk.scheduling.booking import appointment_cancel
@@ -172,5 +172,5 @@ def test_every_booking_and_waitlist_route_lets_in_exactly_the_roles_the_matrix_a
 
 def test_an_entry_of_the_past_is_not_listed(client, api):
     entry_id = _post(client, BASE, _entry_body(api), api["auth"]).json()["public_id"]
-    WaitlistEntry.objects.filter(public_id=entry_id).update(wait_until=timezone.localdate() - timedelta(days=1))
+    WaitlistEntry.objects.filter(public_id=entry_id).update(wait_until=app_clock.today() - timedelta(days=1))
     assert client.get(BASE, **api["auth"]).json() == []

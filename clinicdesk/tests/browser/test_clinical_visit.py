@@ -33,6 +33,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from clinicdesk.clinical.models import Addendum, Recall, RecallStatus, VisitNote
 from clinicdesk.clinical.notes import note_verify
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.capabilities import Role
 from clinicdesk.scheduling.availability import BlockInput, template_version_create
 from clinicdesk.scheduling.flow import flow_transition
@@ -114,7 +115,7 @@ def posted_to(fragment: str) -> Callable:
 
 def test_a_visit_is_documented_signed_amended_and_its_follow_up_booked(browser_for, settings):
     # --- The practice, set up through the services and factories --------------------------------
-    now = timezone.now()
+    now = app_clock.now()
     zone = clinic_zone(now)
     today = now.astimezone(zone).date()
     settings.TIME_ZONE = zone.key  # the practice is the one clinic; the live server shares the settings

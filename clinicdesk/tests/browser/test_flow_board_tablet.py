@@ -13,9 +13,9 @@ import re
 from datetime import time, timedelta
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.capabilities import Role
 from clinicdesk.scheduling import flow
 from clinicdesk.scheduling.models import AppointmentStatus
@@ -39,7 +39,7 @@ S = AppointmentStatus
 
 
 def test_the_flow_board_buttons_fit_a_tablet(chromium: Browser, live_app):
-    now = timezone.now()
+    now = app_clock.now()
     zone = clinic_zone(now)
     manager = make_staff("dana", Role.OFFICE_MANAGER, display_name="Dana Whitfield")
     ana = make_staff("ana", Role.FRONT_DESK, display_name="Ana Ruiz")

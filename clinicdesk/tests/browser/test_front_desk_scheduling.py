@@ -38,10 +38,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from clinicdesk.accounts.models import User
+from clinicdesk.core import clock as app_clock
 from clinicdesk.core.capabilities import Role
 from clinicdesk.patients.models import Patient
 from clinicdesk.patients.services import PatientInput, patient_register
@@ -137,7 +137,7 @@ def test_front_desk_books_the_next_new_patient_slot_loses_no_race_and_checks_her
     ana_page = second_page
 
     # --- The practice, set up through the services ---------------------------------------------
-    now = timezone.now()
+    now = app_clock.now()
     zone = clinic_zone(now)
     today = now.astimezone(zone).date()
     settings.TIME_ZONE = zone.key  # the practice is the one clinic; the live server shares the settings

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
+from clinicdesk.core import clock as app_clock
 from clinicdesk.patients.models import Patient
 from clinicdesk.patients.search import selectors
 from clinicdesk.patients.search.models import PatientSearchTerm, SearchWord, TermSource
@@ -15,7 +15,7 @@ from clinicdesk.patients.services import PatientInput, patient_update
 
 
 def find(text: str):
-    today = timezone.localdate()
+    today = app_clock.today()
     return patient_search(query=parse_query(text, today=today), today=today)
 
 
@@ -41,7 +41,7 @@ def test_an_mrn_with_a_bad_check_digit_finds_no_one(register):
     body = "9876543"
     Patient.objects.filter(pk=jane.pk).update(mrn=body + luhn_digit(body))
     wrong = body + str((int(luhn_digit(body)) + 1) % 10)
-    assert parse_query(wrong, today=timezone.localdate()).kind == Kind.MRN
+    assert parse_query(wrong, today=app_clock.today()).kind == Kind.MRN
     result = find(wrong)
     assert result.hits == [] and "last digit" in result.problem
 
@@ -273,7 +273,7 @@ def test_eight_digits_that_are_both_an_mrn_and_a_birthday_find_the_birthday_when
     typed = next(f"1114{year}" for year in range(1900, 2000) if mrn_is_valid(f"1114{year}"))  # MRNs never start 0
     born_then = date(int(typed[4:]), 11, 14)
     register("Ann", "Lee", born_then)
-    query = parse_query(typed, today=timezone.localdate())
+    query = parse_query(typed, today=app_clock.today())
     assert query.kind == Kind.MRN and query.dob == born_then
     assert find(typed).kind == Kind.DOB and names(typed) == ["Lee, Ann"]
     Patient.objects.filter(pk=jane.pk).update(mrn=typed)  # now a record has that MRN: it wins
