@@ -34,6 +34,8 @@ from .models import (
 from .notes import addendum_content_digest, note_content_digest
 
 MAX_ENCOUNTERS = 1500  # the most recent seen visits get a record; enough for every demo screen
+# The newest finished visits whose notes are left as drafts (notes finished after clinic).
+UNFINISHED_RECENT = 3
 
 # Billable ICD-10-CM codes (FY2026) and their descriptions: facts, for the demo problem lists.
 PROBLEMS = (
@@ -116,10 +118,10 @@ def demo_clinical(options: DemoOptions) -> str:
                 patient_id=a.patient_id, appointment=a, provider=a.provider, location=a.location,
                 date_of_service=timezone.localtime(a.starts_at).date(),
                 reason=a.reason or a.appointment_type.default_reason or a.appointment_type.name,
-                status="open" if a.status in ("roomed", "with_provider") else "signed", opened_by=a.provider.user,
+                status="open" if _unfinished(a, n) else "signed", opened_by=a.provider.user,
                 opened_at=a.starts_at,
             )
-            for a in seen
+            for n, a in enumerate(seen)
         ]  # fmt: skip
         Encounter.objects.bulk_create(encounters, batch_size=500)
         notes, vitals, addenda_for = [], [], []
@@ -177,6 +179,12 @@ def demo_clinical(options: DemoOptions) -> str:
         f"{len(encounters)} encounters ({len(notes) - drafts} signed notes, {drafts} drafts, {len(addenda_for)} "
         f"with an addendum), {len(vitals)} sets of vitals, {lists}"
     )
+
+
+def _unfinished(appointment: Appointment, newest_first_index: int) -> bool:
+    """Visits still in the room have open notes; so do the newest few finished ones, whatever the
+    hour the demo loads (clinicians finish some notes after clinic), so drafts always exist."""
+    return appointment.status in ("roomed", "with_provider") or newest_first_index < UNFINISHED_RECENT
 
 
 def _lists(seen: list[Appointment], encounters: list[Encounter], rng: random.Random, now: datetime) -> str:
