@@ -6,7 +6,7 @@ UV := $(VENV)/bin/uv
 PY := $(VENV)/bin/python
 export CLINICDESK_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-sqlite test-postgres check lint bench install demo clean browsers
+.PHONY: run test test-clock test-sqlite test-postgres check lint bench install demo clean browsers
 
 $(VENV)/bin/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -30,15 +30,40 @@ run: install
 	CLINICDESK_DEMO=1 $(PY) -m clinicdesk serve --bind 127.0.0.1:8000
 
 # The whole suite on the database named by DATABASE_URL (SQLite under var/ when unset).
-test: install
+test: install browsers
 	$(PY) -m pytest
 
-check: install
+# The browser tests drive Debian's chromium; it is the one system package the suite needs.
+browsers:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's chromium at /usr/bin/chromium. Install it with:"; \
+	    echo "    sudo apt-get install chromium"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# The whole suite again with every test starting at an awkward moment of the practice's time
+# (America/New_York): 23:59 on a Sunday, the spring and autumn clock changes, New Year's Eve
+# and a year ahead of today. A test that passes only on some days or hours fails here.
+CLOCK_MOMENTS ?= 2026-12-13T23:59:00-05:00 2027-03-14T01:59:00-05:00 2027-11-07T01:30:00-04:00 \
+	2026-12-31T23:59:00-05:00 $(shell date -u -d '+1 year' +%Y-%m-%dT%H:%M:%S+00:00)
+test-clock: install browsers
+	@set -e; for moment in $(CLOCK_MOMENTS); do \
+	  echo "=== the whole suite with the clock at $$moment"; \
+	  CLINICDESK_TEST_NOW=$$moment $(PY) -m pytest -q; \
+	done
+
+check: install browsers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy clinicdesk
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest --durations=25
 
 bench: install
 	$(PY) -m bench
