@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "clinicdesk.accounts.middleware.MfaRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
+    # A restricted record opened without emergency access goes to the break-the-glass form.
+    "clinicdesk.accounts.emergency.EmergencyAccessMiddleware",
 ]
 
 ROOT_URLCONF = "clinicdesk.urls"

@@ -16,7 +16,7 @@ from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
-from clinicdesk.patients.views import open_chart
+from clinicdesk.patients.access import access_patient
 
 from .chart import chart_of, vitals_trends
 from .models import Encounter
@@ -26,9 +26,7 @@ from .visit_summary import summary_facts, visit_summary_pdf
 @requires(Cap.CLINICAL_NOTE_READ)
 @require_GET
 def chart_view(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, need=Cap.CLINICAL_NOTE_READ, purpose="clinical chart")
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="clinical chart")
     if patient.mrn != mrn:  # a merged record's MRN: the survivor's chart
         return redirect("clinical:chart", mrn=patient.mrn)
     after = None
@@ -58,9 +56,9 @@ def visit_summary(request: StaffRequest, public_id: UUID) -> HttpResponse:
     )
     if encounter is None:
         raise Http404
-    patient, refused = open_chart(request, encounter.patient.mrn, need=Cap.CLINICAL_NOTE_READ, purpose="visit summary")
-    if refused:
-        return refused
+    patient = access_patient(
+        actor=request.user, mrn=encounter.patient.mrn, need=Cap.CLINICAL_NOTE_READ, purpose="visit summary"
+    )
     facts = summary_facts(encounter)
     pdf = visit_summary_pdf(facts, now=clock.now())
     audit_record(

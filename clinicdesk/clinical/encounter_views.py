@@ -20,7 +20,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
@@ -39,11 +38,6 @@ from .access import (
 )
 from .encounter_forms import InErrorForm, NoteTemplateForm, UnscheduledForm, VitalsForm
 from .models import Encounter, Vitals
-
-
-def _break_glass(request: HttpRequest, exc: EmergencyAccessRequired, back: str | None = None) -> HttpResponse:
-    url = reverse("accounts:emergency_access", args=[exc.patient_id])
-    return redirect(f"{url}?{urlencode({'next': back or request.get_full_path()})}")
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -89,10 +83,7 @@ def today(request: StaffRequest) -> HttpResponse:
 @require_POST
 def encounter_open_view(request: StaffRequest, public_id: UUID) -> HttpResponse:
     """One click on Today: open (or reopen) the appointment's encounter and go to it."""
-    try:
-        appointment = access_appointment(actor=request.user, public_id=public_id, need=Cap.CLINICAL_NOTE_WRITE)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc, back=reverse("clinical:today"))
+    appointment = access_appointment(actor=request.user, public_id=public_id, need=Cap.CLINICAL_NOTE_WRITE)
     try:
         encounter = encounters.encounter_open(actor=request.user, appointment=appointment)
     except ValidationError as exc:
@@ -118,8 +109,6 @@ def encounter_new_unscheduled(request: StaffRequest) -> HttpResponse:
             )
         except Http404:
             form.add_error("mrn", "No patient has this MRN. Check it on the patient's chart or wristband.")
-        except EmergencyAccessRequired as exc:
-            return _break_glass(request, exc, back=reverse("clinical:today"))
         else:
             try:
                 encounter = encounters.encounter_open_unscheduled(
@@ -195,10 +184,7 @@ def _vitals_context(request: StaffRequest, encounter: Encounter, form: VitalsFor
 @requires(Cap.CLINICAL_ENCOUNTER_READ)
 @require_GET
 def encounter_page(request: StaffRequest, public_id: UUID) -> HttpResponse:
-    try:
-        encounter = access_encounter(actor=request.user, public_id=public_id)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    encounter = access_encounter(actor=request.user, public_id=public_id)
     full = reads_clinical_detail(request.user)
     context = {"enc": encounter, "full": full, "age": encounter.patient.age_on(encounter.date_of_service)}
     if full:
@@ -218,10 +204,7 @@ def _vitals_answer(request: StaffRequest, encounter: Encounter, context: dict, *
 @requires(Cap.CLINICAL_NOTE_WRITE)
 @require_POST
 def vitals_record_view(request: StaffRequest, public_id: UUID) -> HttpResponse:
-    try:
-        encounter = access_encounter(actor=request.user, public_id=public_id, need=Cap.CLINICAL_NOTE_WRITE)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc, back=reverse("clinical:encounter", args=[public_id]))
+    encounter = access_encounter(actor=request.user, public_id=public_id, need=Cap.CLINICAL_NOTE_WRITE)
     form = VitalsForm(request.POST)
     recorded = None
     if form.is_valid():
@@ -245,11 +228,8 @@ def vitals_record_view(request: StaffRequest, public_id: UUID) -> HttpResponse:
 @requires(Cap.CLINICAL_NOTE_WRITE)
 @require_POST
 def vitals_in_error_view(request: StaffRequest, public_id: UUID, vitals_id: UUID) -> HttpResponse:
-    try:
-        encounter = access_encounter(actor=request.user, public_id=public_id, need=Cap.CLINICAL_NOTE_WRITE)
-        entry = access_vitals(actor=request.user, public_id=vitals_id)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc, back=reverse("clinical:encounter", args=[public_id]))
+    encounter = access_encounter(actor=request.user, public_id=public_id, need=Cap.CLINICAL_NOTE_WRITE)
+    entry = access_vitals(actor=request.user, public_id=vitals_id)
     if entry.patient_id != encounter.patient_id:
         raise Http404
     form = InErrorForm(request.POST)

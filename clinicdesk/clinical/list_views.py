@@ -8,7 +8,6 @@ to the fields and status 422, and success redirects back to the list (post/redir
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -16,10 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
@@ -53,19 +50,6 @@ from .models import MedicationStatus, ProblemStatus
 from .prescription_pdf import prescription_pdf
 
 
-def _break_glass(request: HttpRequest, exc: EmergencyAccessRequired) -> HttpResponse:
-    url = reverse("accounts:emergency_access", args=[exc.patient_id])
-    return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
-
-
-def _opened(request: HttpRequest, opener: Callable[[], Any]) -> tuple[Any, HttpResponse | None]:
-    """(record, None), or (None, a redirect to the emergency-access form) for a restricted record."""
-    try:
-        return opener(), None
-    except EmergencyAccessRequired as exc:
-        return None, _break_glass(request, exc)
-
-
 def _status(request: HttpRequest) -> int:
     return 422 if request.method == "POST" else 200
 
@@ -92,22 +76,14 @@ def _problems_page(request: StaffRequest, patient, form: ProblemForm | None, sta
 @requires(Cap.CLINICAL_CODES_READ)
 @require_GET
 def problems(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _opened(
-        request,
-        lambda: access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_CODES_READ, purpose="problem list"),
-    )
-    return refused or _problems_page(request, patient, None)
+    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_CODES_READ, purpose="problem list")
+    return _problems_page(request, patient, None)
 
 
 @requires(Cap.CLINICAL_NOTE_WRITE)
 @require_http_methods(["GET", "POST"])
 def problem_add(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _opened(
-        request,
-        lambda: access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add problem"),
-    )
-    if refused:
-        return refused
+    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add problem")
     form = ProblemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -136,9 +112,7 @@ def _row_action(
     and answers the success message, or a response of its own (a PDF). Refusals in `errors`
     land on the form; success goes back to the patient's list `list_view`.
     """
-    row, refused = _opened(request, open_row)
-    if refused:
-        return refused
+    row = open_row()
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -196,18 +170,13 @@ def problem_in_error(request: StaffRequest, mrn: str, problem_id) -> HttpRespons
 @requires(Cap.CLINICAL_NOTE_WRITE)
 @require_POST
 def problem_reactivate(request: StaffRequest, mrn: str, problem_id) -> HttpResponse:
-    problem, refused = _opened(
-        request,
-        lambda: access_problem(
-            actor=request.user,
-            mrn=mrn,
-            public_id=problem_id,
-            need=Cap.CLINICAL_NOTE_WRITE,
-            purpose="reactivate problem",
-        ),
+    problem = access_problem(
+        actor=request.user,
+        mrn=mrn,
+        public_id=problem_id,
+        need=Cap.CLINICAL_NOTE_WRITE,
+        purpose="reactivate problem",
     )
-    if refused:
-        return refused
     try:
         problem_services.problem_reactivate(actor=request.user, problem=problem)
     except ValidationError as exc:
@@ -234,12 +203,7 @@ def _diagnoses_context(request: StaffRequest, encounter) -> dict[str, Any]:
 @requires(Cap.CLINICAL_CODES_READ)
 @require_GET
 def encounter_diagnoses(request: StaffRequest, encounter_id) -> HttpResponse:
-    encounter, refused = _opened(
-        request,
-        lambda: access_encounter_codes(actor=request.user, public_id=encounter_id, need=Cap.CLINICAL_CODES_READ),
-    )
-    if refused:
-        return refused
+    encounter = access_encounter_codes(actor=request.user, public_id=encounter_id, need=Cap.CLINICAL_CODES_READ)
     return render(request, "clinical/diagnosis_list.html", _diagnoses_context(request, encounter))
 
 
@@ -248,14 +212,9 @@ def encounter_diagnoses(request: StaffRequest, encounter_id) -> HttpResponse:
 def encounter_diagnoses_edit(request: StaffRequest, encounter_id) -> HttpResponse:
     """GET: the twelve boxes, filled with the current diagnoses (or, with ?from=problems, the
     active problem list); POST: replace the diagnoses."""
-    encounter, refused = _opened(
-        request,
-        lambda: access_encounter_codes(
-            actor=request.user, public_id=encounter_id, need=Cap.CLINICAL_NOTE_WRITE, purpose="set diagnoses"
-        ),
+    encounter = access_encounter_codes(
+        actor=request.user, public_id=encounter_id, need=Cap.CLINICAL_NOTE_WRITE, purpose="set diagnoses"
     )
-    if refused:
-        return refused
     context = _diagnoses_context(request, encounter)
     if request.method == "POST":
         form = DiagnosesForm(request.POST)
@@ -303,24 +262,14 @@ def _medications_page(request: StaffRequest, patient, form: MedicationForm | Non
 @requires(Cap.CLINICAL_NOTE_READ)
 @require_GET
 def medications(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _opened(
-        request,
-        lambda: access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="medications"),
-    )
-    return refused or _medications_page(request, patient, None)
+    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="medications")
+    return _medications_page(request, patient, None)
 
 
 @requires(Cap.CLINICAL_NOTE_WRITE)
 @require_http_methods(["GET", "POST"])
 def medication_add(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _opened(
-        request,
-        lambda: access_patient_list(
-            actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add medication"
-        ),
-    )
-    if refused:
-        return refused
+    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add medication")
     form = MedicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -392,15 +341,10 @@ def prescription_new(request: StaffRequest, mrn: str, medication_id) -> HttpResp
         return redirect(f"{reverse('clinical:medications', args=[medication.patient.mrn])}#rx-{written.public_id}")
 
     if request.method == "GET":
-        medication, refused = _opened(
-            request,
-            lambda: access_medication(
-                actor=request.user, mrn=mrn, public_id=medication_id, need=Cap.CLINICAL_NOTE_SIGN,
-                purpose="write prescription",
-            ),
+        medication = access_medication(
+            actor=request.user, mrn=mrn, public_id=medication_id, need=Cap.CLINICAL_NOTE_SIGN,
+            purpose="write prescription",
         )  # fmt: skip
-        if refused:
-            return refused
         initial = {"directions": medication.directions, "quantity": medication.quantity, "refills": medication.refills}
         form = PrescriptionForm(initial=initial)
         context = {
@@ -419,15 +363,10 @@ def prescription_new(request: StaffRequest, mrn: str, medication_id) -> HttpResp
 @require_GET
 def prescription_download(request: StaffRequest, mrn: str, prescription_id) -> HttpResponse:
     """The prescription as a PDF for the patient; recorded as a print of the record."""
-    prescription, refused = _opened(
-        request,
-        lambda: access_prescription(
-            actor=request.user, mrn=mrn, public_id=prescription_id, need=Cap.CLINICAL_NOTE_READ,
-            purpose="print prescription",
-        ),
+    prescription = access_prescription(
+        actor=request.user, mrn=mrn, public_id=prescription_id, need=Cap.CLINICAL_NOTE_READ,
+        purpose="print prescription",
     )  # fmt: skip
-    if refused:
-        return refused
     pdf = prescription_pdf(prescription=prescription, printed_at=clock.now())
     medication_services.prescription_printed(actor=request.user, prescription=prescription)
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -460,22 +399,14 @@ def _allergies_page(request: StaffRequest, patient, form: AllergyForm | None, st
 @requires(Cap.CLINICAL_NOTE_READ)
 @require_GET
 def allergies(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _opened(
-        request,
-        lambda: access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="allergies"),
-    )
-    return refused or _allergies_page(request, patient, None)
+    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="allergies")
+    return _allergies_page(request, patient, None)
 
 
 @requires(Cap.CLINICAL_NOTE_WRITE)
 @require_http_methods(["GET", "POST"])
 def allergy_add(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _opened(
-        request,
-        lambda: access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add allergy"),
-    )
-    if refused:
-        return refused
+    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add allergy")
     form = AllergyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -491,14 +422,9 @@ def allergy_add(request: StaffRequest, mrn: str) -> HttpResponse:
 @requires(Cap.CLINICAL_NOTE_WRITE)
 @require_POST
 def allergy_nka(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _opened(
-        request,
-        lambda: access_patient_list(
-            actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="record no known allergies"
-        ),
+    patient = access_patient_list(
+        actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="record no known allergies"
     )
-    if refused:
-        return refused
     try:
         allergy_services.allergy_record_nka(actor=request.user, patient=patient)
     except ValidationError as exc:

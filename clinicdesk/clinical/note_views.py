@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
@@ -26,7 +25,6 @@ from clinicdesk.core.errors import Conflict
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
-from clinicdesk.patients.views import _break_glass
 
 from . import notes
 from .models import AmendmentStatus, VisitNote
@@ -98,31 +96,20 @@ def _render(request: StaffRequest, opened: NoteAccess, status: int = 200, **extr
     return render(request, template, _context(request, opened, **extra), status=status)
 
 
-def _open(request: StaffRequest, public_id, need: str) -> NoteAccess | HttpResponse:
-    try:
-        return access_note(actor=request.user, encounter_public_id=public_id, need=need)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
-
-
 @requires(Cap.CLINICAL_NOTE_READ)
 @require_http_methods(["GET"])
 def note_page(request: StaffRequest, public_id) -> HttpResponse:
     """The note of the encounter: the editor while a draft, the signed note with its addenda after.
 
     An htmx request gets the panel alone (the encounter page embeds it with hx-get)."""
-    opened = _open(request, public_id, Cap.CLINICAL_NOTE_READ)
-    if isinstance(opened, HttpResponse):
-        return opened
+    opened = access_note(actor=request.user, encounter_public_id=public_id, need=Cap.CLINICAL_NOTE_READ)
     return _render(request, opened)
 
 
 @requires(Cap.CLINICAL_NOTE_WRITE)
 @require_POST
 def note_start_view(request: StaffRequest, public_id) -> HttpResponse:
-    opened = _open(request, public_id, Cap.CLINICAL_NOTE_WRITE)
-    if isinstance(opened, HttpResponse):
-        return opened
+    opened = access_note(actor=request.user, encounter_public_id=public_id, need=Cap.CLINICAL_NOTE_WRITE)
     try:
         notes.note_start(actor=request.user, encounter=opened.encounter)
     except ValidationError as exc:
@@ -144,9 +131,7 @@ def _status_fragment(request: StaffRequest, opened: NoteAccess, **extra) -> Http
 @require_POST
 def note_save_view(request: StaffRequest, public_id) -> HttpResponse:
     """Save the draft: the htmx autosave (answers the status line) or the Save button (the page)."""
-    opened = _open(request, public_id, Cap.CLINICAL_NOTE_WRITE)
-    if isinstance(opened, HttpResponse):
-        return opened
+    opened = access_note(actor=request.user, encounter_public_id=public_id, need=Cap.CLINICAL_NOTE_WRITE)
     note = opened.note
     if note is None:
         raise Http404
@@ -180,9 +165,7 @@ def note_save_view(request: StaffRequest, public_id) -> HttpResponse:
 @require_POST
 def note_sign_view(request: StaffRequest, public_id) -> HttpResponse:
     """Sign the note. From the editor, the text on screen is saved first (same version rules)."""
-    opened = _open(request, public_id, Cap.CLINICAL_NOTE_SIGN)
-    if isinstance(opened, HttpResponse):
-        return opened
+    opened = access_note(actor=request.user, encounter_public_id=public_id, need=Cap.CLINICAL_NOTE_SIGN)
     note = opened.note
     if note is None:
         raise Http404
@@ -212,9 +195,7 @@ def note_sign_view(request: StaffRequest, public_id) -> HttpResponse:
 @requires(Cap.CLINICAL_NOTE_SIGN)
 @require_POST
 def note_cosign_view(request: StaffRequest, public_id) -> HttpResponse:
-    opened = _open(request, public_id, Cap.CLINICAL_NOTE_SIGN)
-    if isinstance(opened, HttpResponse):
-        return opened
+    opened = access_note(actor=request.user, encounter_public_id=public_id, need=Cap.CLINICAL_NOTE_SIGN)
     if opened.note is None:
         raise Http404
     try:
@@ -230,9 +211,7 @@ def note_cosign_view(request: StaffRequest, public_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def addendum_new(request: StaffRequest, public_id) -> HttpResponse:
     """GET: the addendum form under the signed note; POST: add the signed addendum."""
-    opened = _open(request, public_id, Cap.CLINICAL_NOTE_SIGN)
-    if isinstance(opened, HttpResponse):
-        return opened
+    opened = access_note(actor=request.user, encounter_public_id=public_id, need=Cap.CLINICAL_NOTE_SIGN)
     if opened.note is None:
         raise Http404
     form = AddendumForm(request.POST or None)
@@ -253,21 +232,12 @@ def addendum_new(request: StaffRequest, public_id) -> HttpResponse:
 # --- Amendment requests ------------------------------------------------------------------------
 
 
-def _patient(request: StaffRequest, mrn: str):
-    try:
-        return access_patient(
-            actor=request.user, mrn=mrn, need=Cap.CLINICAL_AMENDMENT_MANAGE, purpose="amendment requests"
-        ), None
-    except EmergencyAccessRequired as exc:
-        return None, _break_glass(request, exc)
-
-
 @requires(Cap.CLINICAL_AMENDMENT_MANAGE)
 @require_http_methods(["GET"])
 def amendment_list(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _patient(request, mrn)
-    if refused:
-        return refused
+    patient = access_patient(
+        actor=request.user, mrn=mrn, need=Cap.CLINICAL_AMENDMENT_MANAGE, purpose="amendment requests"
+    )
     rows = [(r, notes.amendment_due_on(r)) for r in access_amendment_requests(actor=request.user, patient=patient)]
     context = {"patient": patient, "rows": rows, "today": clock.today(), "Status": AmendmentStatus}
     return render(request, "clinical/amendment_list.html", context)
@@ -276,9 +246,9 @@ def amendment_list(request: StaffRequest, mrn: str) -> HttpResponse:
 @requires(Cap.CLINICAL_AMENDMENT_MANAGE)
 @require_http_methods(["GET", "POST"])
 def amendment_new(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = _patient(request, mrn)
-    if refused:
-        return refused
+    patient = access_patient(
+        actor=request.user, mrn=mrn, need=Cap.CLINICAL_AMENDMENT_MANAGE, purpose="amendment requests"
+    )
     choices = signed_notes_of(patient=patient)
     initial = {"received_on": clock.today(), "note": request.GET.get("note", "")}
     form = AmendmentRequestForm(request.POST or None, notes=choices, initial=initial)
@@ -330,20 +300,14 @@ def _amendment_context(request: StaffRequest, amendment, **extra) -> dict:
 @requires(Cap.CLINICAL_AMENDMENT_MANAGE)
 @require_http_methods(["GET"])
 def amendment_detail(request: StaffRequest, public_id) -> HttpResponse:
-    try:
-        amendment = access_amendment_request(actor=request.user, public_id=public_id)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    amendment = access_amendment_request(actor=request.user, public_id=public_id)
     return render(request, "clinical/amendment_detail.html", _amendment_context(request, amendment))
 
 
 @requires(Cap.CLINICAL_NOTE_SIGN)
 @require_POST
 def amendment_accept_view(request: StaffRequest, public_id) -> HttpResponse:
-    try:
-        amendment = access_amendment_request(actor=request.user, public_id=public_id, need=Cap.CLINICAL_NOTE_SIGN)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    amendment = access_amendment_request(actor=request.user, public_id=public_id, need=Cap.CLINICAL_NOTE_SIGN)
     choices = [] if amendment.note_id else signed_notes_of(patient=amendment.patient)
     form = AmendmentAcceptForm(request.POST, notes=choices)
     status = 422
@@ -367,10 +331,7 @@ def amendment_accept_view(request: StaffRequest, public_id) -> HttpResponse:
 @requires(Cap.CLINICAL_AMENDMENT_MANAGE)
 @require_POST
 def amendment_deny_view(request: StaffRequest, public_id) -> HttpResponse:
-    try:
-        amendment = access_amendment_request(actor=request.user, public_id=public_id)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    amendment = access_amendment_request(actor=request.user, public_id=public_id)
     form = AmendmentDenyForm(request.POST)
     status = 422
     if form.is_valid():

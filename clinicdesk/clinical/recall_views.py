@@ -20,7 +20,6 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
@@ -33,11 +32,6 @@ from . import recalls
 from .models import Encounter, Recall
 from .recall_forms import CloseForm, ContactForm, RecallForm, WorklistFilterForm
 from .recalls_access import access_encounter_for_recall, access_recall, access_recall_worklist
-
-
-def _break_glass(request: StaffRequest, exc: EmergencyAccessRequired) -> HttpResponse:
-    url = reverse("accounts:emergency_access", args=[exc.patient_id])
-    return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
 
 
 def book_url(recall: Recall) -> str:
@@ -84,6 +78,8 @@ def recall_worklist(request: StaffRequest) -> HttpResponse:
         appointment_type=valid.get("appointment_type"),
         due_from=valid.get("due_from"),
         due_to=valid.get("due_to"),
+        created_by=request.user if valid.get("mine") else None,
+        created_on=valid.get("created_on"),
     )
     worklist = access_recall_worklist(
         actor=request.user, filters=filters, page=_page_number(request.GET.get("page", ""))
@@ -133,10 +129,7 @@ def _recall_page(
 @requires(Cap.CLINICAL_RECALL_WORK)
 @require_http_methods(["GET"])
 def recall_detail(request: StaffRequest, public_id) -> HttpResponse:
-    try:
-        recall = access_recall(actor=request.user, public_id=public_id)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    recall = access_recall(actor=request.user, public_id=public_id)
     return _recall_page(request, recall)
 
 
@@ -148,10 +141,7 @@ def _status(exc: ValidationError) -> int:
 @require_POST
 def recall_contact(request: StaffRequest, public_id) -> HttpResponse:
     """Log a contact attempt; back to the worklist, or the recall's page with the reason (422/409)."""
-    try:
-        recall = access_recall(actor=request.user, public_id=public_id)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    recall = access_recall(actor=request.user, public_id=public_id)
     form = ContactForm(request.POST)
     if form.is_valid():
         try:
@@ -168,10 +158,7 @@ def recall_contact(request: StaffRequest, public_id) -> HttpResponse:
 @require_POST
 def recall_close(request: StaffRequest, public_id) -> HttpResponse:
     """Close a recall with its reason; back to the worklist, or the recall's page with the reason (422/409)."""
-    try:
-        recall = access_recall(actor=request.user, public_id=public_id)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    recall = access_recall(actor=request.user, public_id=public_id)
     form = CloseForm(request.POST)
     if form.is_valid():
         try:
@@ -246,10 +233,7 @@ def _recall_new(request: StaffRequest, *, patient, encounter: Encounter | None, 
 @require_http_methods(["GET", "POST"])
 def recall_new(request: StaffRequest, public_id) -> HttpResponse:
     """Add a follow-up from a visit: its patient, provider and date of service (the interval's start)."""
-    try:
-        encounter = access_encounter_for_recall(actor=request.user, public_id=public_id)
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    encounter = access_encounter_for_recall(actor=request.user, public_id=public_id)
     action = reverse("clinical:recall_new", args=[encounter.public_id])
     return _recall_new(request, patient=encounter.patient, encounter=encounter, action=action)
 
@@ -258,9 +242,6 @@ def recall_new(request: StaffRequest, public_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def recall_new_for_patient(request: StaffRequest, mrn: str) -> HttpResponse:
     """Add a follow-up for a patient without a visit (the interval counts from today)."""
-    try:
-        patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add follow-up")
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add follow-up")
     action = reverse("clinical:recall_new_patient", args=[patient.mrn])
     return _recall_new(request, patient=patient, encounter=None, action=action)

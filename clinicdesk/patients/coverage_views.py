@@ -17,8 +17,8 @@ from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 
 from . import coverage, payers
+from .access import access_patient
 from .coverage_forms import CoverageEndForm, CoverageForm, PayerForm
-from .views import open_chart
 
 
 @requires(Cap.BILLING_PAYER_MANAGE)
@@ -61,9 +61,7 @@ def payer_edit(request: StaffRequest, public_id) -> HttpResponse:
 
 @requires(Cap.PATIENT_COVERAGE_WRITE)
 def coverage_new(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, need=Cap.PATIENT_COVERAGE_WRITE, purpose="add coverage")
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_COVERAGE_WRITE, purpose="add coverage")
     form = CoverageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -85,9 +83,7 @@ def coverage_new(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(Cap.PATIENT_COVERAGE_WRITE)
 def coverage_end(request: StaffRequest, mrn: str, coverage_id) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, need=Cap.PATIENT_COVERAGE_WRITE, purpose="end coverage")
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_COVERAGE_WRITE, purpose="end coverage")
     ending = coverage.coverage_of(patient=patient, public_id=coverage_id)
     form = CoverageEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -110,9 +106,7 @@ def coverage_end(request: StaffRequest, mrn: str, coverage_id) -> HttpResponse:
 
 @requires(Cap.PATIENT_DEMOGRAPHICS_READ)
 def coverage_history(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, purpose="coverage history")
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, purpose="coverage history")
     context = {
         "patient": patient,
         "coverages": coverage.coverages_all(patient=patient),

@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
-from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.guards import requires
@@ -15,16 +14,12 @@ from clinicdesk.core.guards import requires
 from .access import access_patient
 from .merge import merge_alias_target, merge_preview, merge_refusal, patient_merge
 from .models import Patient
-from .views import _break_glass
 
 
 @requires(Cap.PATIENT_MERGE)
 def patient_merge_page(request: StaffRequest, mrn: str) -> HttpResponse:
     """GET: choose and preview (`?merge=<MRN>`); POST with `confirm`: merge that record into this one."""
-    try:
-        survivor = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_MERGE, purpose="merge")
-    except EmergencyAccessRequired as exc:
-        return _break_glass(request, exc)
+    survivor = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_MERGE, purpose="merge")
     if survivor.mrn != mrn:
         return redirect("patients:merge", mrn=survivor.mrn)
     source = request.POST if request.method == "POST" else request.GET
@@ -39,8 +34,6 @@ def patient_merge_page(request: StaffRequest, mrn: str) -> HttpResponse:
                 merged = access_patient(actor=request.user, mrn=other, need=Cap.PATIENT_MERGE, purpose="merge")
             except Http404:
                 error = "No patient has that MRN. Check the eight digits."
-            except EmergencyAccessRequired as exc:
-                return _break_glass(request, exc)
             if merged is not None and (refusal := merge_refusal(survivor=survivor, merged=merged)):
                 error, merged = refusal, None
     if request.method == "POST" and merged is not None and request.POST.get("confirm"):

@@ -18,6 +18,7 @@ from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 
 from . import paperwork
+from .access import access_patient
 from .models import CommChannel, GuarantorKind
 from .paperwork_forms import (
     CommPreferenceForm,
@@ -28,7 +29,6 @@ from .paperwork_forms import (
     RestrictionDecideForm,
     RestrictionForm,
 )
-from .views import open_chart
 
 WRITE = Cap.PATIENT_DEMOGRAPHICS_WRITE
 
@@ -41,9 +41,9 @@ def _form_page(request: StaffRequest, patient, form, *, title: str, submit: str,
 
 @requires(Cap.PATIENT_DEMOGRAPHICS_READ)
 def privacy_page(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, need=Cap.PATIENT_DEMOGRAPHICS_READ, purpose="privacy paperwork")
-    if refused:
-        return refused
+    patient = access_patient(
+        actor=request.user, mrn=mrn, need=Cap.PATIENT_DEMOGRAPHICS_READ, purpose="privacy paperwork"
+    )
     context = {
         "patient": patient,
         "npp": paperwork.npp_acknowledgments(patient=patient),
@@ -58,9 +58,7 @@ def privacy_page(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(WRITE)
 def communication_edit(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, need=WRITE, purpose="communication preferences")
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, need=WRITE, purpose="communication preferences")
     current = {p.channel: p for p in paperwork.comm_preferences(patient=patient)}
     data = request.POST if request.method == "POST" else None
     forms = [
@@ -102,9 +100,7 @@ def communication_edit(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(WRITE)
 def guarantor_edit(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, need=WRITE, purpose="guarantor")
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, need=WRITE, purpose="guarantor")
     current = paperwork.guarantor_current(patient=patient)
     initial: dict = {"kind": GuarantorKind.SELF}
     if current is not None:
@@ -131,9 +127,7 @@ def guarantor_edit(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(WRITE)
 def npp_new(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, need=WRITE, purpose="NPP acknowledgment")
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, need=WRITE, purpose="NPP acknowledgment")
     form = NppForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -148,9 +142,7 @@ def npp_new(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(WRITE)
 def consent_new(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, need=WRITE, purpose="record consent")
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, need=WRITE, purpose="record consent")
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -165,9 +157,7 @@ def consent_new(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(WRITE)
 def consent_revoke(request: StaffRequest, mrn: str, consent_id) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, need=WRITE, purpose="revoke consent")
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, need=WRITE, purpose="revoke consent")
     consent = paperwork.consent_of(patient=patient, public_id=consent_id)
     form = ConsentRevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -191,9 +181,7 @@ def consent_revoke(request: StaffRequest, mrn: str, consent_id) -> HttpResponse:
 
 @requires(WRITE)
 def restriction_new(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, need=WRITE, purpose="restriction request")
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, need=WRITE, purpose="restriction request")
     form = RestrictionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -209,9 +197,7 @@ def restriction_new(request: StaffRequest, mrn: str) -> HttpResponse:
 @requires(WRITE)
 def restriction_decide(request: StaffRequest, mrn: str, restriction_id) -> HttpResponse:
     """Answer a pending request on the page, as `POST …/restrictions/{id}/decide` does in the API."""
-    patient, refused = open_chart(request, mrn, need=WRITE, purpose="restriction decision")
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, need=WRITE, purpose="restriction decision")
     restriction = paperwork.restriction_of(patient=patient, public_id=restriction_id)
     form = RestrictionDecideForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -2,12 +2,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import urlencode
 
-from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
@@ -20,19 +17,6 @@ from .duplicates import access_likely_duplicates
 from .forms import PatientForm
 from .paperwork import paperwork_summary
 from .selectors import patient_changes, patient_is_restricted
-
-
-def _break_glass(request: HttpRequest, exc: EmergencyAccessRequired) -> HttpResponse:
-    url = reverse("accounts:emergency_access", args=[exc.patient_id])
-    return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
-
-
-def open_chart(request: StaffRequest, mrn: str, *, need: str = Cap.PATIENT_DEMOGRAPHICS_READ, purpose: str = ""):
-    """(patient, None) through `access_patient`, or (None, redirect) to break the glass on a restricted record."""
-    try:
-        return access_patient(actor=request.user, mrn=mrn, need=need, purpose=purpose), None
-    except EmergencyAccessRequired as exc:
-        return None, _break_glass(request, exc)
 
 
 def _initial(patient) -> dict:
@@ -71,9 +55,7 @@ def patient_new(request: StaffRequest) -> HttpResponse:
 
 @requires(Cap.PATIENT_DEMOGRAPHICS_READ)
 def patient_detail(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = open_chart(request, mrn)
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn)
     if patient.mrn != mrn:  # a merged record's MRN: show the survivor under its own MRN
         return redirect("patients:detail", mrn=patient.mrn)
     return render(
@@ -86,6 +68,9 @@ def patient_detail(request: StaffRequest, mrn: str) -> HttpResponse:
             "can_edit": role_can(request.user.role, Cap.PATIENT_DEMOGRAPHICS_WRITE),
             "can_see_history": role_can(request.user.role, Cap.PATIENT_HISTORY_READ),
             "can_export": role_can(request.user.role, Cap.PATIENT_EXPORT),
+            "can_export_full": role_can(request.user.role, Cap.PATIENT_EXPORT_FULL),
+            "can_read_disclosures": role_can(request.user.role, Cap.PATIENT_DISCLOSURE_READ),
+            "can_record_disclosure": role_can(request.user.role, Cap.PATIENT_DISCLOSURE_RECORD),
             "coverages": coverages_active(patient=patient),
             "can_write_coverage": role_can(request.user.role, Cap.PATIENT_COVERAGE_WRITE),
             "paperwork": paperwork_summary(patient=patient),
@@ -98,9 +83,7 @@ def patient_detail(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(Cap.PATIENT_DEMOGRAPHICS_WRITE)
 def patient_edit(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, need=Cap.PATIENT_DEMOGRAPHICS_WRITE)
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_DEMOGRAPHICS_WRITE)
     can_restrict = role_can(request.user.role, Cap.PATIENT_RESTRICT)
     form = PatientForm(
         request.POST if request.method == "POST" else None,
@@ -125,7 +108,5 @@ def patient_edit(request: StaffRequest, mrn: str) -> HttpResponse:
 
 @requires(Cap.PATIENT_HISTORY_READ)
 def patient_history(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient, refused = open_chart(request, mrn, need=Cap.PATIENT_HISTORY_READ, purpose="change history")
-    if refused:
-        return refused
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.PATIENT_HISTORY_READ, purpose="change history")
     return render(request, "patients/history.html", {"patient": patient, "changes": patient_changes(patient=patient)})

@@ -13,9 +13,8 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
@@ -23,7 +22,7 @@ from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 
 from . import selectors_calendar as cal
-from .models import Appointment, Location, Provider
+from .models import Location, Provider
 
 AUDIT_DETAIL_LIMIT = 500  # AuditEvent.detail
 
@@ -122,12 +121,13 @@ def access_flow_board(
 
 
 def access_flow_board_page(
-    *, actor: User, location: Location, now: datetime, seen: Any = None, always: bool = False
+    *, actor: User, location: Location, now: datetime, seen: Any = None, always: bool = False, show: str = ""
 ) -> cal.FlowBoardPage:
-    """`access_flow_board` for the HTML board (plain values, see `selectors_calendar.flow_board_page`)."""
+    """`access_flow_board` for the HTML board (plain values, see `selectors_calendar.flow_board_page`);
+    `show` lists only some rows (FLOW_SHOWS), and the audit event names only the patients listed."""
     _check(actor, Cap.SCHEDULE_READ)
     with transaction.atomic():
-        board = cal.flow_board_page(location=location, now=now, show_names=shows_names(actor))
+        board = cal.flow_board_page(location=location, now=now, show_names=shows_names(actor), show=show)
         _audit_board(actor, location, board.day, board.patient_mrns, seen=seen, always=always)
     return board
 
@@ -146,17 +146,3 @@ def _audit_board(actor: User, location: Location, day: date, mrns: list[str], *,
         )
         if seen is not None:
             seen[key] = digest
-
-
-def access_appointment(*, actor: User, public_id: Any, need: str) -> Appointment:
-    """The appointment `public_id` for a flow or confirmation change; Http404 when it is missing,
-    malformed or `actor` lacks `need` (alike). Not audited as a read: the change it is fetched
-    for writes its own event, with the patient."""
-    if not role_can(actor.role, need):
-        raise Http404
-    try:
-        return Appointment.objects.select_related(
-            "patient", "provider__user", "location", "appointment_type", "room"
-        ).get(public_id=public_id)
-    except (Appointment.DoesNotExist, ValidationError, ValueError) as exc:
-        raise Http404 from exc

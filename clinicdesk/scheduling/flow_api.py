@@ -17,11 +17,12 @@ from pydantic import Field
 from clinicdesk.core import clock
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema, StrictDate
+from clinicdesk.core.schemas import InputSchema, ScheduleDate
 
 from . import flow
 from . import selectors_calendar as cal
-from .calendar_access import access_appointment, access_day_schedule, access_flow_board
+from .access import access_appointment
+from .calendar_access import access_day_schedule, access_flow_board
 from .models import Appointment, ConfirmationMethod, ConfirmationStatus
 
 router = Router(tags=["patient flow"])
@@ -233,7 +234,7 @@ def flow_board(request, location: UUID):
 def day_schedule(
     request,
     location: UUID,
-    date: StrictDate | None = None,
+    date: ScheduleDate | None = None,
     provider: list[UUID] = Query(None),  # noqa: A002, B008
 ):
     place = _location(location)

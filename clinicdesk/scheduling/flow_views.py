@@ -30,7 +30,8 @@ from clinicdesk.patients.coverage import coverages_active
 
 from . import flow
 from . import selectors_calendar as cal
-from .calendar_access import access_appointment, access_flow_board_page
+from .access import access_appointment
+from .calendar_access import access_flow_board_page
 from .models import AppointmentStatus, ConfirmationMethod, ConfirmationStatus, Location
 
 
@@ -41,16 +42,27 @@ def chosen_location(request: HttpRequest) -> Location | None:
     return location or cal.active_locations().first()
 
 
+def chosen_show(request: HttpRequest) -> str:
+    """The board's ?show= filter (a key of FLOW_SHOWS, kept through the buttons' posts), else ""."""
+    wanted = request.GET.get("show") or request.POST.get("show") or ""
+    return wanted if wanted in cal.FLOW_SHOWS else ""
+
+
 def _board_context(request: StaffRequest, location: Location | None, *, seen: Any, always: bool = False) -> dict:
     board = None
     can_write = role_can(request.user.role, Cap.SCHEDULE_WRITE)
     rows = ""
+    show = chosen_show(request)
     if location is not None:
-        board = access_flow_board_page(actor=request.user, location=location, now=clock.now(), seen=seen, always=always)
-        rows = board_rows_html(board, can_write=can_write, csrf=csrf_input(request))
+        board = access_flow_board_page(
+            actor=request.user, location=location, now=clock.now(), seen=seen, always=always, show=show
+        )
+        rows = board_rows_html(board, can_write=can_write, csrf=csrf_input(request), show=show)
     return {
         "board": board,
         "board_rows": rows,
+        "show": show,
+        "show_label": cal.FLOW_SHOWS.get(show, ""),
         "location": location,
         "locations": cal.active_locations(),
         "can_write": can_write,
@@ -59,7 +71,7 @@ def _board_context(request: StaffRequest, location: Location | None, *, seen: An
     }
 
 
-def board_rows_html(board: cal.FlowBoardPage, *, can_write: bool, csrf: str) -> SafeString:
+def board_rows_html(board: cal.FlowBoardPage, *, can_write: bool, csrf: str, show: str = "") -> SafeString:
     """The board's table rows. Built here rather than in the template: the fragment is rendered
     every few seconds for up to a few hundred rows, and per-row template tags ({% url %},
     {% csrf_token %}, filters) cost more than the rest of the request. Every value is escaped.
@@ -75,6 +87,8 @@ def board_rows_html(board: cal.FlowBoardPage, *, can_write: bool, csrf: str) -> 
     links = cal.RowLinks()
     location = escape(str(board.location.public_id))
     hidden_location = f'<input type="hidden" name="location" value="{location}">'
+    if show:  # the refreshed board a button answers with keeps the filter
+        hidden_location += f'<input type="hidden" name="show" value="{escape(show)}">'
     room_options = "".join(f'<option value="{escape(pk)}">{escape(name)}</option>' for pk, name in board.rooms)
     rooms_key = hashlib.sha256(room_options.encode()).hexdigest()[:8]
     reasons = "".join(f'<option value="{escape(why)}">{escape(short)}</option>' for short, why in UNDO_REASONS)

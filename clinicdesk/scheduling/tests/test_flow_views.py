@@ -12,7 +12,7 @@ from clinicdesk.patients.payers import PayerInput, payer_create
 from clinicdesk.scheduling.models import Appointment, AppointmentChange, AppointmentStatus
 
 from .factories import make_appointment, make_patient, make_practice
-from .test_flow import NOW, Clock
+from .test_flow import NOW
 
 S = AppointmentStatus
 BOARD = "/scheduling/flow/"
@@ -20,8 +20,9 @@ FRAGMENT = "/scheduling/flow/board/"
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch)
+def clock(clock):
+    clock.set(NOW)
+    return clock
 
 
 @pytest.fixture
@@ -199,7 +200,7 @@ def test_undo_on_the_board_takes_the_step_back_and_returns_the_refreshed_board(
     assert re.search(r'<label class="visually-hidden" for="(undo-[^"]+)">Why undo, for Doe, Jane</label>'
                      r'<select id="\1" name="reason"', board)  # fmt: skip
     assert '<div class="flow-actions">' in board
-    clock.advance(2)
+    clock.advance(minutes=2)
     response = client.post(undo, {"reason": "Clicked by mistake", **where(practice)}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert response.status_code == 200 and body.lstrip().startswith('<div id="flow-board"')
@@ -229,7 +230,7 @@ def test_the_appointment_page_undoes_the_last_step_with_a_reason(clock, as_user,
     page = client.get(page_url).content.decode()
     assert ">Undo check in</button>" in page and '<label for="undo-reason">Why undo the last step</label>' in page
     assert "10:00 AM" in page  # the arrival time, 12-hour
-    clock.advance(5)
+    clock.advance(minutes=5)
     response = client.post(
         f"/scheduling/flow/{appointment.public_id}/undo/", {"reason": "Wrong patient", "next": page_url}
     )
