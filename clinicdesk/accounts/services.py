@@ -20,6 +20,7 @@ from clinicdesk.core.capabilities import Role
 from clinicdesk.core.errors import Conflict
 
 from .models import ApiToken, EmergencyAccess, RestrictedRecord, StaffSession, User
+from .signals import staff_deactivated
 
 TOKEN_PREFIX = "cdk_"
 
@@ -117,7 +118,8 @@ def staff_change_role(*, actor: User, user: User, role: str) -> User:
 
 @transaction.atomic
 def staff_deactivate(*, actor: User, user: User) -> User:
-    """Deactivate and sign out everywhere at once. API tokens stop working too."""
+    """Deactivate and sign out everywhere at once. API tokens and calendar feeds stop working too
+    (`staff_deactivated` tells the apps that hold such things)."""
     if user.pk == actor.pk:
         raise ValidationError({"__all__": "You cannot deactivate your own account."})
     if user.role == Role.ADMIN:
@@ -129,6 +131,7 @@ def staff_deactivate(*, actor: User, user: User) -> User:
     user.save(update_fields=["is_active", "deactivated_at"])
     ended = _end_sessions(user)
     staff_change_record(actor=actor, user=user, field="is_active", detail=f"deactivated; {ended} session(s) ended")
+    staff_deactivated.send(sender=User, user=user, actor=actor)
     return user
 
 

@@ -18,8 +18,9 @@ from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
 
+from .access import access_encounter
 from .chart import chart_of, vitals_trends
-from .models import Encounter
+from .selectors import encounter_of_patient
 from .visit_summary import summary_facts, visit_summary_pdf
 
 
@@ -31,10 +32,9 @@ def chart_view(request: StaffRequest, mrn: str) -> HttpResponse:
         return redirect("clinical:chart", mrn=patient.mrn)
     after = None
     if request.GET.get("older"):
-        try:
-            after = Encounter.objects.get(patient=patient, public_id=UUID(request.GET["older"]))
-        except (ValueError, Encounter.DoesNotExist) as exc:
-            raise Http404 from exc
+        after = encounter_of_patient(patient=patient, public_id=request.GET["older"])
+        if after is None:
+            raise Http404
     chart = chart_of(patient, after=after)
     context = {
         "chart": chart,
@@ -51,14 +51,10 @@ def chart_view(request: StaffRequest, mrn: str) -> HttpResponse:
 @require_GET
 def visit_summary(request: StaffRequest, public_id: UUID) -> HttpResponse:
     """The visit summary PDF for the patient, in one click; audited as a print."""
-    encounter = (
-        Encounter.objects.select_related("patient", "provider__user", "location").filter(public_id=public_id).first()
+    encounter = access_encounter(
+        actor=request.user, public_id=public_id, need=Cap.CLINICAL_NOTE_READ, purpose="visit summary"
     )
-    if encounter is None:
-        raise Http404
-    patient = access_patient(
-        actor=request.user, mrn=encounter.patient.mrn, need=Cap.CLINICAL_NOTE_READ, purpose="visit summary"
-    )
+    patient = encounter.patient
     facts = summary_facts(encounter)
     pdf = visit_summary_pdf(facts, now=clock.now())
     audit_record(

@@ -34,6 +34,7 @@ from .lists_access import (
 )
 from .models import AllergySeverity, Encounter, Problem
 from .prescription_pdf import prescription_pdf
+from .selectors import active_by_public_id, encounter_of_patient
 
 router = Router(tags=["clinical lists"])
 
@@ -181,7 +182,7 @@ def _encounter_of(patient, public_id: UUID | None) -> Encounter | None:
     """The patient's encounter `public_id` (the caller already opened the patient), or 422."""
     if public_id is None:
         return None
-    found = Encounter.objects.filter(public_id=public_id, patient=patient).first()
+    found = encounter_of_patient(patient=patient, public_id=public_id)
     if found is None:
         raise ValidationError({"encounter": "No encounter of this patient has that id."})
     return found
@@ -288,7 +289,7 @@ def medication_create(request, mrn: str, payload: MedicationIn):
     patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add medication")
     prescriber = None
     if payload.prescriber is not None:
-        prescriber = Provider.objects.select_related("user").filter(public_id=payload.prescriber).first()
+        prescriber = active_by_public_id(Provider, payload.prescriber)
         if prescriber is None:
             raise ValidationError({"prescriber": "No provider has that id."})
     data = medication_services.MedicationInput(

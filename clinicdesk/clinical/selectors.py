@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -88,6 +89,15 @@ def appointment_types_with_templates() -> QuerySet[AppointmentType]:
 
 def appointment_type_by_id(public_id) -> AppointmentType | None:
     return AppointmentType.objects.filter(public_id=public_id).first()
+
+
+def encounter_of_patient(*, patient: Patient, public_id) -> Encounter | None:
+    """The encounter `public_id` of `patient` (already opened through access_patient), or None
+    for another patient's encounter, a missing one, or an id that is not a UUID."""
+    try:
+        return Encounter.objects.filter(patient=patient, public_id=public_id).first()
+    except (ValueError, ValidationError):
+        return None
 
 
 def active_by_public_id(model, public_id):

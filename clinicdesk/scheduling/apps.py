@@ -9,4 +9,6 @@ class SchedulingConfig(AppConfig):
     def ready(self) -> None:
         # Importing these registers the demo practice setup (locations, rooms, providers, visit
         # types) and scheduling's steps in a patient merge.
+        import clinicdesk.scheduling.receivers  # noqa: F401  (a deactivated person's calendar feeds are revoked)
+
         from . import demo, demo_appointments, merge_steps  # noqa: F401

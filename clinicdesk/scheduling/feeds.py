@@ -5,6 +5,8 @@ does not hand out anybody's schedule. Revoking a feed ends it at once. Events sa
 slot is (type, room, location) and who only by the patient's initials, the minimum a provider
 needs to glance at the day; the practice may opt a feed in to names and reasons, which makes
 every subscriber's phone hold PHI and is labelled so on the page. Every fetch is audited.
+A deactivated provider's feeds, and those of a deactivated staff account, answer 404 at once
+and are revoked in the same transaction as the deactivation.
 
 Times carry the location's time zone (TZID, with its VTIMEZONE), so a phone in another zone
 still shows a 09:00 visit at 09:00 clinic time. RFC 5545; parsed back with `icalendar` in tests.
@@ -46,9 +48,16 @@ def feed_may_manage(actor: User, provider: Provider) -> bool:
 
 
 def feed_create(*, actor: User, provider: Provider, include_details: bool = False) -> tuple[CalendarFeed, str]:
-    """A new feed for `provider`; returns it and its token, which is shown once and never stored."""
+    """A new feed for `provider`; returns it and its token, which is shown once and never stored.
+
+    Raises ValidationError for a deactivated provider or staff account (their feeds would not open).
+    """
     if not feed_may_manage(actor, provider):
         raise PermissionDenied
+    if not provider.active or not provider.user.is_active:
+        raise ValidationError(
+            {"__all__": [f"{provider} is deactivated; reactivate the provider before giving out a calendar feed."]}
+        )
     if include_details and not role_can(actor.role, Cap.SCHEDULE_SETUP):
         raise ValidationError({"include_details": ["Only the office manager can put patient names in a feed."]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -75,6 +84,27 @@ def feed_revoke(*, actor: User, feed: CalendarFeed) -> None:
             audit_record(actor=actor, action=Action.DELETE, object_type="calendar_feed", object_id=str(feed.public_id))
 
 
+def feeds_revoke_all(*, actor: User | None, provider: Provider, why: str) -> int:
+    """Revoke every live feed of `provider` (deactivated, or their account was), each audited.
+
+    Returns how many were revoked. Called inside the deactivation's transaction, so the feeds
+    end exactly when the deactivation commits. A reactivated provider gets new feeds, never the
+    old addresses back: those may have been handed on while the provider was away.
+    """
+    now = clock.now()
+    live = list(CalendarFeed.objects.select_for_update().filter(provider=provider, revoked_at__isnull=True))
+    for feed in live:
+        CalendarFeed.objects.filter(pk=feed.pk).update(revoked_at=now)
+        audit_record(
+            actor=actor,
+            action=Action.DELETE,
+            object_type="calendar_feed",
+            object_id=str(feed.public_id),
+            detail=f"revoked: {why}",
+        )
+    return len(live)
+
+
 def feeds_of(provider: Provider):
     return CalendarFeed.objects.filter(provider=provider).order_by("-created_at")
 
@@ -84,13 +114,23 @@ def _initials(first: str, last: str) -> str:
 
 
 def feed_calendar(*, token: str, now: datetime | None = None) -> bytes:
-    """The iCalendar text of the live feed holding `token`; Http404 for any other token."""
+    """The iCalendar text of the live feed holding `token`; Http404 for any other token.
+
+    A feed is live while it is not revoked and both the provider and their staff account are
+    active: a deactivation ends the feed at once, whichever way it was made (the pages, the
+    admin, a script), even before its feeds are revoked.
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         raise Http404
     now = now or clock.now()
     feed = (
         CalendarFeed.objects.select_related("provider__user")
-        .filter(token_hash=_hash(token), revoked_at__isnull=True)
+        .filter(
+            token_hash=_hash(token),
+            revoked_at__isnull=True,
+            provider__active=True,
+            provider__user__is_active=True,
+        )
         .first()
     )
     if feed is None:

@@ -24,6 +24,7 @@ from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.services import phone_e164
 from clinicdesk.patients.us import STATES, zip_normalize
 
+from .feeds import feeds_revoke_all
 from .models import (
     WEEKDAY_KEYS,
     AppointmentType,
@@ -391,6 +392,8 @@ def provider_update(*, actor: User, provider: Provider, data: ProviderInput) -> 
         changed.append("locations")
     if changed:
         _audit(actor, Action.UPDATE, "provider", provider.public_id, changed)
+    if "active" in changed and not provider.active:
+        feeds_revoke_all(actor=actor, provider=provider, why="provider deactivated")
     return changed
 
 
