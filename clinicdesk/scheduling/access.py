@@ -13,7 +13,8 @@ from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 
-from .models import Appointment
+from .feeds import feed_may_manage
+from .models import Appointment, CalendarFeed
 
 
 def access_appointment(*, actor: User, public_id: Any, need: str = Cap.SCHEDULE_READ) -> Appointment:
@@ -40,3 +41,19 @@ def access_appointment(*, actor: User, public_id: Any, need: str = Cap.SCHEDULE_
         detail=f"needs {need}",
     )
     return appointment
+
+
+def access_calendar_feed(*, actor: User, public_id: Any) -> CalendarFeed:
+    """The calendar feed `public_id` if `actor` manages its provider's feeds (the office manager
+    every provider's, a provider their own); Http404 alike for missing, malformed and refused.
+
+    A feed names no patient, so fetching one is not a read of a record and is not audited; the
+    revocation it is fetched for writes its own event.
+    """
+    try:
+        feed = CalendarFeed.objects.select_related("provider__user").get(public_id=public_id)
+    except (CalendarFeed.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404 from exc
+    if not feed_may_manage(actor, feed.provider):
+        raise Http404
+    return feed

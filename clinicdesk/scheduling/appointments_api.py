@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -21,7 +20,8 @@ from clinicdesk.patients.access import access_patient
 from . import booking, confirmations
 from .access import access_appointment
 from .models import AppointmentType, ConfirmationStatus, Location, Provider, Room
-from .setup_snapshot import SetupSnapshot, current_setup
+from .selectors import one_active
+from .setup_snapshot import current_setup
 
 router = Router(tags=["appointments"])
 
@@ -68,22 +68,6 @@ class MoveIn(InputSchema):
 
 class CancelIn(InputSchema):
     reason: str = Field(min_length=1, max_length=200)
-
-
-def one_active(model, field: str, public_id: UUID | None, setup: SetupSnapshot | None = None, **active):
-    """The row of `model` with `public_id` (None for None); a 422 naming `field` when there is none.
-
-    With `setup` (a setup snapshot, for setup models only) the row comes from it, no query.
-    """
-    if public_id is None:
-        return None
-    if setup is not None:
-        found = setup.active(model, public_id)
-    else:
-        found = model.objects.filter(public_id=public_id, **active).first()
-    if found is None:
-        raise ValidationError({field: [f"No active {model._meta.verbose_name} has this id."]})
-    return found
 
 
 @router.post("/appointments", response={201: AppointmentOut}, summary="Book an appointment (409 when refused)")

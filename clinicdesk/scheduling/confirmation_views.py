@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -16,24 +15,8 @@ from clinicdesk.core.guards import requires
 
 from . import confirmations
 from . import selectors_calendar as cal
-from .models import ConfirmationStatus, Location, Provider
-
-
-class ConfirmationFilterForm(forms.Form):
-    location = forms.ModelChoiceField(queryset=Location.objects.none(), to_field_name="public_id", empty_label=None)
-    provider = forms.ModelChoiceField(
-        queryset=Provider.objects.none(), to_field_name="public_id", required=False, empty_label="Everyone"
-    )
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    confirmation = forms.MultipleChoiceField(
-        label="Confirmation", choices=ConfirmationStatus.choices, widget=forms.CheckboxSelectMultiple, required=False
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = cal.active_locations()  # type: ignore[attr-defined]
-        self.fields["provider"].queryset = Provider.objects.filter(active=True).select_related("user")  # type: ignore[attr-defined]
+from .forms import ConfirmationFilterForm
+from .models import ConfirmationStatus
 
 
 @requires(Cap.SCHEDULE_READ)

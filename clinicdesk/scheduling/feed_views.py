@@ -13,7 +13,7 @@ from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires, secret_link
 
 from . import feeds, selectors
-from .models import CalendarFeed
+from .access import access_calendar_feed
 
 
 def _provider(request: StaffRequest, public_id):
@@ -60,9 +60,7 @@ def my_feeds(request: StaffRequest) -> HttpResponse:
 @requires(Cap.SCHEDULE_READ)
 @require_POST
 def feed_revoke_view(request: StaffRequest, public_id) -> HttpResponse:
-    feed = CalendarFeed.objects.select_related("provider__user").filter(public_id=public_id).first()
-    if feed is None or not feeds.feed_may_manage(request.user, feed.provider):
-        raise Http404
+    feed = access_calendar_feed(actor=request.user, public_id=public_id)
     feeds.feed_revoke(actor=request.user, feed=feed)
     return redirect("scheduling:feeds", public_id=feed.provider.public_id)
 

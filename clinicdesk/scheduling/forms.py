@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +11,7 @@ from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.patients.us import STATES
 
 from . import selectors
-from .models import WEEKDAY_KEYS, Location, PatientKind, Provider, Room, Weekday, default_time_zone
+from .models import WEEKDAY_KEYS, ConfirmationStatus, Location, PatientKind, Provider, Room, Weekday, default_time_zone
 from .setup import (
     LOCATION_FIELDS,
     MAX_BUFFER_MINUTES,
@@ -293,3 +293,26 @@ class AppointmentTypeForm(forms.Form):
             overbook_limit=data.get("overbook_limit") or 0,
             active=bool(data.get("active")),
         )
+
+
+class ConfirmationFilterForm(forms.Form):
+    """The filters of the confirmations worklist: one location, a provider or everyone, dates."""
+
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), to_field_name="public_id", empty_label=None)
+    provider = forms.ModelChoiceField(
+        queryset=Provider.objects.none(), to_field_name="public_id", required=False, empty_label="Everyone"
+    )
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    confirmation = forms.MultipleChoiceField(
+        label="Confirmation", choices=ConfirmationStatus.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["location"]).queryset = selectors.location_list(
+            include_inactive=False
+        ).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["provider"]).queryset = Provider.objects.filter(
+            active=True
+        ).select_related("user")

@@ -101,3 +101,21 @@ def providers_find(*, public_ids: list[Any]) -> list[Provider]:
 
 def rooms_find(*, public_ids: list[Any]) -> list[Room]:
     return _all_found(Room.objects.select_related("location"), public_ids, "rooms", "room")
+
+
+def one_active(model: type[M], field: str, public_id: Any, setup: Any = None, **active: Any) -> M | None:
+    """The row of `model` with `public_id` (None for None); ValidationError naming `field` when
+    there is none (a 422 through the API).
+
+    With `setup` (a SetupSnapshot, for setup models only) the row comes from it, no query;
+    otherwise `active` filters (`active=True`) apply.
+    """
+    if public_id is None:
+        return None
+    if setup is not None:
+        found = setup.active(model, public_id)
+    else:
+        found = model._default_manager.filter(public_id=public_id, **active).first()
+    if found is None:
+        raise ValidationError({field: [f"No active {model._meta.verbose_name} has this id."]})
+    return found

@@ -22,9 +22,9 @@ from clinicdesk.patients.access import access_patient
 
 from . import series
 from .access import access_appointment
-from .appointments_api import one_active
 from .booking import BookingInput
 from .models import Appointment, AppointmentType, Location, Provider, Room
+from .selectors import one_active
 
 router = Router(tags=["appointment series"])
 

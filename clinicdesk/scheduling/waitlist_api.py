@@ -19,8 +19,9 @@ from clinicdesk.patients.access import access_patient
 
 from . import waitlist
 from .access import access_appointment
-from .appointments_api import AppointmentOut, one_active
+from .appointments_api import AppointmentOut
 from .models import AppointmentType, Location, Provider, Room, WaitlistEntry
+from .selectors import one_active
 
 router = Router(tags=["waitlist"])
 
