@@ -1,7 +1,7 @@
 """The `clinicdesk` command: Django's management commands with ClinicDesk's settings.
 
 clinicdesk serve | worker | migrate | createstaff | demo | audit verify | audit export
-clinicdesk rotate-keys | check --deploy | <any Django command>
+clinicdesk rotate-keys | backup [verify FILE] | restore FILE | check --deploy | <any Django command>
 """
 
 from __future__ import annotations

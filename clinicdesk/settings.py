@@ -60,6 +60,23 @@ CLINICDESK_BLIND_INDEX_KEY = env.str("CLINICDESK_BLIND_INDEX_KEY", default="") o
     "CLINICDESK_BLIND_INDEX_KEY", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 )
 
+# Key of the backup archives (docs/backup-and-restore.md): base64url of 32 bytes, or several
+# comma-separated, newest first (the newest encrypts new archives, every one opens old ones).
+# Apart from the database key ring, so that a stolen archive and a stolen database host do not
+# share one secret. Development generates one into var/; production has none unless given
+# (here or as a file in CLINICDESK_BACKUP_KEY_FILE), and `clinicdesk backup` then refuses.
+CLINICDESK_BACKUP_KEY_FILE = env.str("CLINICDESK_BACKUP_KEY_FILE", default="")
+CLINICDESK_BACKUP_KEY = env.str("CLINICDESK_BACKUP_KEY", default="") or (
+    ""
+    if PRODUCTION or CLINICDESK_BACKUP_KEY_FILE
+    else _generated_secret("CLINICDESK_BACKUP_KEY", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+)
+# Where `clinicdesk backup` writes its archives, and how many it keeps there (0: all).
+CLINICDESK_BACKUP_DIR = Path(env.str("CLINICDESK_BACKUP_DIR", default=str(VAR_DIR / "backups")))
+CLINICDESK_BACKUP_KEEP = env.int("CLINICDESK_BACKUP_KEEP", default=14)
+# Uploaded files (scanned documents and the like); backups carry them beside the database.
+MEDIA_ROOT = Path(env.str("CLINICDESK_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

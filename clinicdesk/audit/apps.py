@@ -7,4 +7,4 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects signal receivers)
+        from . import backups, receivers  # noqa: F401  (signal receivers, backup checks)
