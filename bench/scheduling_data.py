@@ -30,10 +30,10 @@ PATIENT_POOL = 100_000
 
 
 def _mrn(i: int) -> str:
-    from clinicdesk.patients.mrn import luhn_digit
+    from clinicdesk.core.luhn import luhn_check_digit
 
     body = f"{4_000_000 + i:07d}"
-    return body + luhn_digit(body)
+    return body + str(luhn_check_digit(body))
 
 
 @dataclass

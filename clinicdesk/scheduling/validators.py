@@ -9,10 +9,8 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-# The NPI check digit is a Luhn digit computed as if the 10 digits were prefixed by 80840, the
-# ISO card-issuer prefix of US health identifiers (CMS, "NPI check digit", 2007).
-NPI_PREFIX = "80840"
-NPI_SHAPE = re.compile(r"[0-9]{10}")
+from clinicdesk.core.luhn import NPI_SHAPE, npi_valid
+
 # NUCC Health Care Provider Taxonomy: 3 digits, 6 letters or digits, and a final X (207Q00000X).
 TAXONOMY_SHAPE = re.compile(r"[0-9]{3}[0-9A-Z]{6}X")
 COLOR_SHAPE = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -20,39 +18,6 @@ COUNTRY_SHAPE = re.compile(r"[A-Z]{2}")
 # The database constraints use the same shapes, spelled for SQL regex matching.
 NPI_SQL_REGEX = r"^[0-9]{10}$"
 COLOR_SQL_REGEX = r"^#[0-9A-Fa-f]{6}$"
-
-
-def luhn_check_digit(digits: str) -> int:
-    """The Luhn digit that makes `digits` + it pass the Luhn check."""
-    total = 0
-    # Double every second digit from the right of the payload (the check digit will be rightmost).
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2 == 0:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return (10 - total % 10) % 10
-
-
-def npi_check_digit(first_nine: str) -> int:
-    """The check digit of an NPI whose first nine digits are `first_nine`."""
-    if not re.fullmatch(r"[0-9]{9}", first_nine):
-        raise ValueError("an NPI starts with nine digits")
-    return luhn_check_digit(NPI_PREFIX + first_nine)
-
-
-def npi_valid(npi: str) -> bool:
-    """True for ten digits whose last is the Luhn check digit over 80840 + the first nine.
-
-    Spaces, dashes and letters make it invalid (the caller strips formatting first); so do
-    9- or 11-digit numbers. The check digit catches every single wrong digit and most swaps
-    of neighbours, not a made-up number that happens to be well formed.
-    """
-    if not isinstance(npi, str) or not NPI_SHAPE.fullmatch(npi):
-        return False
-    return npi_check_digit(npi[:9]) == int(npi[9])
 
 
 def npi_problem(npi: str) -> str | None:

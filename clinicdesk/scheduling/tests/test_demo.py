@@ -3,9 +3,9 @@ from __future__ import annotations
 from clinicdesk.accounts.demo import demo_staff
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.core.demo import DemoOptions
+from clinicdesk.core.luhn import npi_valid
 from clinicdesk.scheduling.demo import demo_scheduling
 from clinicdesk.scheduling.models import AppointmentType, Location, OpeningHours, Provider, Room
-from clinicdesk.scheduling.validators import npi_valid
 
 
 def _snapshot():

@@ -4,14 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clinicdesk.scheduling.validators import (
-    color_problem,
-    npi_check_digit,
-    npi_problem,
-    npi_valid,
-    taxonomy_problem,
-    time_zone_problem,
-)
+from clinicdesk.core.luhn import npi_check_digit, npi_valid
+from clinicdesk.scheduling.validators import color_problem, npi_problem, taxonomy_problem, time_zone_problem
 
 # 1234567893 is the worked example of the CMS check-digit paper; the others are published NPIs.
 KNOWN_VALID = ["1234567893", "1245319599", "1003000126", "1679576722"]
