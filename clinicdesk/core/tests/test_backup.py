@@ -323,3 +323,24 @@ def test_the_backup_is_stamped_with_the_project_clock(small_practice, backup_key
 
     assert result.path.name == "clinicdesk-backup-20261231T235959Z.cdbk"
     assert result.manifest["created_at"] == "2026-12-31T23:59:59+00:00"
+
+
+def _applied_on_disk() -> list[list[str]]:
+    from django.db.migrations.loader import MigrationLoader
+
+    return [[app, name] for app, name in sorted(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)]
+
+
+def test_an_archive_from_a_newer_clinicdesk_is_refused_and_an_older_one_asks_for_migrate():
+    from clinicdesk.core.backup.errors import RestoreRefused
+    from clinicdesk.core.backup.runs import _migration_state
+
+    applied = _applied_on_disk()
+    newer = {"migrations": [*applied, ["clinical", "9999_from_the_future"]], "clinicdesk_version": "9.0.0"}
+    with pytest.raises(RestoreRefused, match=r"newer ClinicDesk.*clinical\.9999_from_the_future.*\(9\.0\.0\) or newer"):
+        _migration_state(newer, "a.cdbk")
+
+    last = applied[-1]
+    older = {"migrations": applied[:-1]}
+    assert _migration_state(older, "a.cdbk") == [f"{last[0]}.{last[1]}"]
+    assert _migration_state({"migrations": applied}, "a.cdbk") == []
