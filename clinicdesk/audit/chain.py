@@ -78,7 +78,7 @@ def format_time(at: datetime | str) -> str:
 def event_hash(prev_hash: str, values: Sequence[object]) -> str:
     """SHA-256 of the previous hash and the JSON array of `values` (in CHAINED_FIELDS order)."""
     values = list(values)
-    values[1] = format_time(values[1])  # type: ignore[arg-type]
+    values[1] = format_time(values[1])  # type: ignore[arg-type]  # the driver hands back a datetime here (PostgreSQL) or text (SQLite)
     payload = prev_hash + _dumps(values)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -92,13 +92,13 @@ def _canonical_time(at: object) -> str:
     `format_time`. A shortcut can only produce the canonical string of a valid time when its
     input is that time's stored form, so it never accepts a row that `format_time` would not.
     """
-    if at.__class__ is str and at[:1] != "0":  # type: ignore[index]
-        size = len(at)  # type: ignore[arg-type]
-        if size == 26 and at[10] == " " and at[19] == ".":  # type: ignore[index]
-            return f"{at[:10]}T{at[11:]}Z"  # type: ignore[index]
-        if size == 27 and at[10] == "T" and at[19] == "." and at[26] == "Z":  # type: ignore[index]
-            return at  # type: ignore[return-value]
-    return format_time(at)  # type: ignore[arg-type]
+    if at.__class__ is str and at[:1] != "0":  # type: ignore[index]  # `at` is text on this path: checked by `at.__class__ is str` above
+        size = len(at)  # type: ignore[arg-type]  # `at` is text on this path: checked by `at.__class__ is str` above
+        if size == 26 and at[10] == " " and at[19] == ".":  # type: ignore[index]  # `at` is text on this path: checked by `at.__class__ is str` above
+            return f"{at[:10]}T{at[11:]}Z"  # type: ignore[index]  # `at` is text on this path: checked by `at.__class__ is str` above
+        if size == 27 and at[10] == "T" and at[19] == "." and at[26] == "Z":  # type: ignore[index]  # `at` is text on this path: checked by `at.__class__ is str` above
+            return at  # type: ignore[return-value]  # `at` is text on this path: checked by `at.__class__ is str` above
+    return format_time(at)  # type: ignore[arg-type]  # the driver hands back a datetime here (PostgreSQL) or text (SQLite)
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def verify_rows(
     for row in rows:
         prev_hash, stored_hash, seq = row[0], row[1], row[2]
         if seq != expected_seq:
-            seq = int(seq)  # type: ignore[call-overload]
+            seq = int(seq)  # type: ignore[call-overload]  # seq arrives as int or numeric text from the driver
         if seq != expected_seq:
             if seq > expected_seq:
                 return VerifyResult(count, seq, missing_break(expected_seq, seq))
@@ -169,7 +169,7 @@ def verify_rows(
                 return VerifyResult(count, seq, Break(seq, "reordered", why))
             return VerifyResult(count, seq, Break(seq, "edited", f"its prev_hash does not match seq {seq - 1}"))
         # The hashed array holds seq as stored (not int(seq)) and every other field as read.
-        payload = prev_hash + dumps([row[2], canonical_time(row[3]), *row[4:]])  # type: ignore[operator]
+        payload = prev_hash + dumps([row[2], canonical_time(row[3]), *row[4:]])  # type: ignore[operator]  # prev_hash is text; the row tuple is typed loosely
         if sha256(payload.encode()).hexdigest() != stored_hash:
             return VerifyResult(count, seq, Break(seq, "edited", "its content does not match its hash"))
         prev = stored_hash

@@ -96,7 +96,7 @@ class UnscheduledForm(forms.Form):
     def __init__(self, *args, locations=None, **kwargs):
         super().__init__(*args, **kwargs)
         chosen = self.fields["location"]
-        chosen.queryset = locations if locations is not None else Location.objects.filter(active=True)  # type: ignore[attr-defined]
+        chosen.queryset = locations if locations is not None else Location.objects.filter(active=True)  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
 
     def clean_mrn(self) -> str:
         return self.cleaned_data["mrn"].strip()

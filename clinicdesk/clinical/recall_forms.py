@@ -57,8 +57,8 @@ class RecallForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Querysets are evaluated per form, so types and providers added today are offered.
-        self.fields["appointment_type"].queryset = _types()  # type: ignore[attr-defined]
-        self.fields["provider"].queryset = _providers()  # type: ignore[attr-defined]
+        self.fields["appointment_type"].queryset = _types()  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
+        self.fields["provider"].queryset = _providers()  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
 
 
 class ContactForm(forms.Form):
@@ -83,9 +83,9 @@ class WorklistFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = _locations()  # type: ignore[attr-defined]
-        self.fields["provider"].queryset = _providers()  # type: ignore[attr-defined]
-        self.fields["appointment_type"].queryset = _types()  # type: ignore[attr-defined]
+        self.fields["location"].queryset = _locations()  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
+        self.fields["provider"].queryset = _providers()  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
+        self.fields["appointment_type"].queryset = _types()  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

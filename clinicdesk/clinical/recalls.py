@@ -330,7 +330,7 @@ def setup_row(model: type[AppointmentType] | type[Provider] | type[Location], fi
     ValidationError naming `field` when there is none (the API's 422)."""
     if public_id is None:
         return None
-    found = model.objects.filter(public_id=public_id).first()  # type: ignore[attr-defined]
+    found = model.objects.filter(public_id=public_id).first()  # type: ignore[attr-defined]  # every model passed here has a public_id; the TypeVar is bound to Model
     if found is None:
         raise ValidationError({field: [f"No {model._meta.verbose_name} has this id."]})
     return found

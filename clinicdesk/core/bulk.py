@@ -43,17 +43,17 @@ class RowWriter:
         self.model = model
         self.table = model._meta.db_table
         self.fields = [model._meta.get_field(name) for name in columns]
-        self.columns = [f.column for f in self.fields]  # type: ignore[union-attr]
+        self.columns = [f.column for f in self.fields]  # type: ignore[union-attr]  # concrete model fields and primary keys are never None here
         self.preps = [self._prep_for(f) for f in self.fields]
         self._names = list(columns)
         # Column defaults: constants once, callables (uuid4, timezone.now) on every row.
         self._static: dict[str, Any] = {}
         self._dynamic: dict[str, Callable[[], Any]] = {}
         for name, field in zip(columns, self.fields, strict=True):
-            if field.has_default() and callable(field.default):  # type: ignore[union-attr]
-                self._dynamic[name] = field.default  # type: ignore[union-attr]
+            if field.has_default() and callable(field.default):  # type: ignore[union-attr]  # concrete model fields and primary keys are never None here
+                self._dynamic[name] = field.default  # type: ignore[union-attr]  # concrete model fields and primary keys are never None here
             elif not getattr(field, "primary_key", False):
-                self._static[name] = field.get_default()  # type: ignore[union-attr]
+                self._static[name] = field.get_default()  # type: ignore[union-attr]  # concrete model fields and primary keys are never None here
 
     def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
         """A row tuple from `values` by field name, the columns it lacks taken from their defaults."""
@@ -77,7 +77,7 @@ class RowWriter:
             raise RuntimeError("ids_reserve runs inside transaction.atomic()")
         if count <= 0:
             return []
-        pk = self.model._meta.pk.column  # type: ignore[union-attr]
+        pk = self.model._meta.pk.column  # type: ignore[union-attr]  # concrete model fields and primary keys are never None here
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(
@@ -128,7 +128,7 @@ def values_present(model: type[models.Model], field_name: str, values: Sequence[
     """
     if not values:
         return set()
-    column = model._meta.get_field(field_name).column  # type: ignore[union-attr]
+    column = model._meta.get_field(field_name).column  # type: ignore[union-attr]  # concrete model fields and primary keys are never None here
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -95,7 +95,7 @@ class CoverageForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Evaluated per form, so a payer added a minute ago is offered.
-        self.fields["payer"].queryset = payer_list(include_inactive=False)  # type: ignore[attr-defined]
+        self.fields["payer"].queryset = payer_list(include_inactive=False)  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
 
     def groups(self):
         return [(legend, [self[name] for name in names]) for legend, names in self.GROUPS]

@@ -98,7 +98,7 @@ class PatientForm(forms.Form):
                 "ssn"
             ].help_text = f"On file: {ssn_on_file}. Leave blank to keep it; type a new one to replace it."
         # Evaluated per form, so a clinician added today appears without a restart.
-        self.fields["primary_care_provider"].queryset = clinicians()  # type: ignore[attr-defined]
+        self.fields["primary_care_provider"].queryset = clinicians()  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
         if not can_restrict:
             del self.fields["restricted"]
 

@@ -25,7 +25,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = import_job_create(actor=request.user, upload=form.cleaned_data["file"])  # type: ignore[arg-type]
+            job = import_job_create(actor=request.user, upload=form.cleaned_data["file"])  # type: ignore[arg-type]  # cleaned_data is untyped; the form's FileField guarantees an UploadedFile
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

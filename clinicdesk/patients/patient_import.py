@@ -116,7 +116,7 @@ def _values(clean: dict[str, Any], external_id: str, ssn: str | None, errors: di
     if isinstance(values.get("primary_care_provider"), User):
         values["primary_care_provider"] = values["primary_care_provider"].pk
     if ssn:
-        values.update(ssn=ssn, ssn_last4=ssn[-4:], ssn_index=_SSN_INDEX.index_of(ssn))  # type: ignore[union-attr]
+        values.update(ssn=ssn, ssn_last4=ssn[-4:], ssn_index=_SSN_INDEX.index_of(ssn))  # type: ignore[union-attr]  # checked not None just above; mypy does not narrow through the dict
     return values
 
 

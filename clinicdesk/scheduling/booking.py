@@ -337,7 +337,7 @@ def appointment_move(
                 location=location or current.location,
                 appointment_type=current.appointment_type,
                 starts_at=starts_at,
-                room=current.room if room is False else room,  # type: ignore[arg-type]
+                room=current.room if room is False else room,  # type: ignore[arg-type]  # False means keep the current room; the service takes Room | None
                 reason=current.reason,
             )
             _basic_problems(data, now)

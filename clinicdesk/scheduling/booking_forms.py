@@ -137,11 +137,11 @@ class BookingForm(forms.Form):
         self.chosen_type: AppointmentType | None = _pick(active_types(), self._raw("appointment_type"))
         f = self.fields
         if self.chosen_location is not None:
-            f["provider"].queryset = active_providers(self.chosen_location)  # type: ignore[attr-defined]
+            f["provider"].queryset = active_providers(self.chosen_location)  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
         if self.chosen_provider is not None:
-            f["appointment_type"].queryset = active_types(self.chosen_provider)  # type: ignore[attr-defined]
-        f["room"].queryset = allowed_rooms(self.chosen_location, self.chosen_type)  # type: ignore[attr-defined]
-        kinds = [self.chosen_type] if self.chosen_type else list(f["appointment_type"].queryset)  # type: ignore[attr-defined]
+            f["appointment_type"].queryset = active_types(self.chosen_provider)  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
+        f["room"].queryset = allowed_rooms(self.chosen_location, self.chosen_type)  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
+        kinds = [self.chosen_type] if self.chosen_type else list(f["appointment_type"].queryset)  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
         self.offers_overbook = any(k.overbook_allowed for k in kinds)
         if not self.offers_overbook:
             del f["overbook"]
@@ -187,10 +187,10 @@ class MoveForm(forms.Form):
     def __init__(self, *args: Any, appointment: Appointment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.appointment = appointment
-        self.fields["provider"].queryset = active_providers(appointment.location).filter(  # type: ignore[attr-defined]
+        self.fields["provider"].queryset = active_providers(appointment.location).filter(  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
             appointment_types=appointment.appointment_type
         )
-        self.fields["room"].queryset = allowed_rooms(appointment.location, appointment.appointment_type)  # type: ignore[attr-defined]
+        self.fields["room"].queryset = allowed_rooms(appointment.location, appointment.appointment_type)  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
         if appointment.appointment_type.telehealth:
             del self.fields["room"]
 
@@ -260,10 +260,10 @@ class WaitlistForm(forms.Form):
         super().__init__(*args, **kwargs)
         ids = [a.pk for a in upcoming or []]
         field = self.fields["current_appointment"]
-        field.queryset = Appointment.objects.filter(pk__in=ids).select_related(  # type: ignore[attr-defined]
+        field.queryset = Appointment.objects.filter(pk__in=ids).select_related(  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
             "appointment_type", "provider__user", "location"
         )
-        field.label_from_instance = _appointment_label  # type: ignore[attr-defined]
+        field.label_from_instance = _appointment_label  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no label_from_instance
 
     def weekday_values(self) -> list[int]:
         return sorted(int(v) for v in self.cleaned_data.get("weekdays") or [])

@@ -83,7 +83,7 @@ def staff_find(*, public_id: Any) -> User | None:
 
 def _all_found(queryset: QuerySet[M], public_ids: list[Any], field: str, what: str) -> list[M]:
     wanted = list(dict.fromkeys(public_ids))
-    found = {obj.public_id: obj for obj in queryset.filter(public_id__in=wanted)}  # type: ignore[attr-defined]
+    found = {obj.public_id: obj for obj in queryset.filter(public_id__in=wanted)}  # type: ignore[attr-defined]  # the stubs type form fields as Field, which has no queryset
     missing = [str(pid) for pid in wanted if pid not in found]
     if missing:
         raise ValidationError({field: [f"No {what} with id {', '.join(missing)}."]})

@@ -763,7 +763,7 @@ def _patient_display(fields: Any) -> str:
     """Patient.display_name over plain values (the property itself, so the two cannot drift)."""
     from clinicdesk.patients.models import Patient
 
-    return Patient.display_name.fget(fields)  # type: ignore[attr-defined]
+    return Patient.display_name.fget(fields)  # type: ignore[attr-defined]  # a property read through the class for a values() row
 
 
 def flow_board_page(*, location: Location, now: datetime, show_names: bool = True) -> FlowBoardPage:

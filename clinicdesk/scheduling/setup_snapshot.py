@@ -164,7 +164,7 @@ class SetupSnapshot:
 
     def active(self, model: type[M], public_id: UUID) -> M | None:
         found = self.public.get((model, public_id))
-        return found if found is not None and getattr(found, "active", True) else None  # type: ignore[return-value]
+        return found if found is not None and getattr(found, "active", True) else None  # type: ignore[return-value]  # the snapshot stores rows typed as Model; the caller asked for one model
 
     def exceptions_for(self, provider_id: int, location_id: int, start: date, end: date) -> list[ExceptionRow]:
         """The provider's own and the location's exceptions touching local dates start..end."""

@@ -668,7 +668,7 @@ def _from_snapshot(setup: SetupSnapshot, kind, provider, location, room, day: da
     )
     if not setup.covers(day - timedelta(days=1)) or None in fresh[:3] or (room is not None and fresh[3] is None):
         return None
-    kind, provider, location, room = fresh  # type: ignore[assignment]
+    kind, provider, location, room = fresh  # type: ignore[assignment]  # the snapshot answers Model rows typed loosely; each is the model named
     takes = provider.pk in setup.type_providers.get(kind.pk, ())
     works = location.pk in setup.provider_locations.get(provider.pk, ())
     allowed = frozenset() if kind.telehealth else setup.type_rooms.get(kind.pk, frozenset())

@@ -46,7 +46,7 @@ from .retention import archive_name, prune_archives
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; one backup at a time is then up to the operator.
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # fcntl does not exist on Windows; the lock then falls back
 
 WORK_PREFIX = ".clinicdesk-backup-work-"
 RESTORE_PREFIX = ".clinicdesk-restore-"
