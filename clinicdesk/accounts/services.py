@@ -18,6 +18,7 @@ from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Role
 from clinicdesk.core.errors import Conflict
+from clinicdesk.core.patient_refs import patient_ref_or_refuse
 
 from .models import ApiToken, EmergencyAccess, RestrictedRecord, StaffSession, User
 from .signals import staff_deactivated
@@ -271,19 +272,34 @@ def api_token_authenticate(*, secret: str) -> User | None:
 
 @transaction.atomic
 def record_restrict(*, actor: User, patient_id: str, note: str = "") -> RestrictedRecord:
+    """Flag the record `patient_id` names (MRN or public id) restricted; returns the flag.
+
+    The flag is keyed by the MRN the chart opens (for a merged record's old MRN, the
+    survivor's), since that is what every access check reads. Raises ValidationError (field
+    `patient`) naming the identifier when it names no patient: restricting nothing silently
+    would leave a record open that someone believes is protected. Already restricted: the
+    existing flag, nothing written.
+    """
+    mrn = patient_ref_or_refuse(patient_id).current_mrn
     record, created = RestrictedRecord.objects.get_or_create(
-        patient_id=patient_id, defaults={"flagged_by": actor, "note": note[:200]}
+        patient_id=mrn, defaults={"flagged_by": actor, "note": note[:200]}
     )
     if created:
-        _audit_restriction(actor, patient_id, "flagged restricted")
+        _audit_restriction(actor, mrn, "flagged restricted")
     return record
 
 
 @transaction.atomic
 def record_unrestrict(*, actor: User, patient_id: str) -> None:
-    deleted, _ = RestrictedRecord.objects.filter(patient_id=patient_id).delete()
+    """Lift the restriction of the record `patient_id` names (MRN or public id).
+
+    Raises ValidationError (field `patient`) when it names no patient; a record that is not
+    restricted is left as it is (nothing written).
+    """
+    mrn = patient_ref_or_refuse(patient_id).current_mrn
+    deleted, _ = RestrictedRecord.objects.filter(patient_id=mrn).delete()
     if deleted:
-        _audit_restriction(actor, patient_id, "restriction lifted")
+        _audit_restriction(actor, mrn, "restriction lifted")
 
 
 def _audit_restriction(actor: User, patient_id: str, what: str) -> None:
@@ -300,10 +316,16 @@ def _audit_restriction(actor: User, patient_id: str, what: str) -> None:
 
 @transaction.atomic
 def emergency_access_grant(*, actor: User, patient_id: str, reason: str) -> EmergencyAccess:
-    """Open a restricted record for `CLINICDESK_EMERGENCY_ACCESS` on a typed reason."""
+    """Open a restricted record for `CLINICDESK_EMERGENCY_ACCESS` on a typed reason.
+
+    `patient_id` is an MRN or public id; the grant is keyed by the MRN the chart opens. Raises
+    ValidationError naming the field: `reason` too short, `patient` naming no patient (a grant
+    for nothing would open nothing).
+    """
     reason = " ".join(reason.split())
     if len(reason) < 10:
         raise ValidationError({"reason": "Say in a sentence why you need this record now (10 characters or more)."})
+    patient_id = patient_ref_or_refuse(patient_id).current_mrn
     now = clock.now()
     grant = EmergencyAccess.objects.create(
         user=actor,

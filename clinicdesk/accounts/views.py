@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from clinicdesk.core.capabilities import Cap, Role
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
+from clinicdesk.core.patient_refs import patient_ref
 
 from . import services
 from .access import access_api_token, access_emergency_grant, access_staff
@@ -164,7 +165,12 @@ def token_revoke(request: StaffRequest, public_id: str) -> HttpResponse:
 
 @requires(Cap.EMERGENCY_ACCESS)
 def emergency_access(request: StaffRequest, patient_id: str) -> HttpResponse:
-    """The break-the-glass form: a typed reason opens a restricted record for a limited time."""
+    """The break-the-glass form: a typed reason opens a restricted record for a limited time.
+
+    An address naming no patient answers 404 before any form is shown (no grant for nothing).
+    """
+    if patient_ref(patient_id) is None:
+        raise Http404
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.patient_refs import patient_ref_or_refuse
 from clinicdesk.core.schemas import InputSchema, StrictDate
 
 from .models import Action
@@ -52,8 +53,10 @@ class EventQuery(InputSchema):
 @router.get("/events", response=EventPage, summary="Audit events, filtered")
 @api_requires(Cap.AUDIT_READ)
 def events(request, q: Query[EventQuery]):
+    # The patient as given (MRN or public id) -> the MRN events name; unknown: 422 naming it.
+    patient = patient_ref_or_refuse(q.patient).mrn if q.patient.strip() else ""
     filters = AuditFilter(
-        person=q.person, patient=q.patient, action=q.action or "", date_from=q.date_from, date_to=q.date_to, sort=q.sort
+        person=q.person, patient=patient, action=q.action or "", date_from=q.date_from, date_to=q.date_to, sort=q.sort
     )
     paginator = Paginator(audit_events(filters=filters), q.page_size)
     page = paginator.get_page(q.page)

@@ -15,7 +15,7 @@ from clinicdesk.core.guards import requires
 
 from .export import write_csv
 from .forms import AuditFilterForm, PatientAccessForm
-from .models import Action
+from .models import Action, AuditEvent
 from .selectors import SORTABLE, AuditFilter, audit_events
 from .services import audit_record
 
@@ -51,7 +51,10 @@ def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]
 def report(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters = _filters(form) if request.GET else AuditFilter()
-    page = Paginator(audit_events(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    refused = bool(request.GET) and not form.is_valid()
+    # Filters with errors list nothing: every event beside the error would read as the answer.
+    events = AuditEvent.objects.none() if refused else audit_events(filters=filters)
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -62,14 +65,19 @@ def report(request: HttpRequest) -> HttpResponse:
         "csv_url": reverse("audit:report_csv") + "?" + params.urlencode(),
     }
     template = "audit/report.html#results" if getattr(request, "htmx", False) else "audit/report.html"
-    status = 422 if request.GET and not form.is_valid() else 200
-    return render(request, template, context, status=status)
+    return render(request, template, context, status=422 if refused else 200)
 
 
 @requires(Cap.AUDIT_EXPORT)
 def report_csv(request: HttpRequest) -> HttpResponse:
-    """The filtered report as CSV. The download is itself an audited export."""
+    """The filtered report as CSV. The download is itself an audited export.
+
+    Filters that do not check out (an unknown patient, dates the wrong way round) answer the
+    report page with the errors (422): never a file of every event instead of the ones asked for.
+    """
     form = AuditFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return report(request)
     filters = _filters(form) if request.GET else AuditFilter()
     buffer = io.StringIO()
     events = audit_events(filters=filters)[:CSV_LIMIT]

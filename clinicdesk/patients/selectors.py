@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from clinicdesk.accounts.models import User
 from clinicdesk.accounts.selectors import record_is_restricted
 from clinicdesk.core.capabilities import Role
+from clinicdesk.core.patient_refs import PatientRef
 
 from .models import Patient, PatientFieldChange
 
@@ -19,6 +20,32 @@ def patient_changes(*, patient: Patient, limit: int = 100) -> QuerySet[PatientFi
 
 def patient_is_restricted(*, patient: Patient) -> bool:
     return record_is_restricted(patient_id=patient.mrn)
+
+
+def patient_ref_resolve(identifier: str) -> PatientRef | None:
+    """The patient an MRN or public id names, for `core.patient_refs` (registered in apps.py).
+
+    An MRN must be well formed (length, check digit) and a public id a UUID, else None without a
+    query. The MRN of a record merged into another gives that record's own MRN and, as
+    `current_mrn`, the survivor's (which the chart opens).
+    """
+    import uuid
+
+    from .mrn import mrn_is_valid
+    from .search.models import PatientAlias
+
+    if mrn_is_valid(identifier):
+        mrn = Patient.objects.filter(mrn=identifier.strip()).values_list("mrn", flat=True).first()
+    else:
+        try:
+            public_id = uuid.UUID(identifier)
+        except ValueError:
+            return None
+        mrn = Patient.objects.filter(public_id=public_id).values_list("mrn", flat=True).first()
+    if mrn is None:
+        return None
+    survivor = PatientAlias.objects.filter(mrn=mrn).values_list("patient__mrn", flat=True).first()
+    return PatientRef(mrn=mrn, current_mrn=survivor or mrn)
 
 
 def import_jobs_recent(*, limit: int = 10):

@@ -10,13 +10,15 @@ from clinicdesk.accounts.services import emergency_access_grant, record_restrict
 from clinicdesk.audit.models import Action, AuditEvent
 from clinicdesk.core import clock as app_clock
 
-PATIENT = "MRN-000123"
-
 
 @pytest.fixture
 def restricted(office_manager):
-    record_restrict(actor=office_manager, patient_id=PATIENT, note="staff member's own chart")
-    return PATIENT
+    """The MRN of a registered patient whose record is restricted."""
+    from clinicdesk.scheduling.tests.factories import make_patient
+
+    patient = make_patient(office_manager)
+    record_restrict(actor=office_manager, patient_id=patient.mrn, note="staff member's own chart")
+    return patient.mrn
 
 
 def test_an_unrestricted_record_opens_without_a_reason(clinician):

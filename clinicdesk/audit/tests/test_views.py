@@ -8,24 +8,39 @@ from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock as app_clock
 
 
+def _patient(last: str = "Doe") -> str:
+    """The MRN of a patient row written straight (no registration event), as the filters need a real one."""
+    from datetime import date
+
+    from clinicdesk.patients.models import Patient
+    from clinicdesk.patients.mrn import mrn_new
+
+    return Patient.objects.create(
+        mrn=mrn_new(), first_name="Jane", last_name=last, date_of_birth=date(1962, 3, 14), sex_at_birth="F"
+    ).mrn
+
+
 def _seed(clinician, front_desk):
+    """Three events: two of one patient, one of another. Returns the first patient's MRN."""
+    mrn1, mrn2 = _patient("Doe"), _patient("Roe")
     audit_record(
         actor=clinician,
         action=Action.READ,
         object_type="patient",
-        object_id="MRN1",
-        patient_id="MRN1",
+        object_id=mrn1,
+        patient_id=mrn1,
         reason="treatment",
     )
     audit_record(
         actor=front_desk,
         action=Action.UPDATE,
         object_type="patient",
-        object_id="MRN1",
-        patient_id="MRN1",
+        object_id=mrn1,
+        patient_id=mrn1,
         changed_fields=["phone"],
     )
-    audit_record(actor=front_desk, action=Action.READ, object_type="patient", object_id="MRN2", patient_id="MRN2")
+    audit_record(actor=front_desk, action=Action.READ, object_type="patient", object_id=mrn2, patient_id=mrn2)
+    return mrn1
 
 
 def test_the_auditor_filters_by_person(as_user, auditor, clinician, front_desk):
@@ -37,12 +52,11 @@ def test_the_auditor_filters_by_person(as_user, auditor, clinician, front_desk):
 
 
 def test_the_report_filters_by_patient_action_and_date(as_user, auditor, clinician, front_desk):
-
-    _seed(clinician, front_desk)
+    mrn1 = _seed(clinician, front_desk)
     today = app_clock.today().isoformat()
     client = as_user(auditor)
     rows = list(
-        client.get("/audit/", {"patient": "MRN1", "action": "update", "date_from": today, "date_to": today}).context[
+        client.get("/audit/", {"patient": mrn1, "action": "update", "date_from": today, "date_to": today}).context[
             "page"
         ]
     )
@@ -87,15 +101,15 @@ def test_htmx_filtering_returns_only_the_results_fragment(as_user, auditor, clin
 
 
 def test_the_csv_download_is_itself_audited(as_user, auditor, clinician, front_desk):
-    _seed(clinician, front_desk)
+    mrn1 = _seed(clinician, front_desk)
     client = as_user(auditor)
     before = AuditEvent.objects.count()
-    response = client.get("/audit/csv/", {"patient": "MRN1"})
+    response = client.get("/audit/csv/", {"patient": mrn1})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert [r["patient_id"] for r in rows] == ["MRN1", "MRN1"]
+    assert [r["patient_id"] for r in rows] == [mrn1, mrn1]
     export = AuditEvent.objects.get(seq__gt=before)
-    assert (export.action, export.actor, export.patient_id) == (Action.EXPORT, auditor, "MRN1")
+    assert (export.action, export.actor, export.patient_id) == (Action.EXPORT, auditor, mrn1)
     assert export.detail.startswith("2 events")
 
 
@@ -106,9 +120,9 @@ def test_csv_cells_cannot_smuggle_spreadsheet_formulas(as_user, auditor):
 
 
 def test_the_patient_access_report_lists_who_opened_a_record_and_why(as_user, auditor, clinician, front_desk):
-    _seed(clinician, front_desk)
+    mrn1 = _seed(clinician, front_desk)
     client = as_user(auditor)
-    response = client.get("/audit/patient-access/", {"patient": "MRN1"})
+    response = client.get("/audit/patient-access/", {"patient": mrn1})
     assert response.status_code == 200
     rows = list(response.context["page"])
     assert [(e.actor_username, e.action, e.reason) for e in rows][-2:] == [
@@ -116,7 +130,7 @@ def test_the_patient_access_report_lists_who_opened_a_record_and_why(as_user, au
         ("okafor", Action.READ, "treatment"),
     ]
     looked = AuditEvent.objects.filter(object_type="patient_access_report").get()
-    assert (looked.actor, looked.patient_id) == (auditor, "MRN1")
+    assert (looked.actor, looked.patient_id) == (auditor, mrn1)
 
 
 def test_the_office_manager_may_read_the_report_but_front_desk_may_not(as_user, office_manager, front_desk):
