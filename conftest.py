@@ -175,18 +175,28 @@ def clear_audit_table(using: str = "default") -> None:
 
 
 def clear_signed_records(using: str = "default") -> None:
-    """Empty the signed clinical tables between transactional tests (drop triggers, delete, restore)."""
+    """Empty the signed clinical tables between transactional tests (drop triggers, delete, restore).
+
+    Every clinical guard is dropped, the note and addendum ones and the one on encounters of
+    signed notes, so that the flush after it finds nothing guarded; all are back before commit.
+    """
     from django.db import connections
 
     conn = connections[using]
+    guards = (
+        (clinical_triggers.drop_statements, clinical_triggers.install_statements),
+        (clinical_triggers.encounter_drop_statements, clinical_triggers.encounter_install_statements),
+    )
     with transaction.atomic(using=using), conn.cursor() as cursor:
-        for statement in clinical_triggers.drop_statements(conn.vendor):
-            cursor.execute(statement)
+        for drop, _install in guards:
+            for statement in drop(conn.vendor):
+                cursor.execute(statement)
         cursor.execute(f"DELETE FROM {clinical_triggers.ADDENDUM}")
         cursor.execute("DELETE FROM clinical_amendmentrequest")  # they may point at signed notes
         cursor.execute(f"DELETE FROM {clinical_triggers.NOTE} WHERE status = 'signed'")
-        for statement in clinical_triggers.install_statements(conn.vendor):
-            cursor.execute(statement)
+        for _drop, install in guards:
+            for statement in install(conn.vendor):
+                cursor.execute(statement)
 
 
 @pytest.fixture

@@ -20,3 +20,10 @@ class ClinicalConfig(AppConfig):
             drop=triggers.drop_statements,
             install=triggers.install_statements,
         )
+        # A patient merge moves the duplicate's signed encounters to the survivor (merge_steps.py).
+        row_guards.register(
+            name="clinical signed encounters",
+            tables={triggers.ENCOUNTER},
+            drop=triggers.encounter_drop_statements,
+            install=triggers.encounter_install_statements,
+        )

@@ -5,7 +5,11 @@ merge's transaction and writes one audit event per row it changes (field names, 
 
 Encounters (and with them their notes, addenda, diagnoses and prescriptions, which hang off
 the encounter and are not touched, so signed notes stay exactly as signed), vitals, problems,
-medications and amendment requests simply change hands. Two kinds of row are reconciled:
+medications and amendment requests simply change hands. The database refuses to move an
+encounter with a signed note to another patient (clinical/triggers.py); the merge is the one
+legitimate move (the two records are one person), so the encounter step lifts that guard inside
+the merge's transaction only, and only when the duplicate has such an encounter (on PostgreSQL
+lifting locks the encounter table until the merge commits). Two kinds of row are reconciled:
 
 - Allergies. "No known allergies" and an active allergy never stand together, and a patient
   has at most one active NKA (a unique index): when the two records disagree the allergy wins
@@ -26,16 +30,18 @@ from __future__ import annotations
 from typing import Any
 
 from clinicdesk.accounts.models import User
-from clinicdesk.core import clock
+from clinicdesk.core import clock, row_guards
 from clinicdesk.patients.merge import merge_audit_row, merge_step_move, merge_step_register
 from clinicdesk.patients.models import Patient
 
+from . import triggers
 from .models import (
     Allergy,
     AllergyStatus,
     AmendmentRequest,
     Encounter,
     Medication,
+    NoteStatus,
     Problem,
     ProblemStatus,
     Recall,
@@ -132,9 +138,22 @@ def _recalls(*, survivor: Patient, merged: Patient, actor: User) -> int:
     return len(theirs)
 
 
-merge_step_register(
-    "clinical encounters", merge_step_move(Encounter, audit_as="encounter"), covers=[(Encounter, "patient")]
-)
+_move_encounters = merge_step_move(Encounter, audit_as="encounter")
+
+
+def _encounters(*, survivor: Patient, merged: Patient, actor: User) -> int:
+    """Move every encounter of `merged`; the signed-encounter guard is lifted only if one is signed.
+
+    The encounters are locked before the look, so a note signed meanwhile waits for the merge.
+    """
+    list(Encounter.objects.select_for_update().filter(patient=merged).values_list("pk", flat=True))
+    signed = Encounter.objects.filter(patient=merged, note__status=NoteStatus.SIGNED).exists()
+    guard = row_guards.guard_of(triggers.ENCOUNTER) if signed else None
+    with row_guards.lifted(guard):
+        return _move_encounters(survivor=survivor, merged=merged, actor=actor)
+
+
+merge_step_register("clinical encounters", _encounters, covers=[(Encounter, "patient")])
 merge_step_register("clinical vitals", merge_step_move(Vitals, audit_as="vitals"), covers=[(Vitals, "patient")])
 merge_step_register("clinical problems", _problems, covers=[(Problem, "patient")])
 merge_step_register(
