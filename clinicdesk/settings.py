@@ -230,6 +230,11 @@ CSRF_COOKIE_HTTPONLY = True
 # Emergency ("break the glass") access lasts this long.
 CLINICDESK_EMERGENCY_ACCESS = timedelta(minutes=env.int("CLINICDESK_EMERGENCY_MINUTES", default=60))
 CLINICDESK_API_TOKEN_MAX_DAYS = env.int("CLINICDESK_API_TOKEN_MAX_DAYS", default=365)
+# Where `clinicdesk audit anchor` appends the audit chain's head (docs/security.md), and an
+# address that receives each anchor by mail too (blank: none). Both are meant to be out of
+# reach of whoever can rewrite the database.
+CLINICDESK_AUDIT_ANCHOR_FILE = Path(env.str("CLINICDESK_AUDIT_ANCHOR_FILE", default=str(VAR_DIR / "audit-anchors.log")))
+CLINICDESK_AUDIT_ANCHOR_EMAIL = env.str("CLINICDESK_AUDIT_ANCHOR_EMAIL", default="")
 # Defaults of a new location's public holidays (keys of the `holidays` package, e.g. US / NY).
 CLINICDESK_HOLIDAY_COUNTRY = env.str("CLINICDESK_HOLIDAY_COUNTRY", default="US")
 CLINICDESK_HOLIDAY_SUBDIVISION = env.str("CLINICDESK_HOLIDAY_SUBDIVISION", default="")

@@ -3,12 +3,15 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from clinicdesk.audit.anchors import Head, anchors_read, audit_anchor_write, heads_check, parse_head
 from clinicdesk.audit.export import fhir_bundle, write_csv
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.selectors import audit_events_between
@@ -24,7 +27,10 @@ def _day(value: str) -> date:
 
 
 class Command(BaseCommand):
-    help = "Audit trail tools: `verify` checks the hash chain; `export` writes CSV or FHIR AuditEvent JSON."
+    help = (
+        "Audit trail tools: `verify` checks the hash chain (and recorded heads); `anchor` records the head "
+        "outside the database; `export` writes CSV or FHIR AuditEvent JSON."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -40,6 +46,22 @@ class Command(BaseCommand):
         verify.add_argument(
             "--parallel-min", type=int, default=PARALLEL_MIN, help="check in one process below this many events"
         )
+        verify.add_argument(
+            "--head",
+            action="append",
+            default=[],
+            metavar="SEQ:HASH",
+            help="a head recorded earlier (by `audit anchor` or this command's OK line); fail if the chain "
+            "does not reach it or differs from it (may be given several times)",
+        )
+        verify.add_argument(
+            "--anchors", type=Path, metavar="FILE", help="check every head recorded in this anchor file too"
+        )
+        sub.add_parser(
+            "anchor",
+            help="Append the chain's head (seq, hash, time) to CLINICDESK_AUDIT_ANCHOR_FILE "
+            "(and mail it to CLINICDESK_AUDIT_ANCHOR_EMAIL when set).",
+        )
         export = sub.add_parser("export", help="Write events of a date range (practice-local days, inclusive).")
         export.add_argument("--from", dest="date_from", required=True, help="First day, e.g. 2026-01-01")
         export.add_argument("--to", dest="date_to", required=True, help="Last day, e.g. 2026-01-31")
@@ -51,10 +73,37 @@ class Command(BaseCommand):
             if options["jobs"] < 1 or options["chunk_size"] < 1:
                 raise CommandError("--jobs and --chunk-size must be at least 1")
             tuning = {"jobs": options["jobs"], "chunk": options["chunk_size"], "parallel_min": options["parallel_min"]}
-            return self._verify(progress=not options["no_progress"], tuning=tuning)
+            heads = self._heads(options["head"], options["anchors"])
+            return self._verify(progress=not options["no_progress"], tuning=tuning, heads=heads)
+        if options["action"] == "anchor":
+            return self._anchor()
         return self._export(options)
 
-    def _verify(self, *, progress: bool, tuning: dict) -> None:
+    def _heads(self, given: list[str], anchors: Path | None) -> list[Head]:
+        """The recorded heads to check against, read before the walk so a typo fails at once."""
+        try:
+            heads = [parse_head(text) for text in given]
+            if anchors is not None:
+                from_file = anchors_read(anchors)
+                if not from_file:
+                    raise ValueError(f"{anchors} holds no anchor yet.")
+                heads += from_file
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        return heads
+
+    def _anchor(self) -> None:
+        try:
+            head = audit_anchor_write()
+        except OSError as exc:
+            raise CommandError(f"Could not append to the anchor file: {exc}") from exc
+        mailed = settings.CLINICDESK_AUDIT_ANCHOR_EMAIL
+        self.stdout.write(
+            f"Anchored seq {head.seq} hash {head.hash} at {head.at} in {settings.CLINICDESK_AUDIT_ANCHOR_FILE}"
+            + (f" and mailed it to {mailed}." if mailed else ".")
+        )
+
+    def _verify(self, *, progress: bool, tuning: dict, heads: list[Head]) -> None:
         total = audit_event_count()
         if progress and total:
             with Progress(
@@ -69,15 +118,23 @@ class Command(BaseCommand):
                 result = audit_verify(on_batch=lambda n: bar.advance(task, n), **tuning)
         else:
             result = audit_verify(**tuning)
-        if result.ok:
-            # The head hash is the anchor: recorded elsewhere, it also exposes removal of the newest events.
+        # The walk checks the links between the events stored; the recorded heads also expose the
+        # newest events removed (or the whole chain rebuilt) by someone who could drop the triggers.
+        behind = heads_check(heads) if heads else None
+        if result.ok and behind is None:
             self.stdout.write(
                 f"OK: {result.count} events, chain intact (last seq {result.last_seq}, head {result.head_hash})."
             )
+            if heads:
+                newest = max(heads, key=lambda h: h.seq)
+                self.stdout.write(f"It matches all {len(heads)} recorded head(s); the newest is seq {newest.seq}.")
             return
-        b = result.broken
-        assert b is not None  # not ok means broken
-        self.stdout.write(f"BROKEN at seq {b.seq}: {b.kind} — {b.why}. {result.count} events before it are intact.")
+        if not result.ok:
+            b = result.broken
+            assert b is not None  # not ok means broken
+            self.stdout.write(f"BROKEN at seq {b.seq}: {b.kind} — {b.why}. {result.count} events before it are intact.")
+        if behind is not None:
+            self.stdout.write(f"BROKEN at seq {behind.seq}: {behind.kind} — {behind.why}.")
         sys.exit(1)
 
     def _export(self, options) -> None:
