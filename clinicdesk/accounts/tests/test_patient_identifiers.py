@@ -16,11 +16,11 @@ from clinicdesk.accounts.models import EmergencyAccess, RestrictedRecord
 from clinicdesk.accounts.services import emergency_access_grant, record_restrict, record_unrestrict
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.patients.access import access_patient
-from clinicdesk.patients.mrn import luhn_digit
+from clinicdesk.patients.mrn import mrn_is_valid
 from clinicdesk.scheduling.tests.factories import make_patient
 
 # Well formed (check digit right) but nobody's: refused by the lookup, not by the format check.
-NOBODYS_MRN = "1234567" + luhn_digit("1234567")
+NOBODYS_MRN = next(f"1234567{d}" for d in range(10) if mrn_is_valid(f"1234567{d}"))
 UNKNOWN = [NOBODYS_MRN, str(uuid.uuid4()), "MRN-000123", "12345678", "", "  "]
 
 
