@@ -196,12 +196,13 @@ def _backup(folder: Path, keep: int, progress: Progress | None, using: str) -> B
             os.replace(partial, final)
             _write_sidecar(final, checksum)
             fsync_dir(folder)
-        except OSError as exc:
-            raise BackupError(f"Writing the backup into {folder} failed: {exc}.") from None
         finally:
             shutil.rmtree(work, ignore_errors=True)
             partial.unlink(missing_ok=True)
-        pruned = prune_archives(folder, keep=keep, written=final)
+        try:
+            pruned = prune_archives(folder, keep=keep, written=final)
+        except OSError as exc:
+            raise BackupError(f"{final} was written, but removing older archives failed: {exc}.") from None
     return BackupResult(final, checksum, final.stat().st_size, written, pruned, key_is_generated_beside_the_data())
 
 
@@ -221,7 +222,10 @@ def backup_run(
     try:
         if keep < 0:
             raise BackupError("Keep must be 0 (keep every archive) or a number of archives to keep.")
-        result = _backup(folder, keep, progress, using)
+        try:
+            result = _backup(folder, keep, progress, using)
+        except OSError as exc:
+            raise BackupError(f"Writing the backup into {folder} failed: {exc}.") from None
     except BackupError as exc:
         try:
             backup_finished.send(sender=BackupResult, archive="", outcome="failure", detail=f"{exc} by {_os_user()}")
@@ -245,7 +249,10 @@ def _integrity(path: Path, progress: Progress | None) -> ArchiveInfo:
     if size is None:
         raise ArchiveDamaged(f"{path}: no such archive file.")
     with _step(progress, "Checking the checksum", size) as advance:
-        return archive_integrity(path, on_bytes=advance)
+        try:
+            return archive_integrity(path, on_bytes=advance)
+        except OSError as exc:
+            raise ArchiveDamaged(f"{path}: cannot be read ({exc}).") from None
 
 
 def _key_for(info: ArchiveInfo) -> BackupKey:
@@ -265,12 +272,15 @@ def _key_for(info: ArchiveInfo) -> BackupKey:
 def _read(info: ArchiveInfo, key: BackupKey, destination: Callable[[str], Path | None],
           progress: Progress | None) -> dict[str, Any]:  # fmt: skip
     with _step(progress, "Decrypting", info.body_end - info.body_start) as advance:
-        reader = ArchiveReader(info, key, on_bytes=advance)
         try:
-            manifest = bundle_read(reader, destination=destination, label=info.path.name)
-            reader.finish()
-        finally:
-            reader.close()
+            reader = ArchiveReader(info, key, on_bytes=advance)
+            try:
+                manifest = bundle_read(reader, destination=destination, label=info.path.name)
+                reader.finish()
+            finally:
+                reader.close()
+        except OSError as exc:
+            raise BackupError(f"{info.path.name}: reading or unpacking failed ({exc}). Nothing was restored.") from None
     if manifest.get("vendor") != info.header.get("vendor"):
         raise ArchiveDamaged(f"{info.path.name}: its manifest and header disagree about the database.")
     return manifest
@@ -373,9 +383,12 @@ def restore_run(path: Path | str, *, progress: Progress | None = None, using: st
     target = sqlite_path(using) if vendor == "sqlite" else None
     # SQLite: unpack beside the target, so the finished file moves into place by a rename.
     parent = target.parent if target is not None else None
-    if parent is not None:
-        parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=RESTORE_PREFIX, dir=parent))
+    try:
+        if parent is not None:
+            parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=RESTORE_PREFIX, dir=parent))
+    except OSError as exc:
+        raise RestoreRefused(f"Cannot prepare {parent or 'a temporary folder'} for the restore: {exc}.") from None
     stage: Path | None = None
 
     def destination(name: str) -> Path | None:
