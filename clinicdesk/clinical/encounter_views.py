@@ -25,17 +25,12 @@ from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
+from clinicdesk.patients.access import access_patient
 from clinicdesk.scheduling.access import access_appointment
 from clinicdesk.scheduling.models import AppointmentType, Provider
 
 from . import encounters, note_templates, selectors, vitals
-from .access import (
-    access_encounter,
-    access_patient_for_clinical,
-    access_today_visits,
-    access_vitals,
-    reads_clinical_detail,
-)
+from .access import access_encounter, access_today_visits, access_vitals, reads_clinical_detail
 from .encounter_forms import InErrorForm, NoteTemplateForm, UnscheduledForm, VitalsForm
 from .models import Encounter, Vitals
 
@@ -104,7 +99,7 @@ def encounter_new_unscheduled(request: StaffRequest) -> HttpResponse:
     if form.is_valid() and provider is not None:
         data = form.cleaned_data
         try:
-            patient = access_patient_for_clinical(
+            patient = access_patient(
                 actor=request.user, mrn=data["mrn"], need=Cap.CLINICAL_NOTE_WRITE, purpose="open encounter"
             )
         except Http404:

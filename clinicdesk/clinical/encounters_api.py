@@ -20,11 +20,12 @@ from pydantic import Field
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.schemas import InputSchema, StrictDate, StrictDateTime
+from clinicdesk.patients.access import access_patient
 from clinicdesk.scheduling.access import access_appointment
 from clinicdesk.scheduling.models import Location, Provider
 
 from . import encounters, note_templates, selectors, vitals
-from .access import access_encounter, access_patient_for_clinical, access_vitals, reads_clinical_detail
+from .access import access_encounter, access_vitals, reads_clinical_detail
 from .models import Encounter, Vitals
 
 router = Router(tags=["clinical encounters"])
@@ -98,7 +99,7 @@ def encounter_open_from_appointment(request, public_id: UUID):
 @router.post("/encounters", response={201: EncounterOut}, summary="Open an unscheduled encounter, with a reason")
 @api_requires(Cap.CLINICAL_NOTE_WRITE)
 def encounter_create_unscheduled(request, payload: UnscheduledIn):
-    patient = access_patient_for_clinical(
+    patient = access_patient(
         actor=request.user, mrn=payload.patient_mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="open encounter"
     )
     encounter = encounters.encounter_open_unscheduled(
@@ -133,9 +134,7 @@ def encounter_read(request, public_id: UUID):
 def encounter_list(
     request, mrn: str, limit: Annotated[int, Query(ge=1, le=200)] = 50, before: StrictDate | None = None
 ):
-    patient = access_patient_for_clinical(
-        actor=request.user, mrn=mrn, need=Cap.CLINICAL_ENCOUNTER_READ, purpose="list encounters"
-    )
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_ENCOUNTER_READ, purpose="list encounters")
     full = reads_clinical_detail(request.user)
     return [encounter_out(e, full=full) for e in selectors.encounters_of(patient=patient, limit=limit, before=before)]
 
@@ -228,7 +227,7 @@ def vitals_in_error(request, public_id: UUID, payload: InErrorIn):
 )
 @api_requires(Cap.CLINICAL_NOTE_READ)
 def vitals_list(request, mrn: str, limit: Annotated[int, Query(ge=1, le=200)] = 20):
-    patient = access_patient_for_clinical(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="vitals")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="vitals")
     return selectors.vitals_of(patient=patient, limit=limit)
 
 

@@ -1,7 +1,7 @@
 """Pages of the patient's lists: problems, encounter diagnoses, medications and prescriptions,
 allergies.
 
-Thin: records are opened through lists_access (capability, restricted record, one audited
+Thin: records are opened through access.py (capability, restricted record, one audited
 read), each POST calls one service, invalid input re-renders the page with the messages next
 to the fields and status 422, and success redirects back to the list (post/redirect/get).
 """
@@ -22,10 +22,19 @@ from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
+from clinicdesk.patients.access import access_patient
 
 from . import allergies as allergy_services
 from . import medications as medication_services
 from . import problems as problem_services
+from .access import (
+    access_allergy,
+    access_encounter,
+    access_medication,
+    access_prescription,
+    access_problem,
+    sees_narrative,
+)
 from .list_forms import (
     AllergyForm,
     DiagnosesForm,
@@ -36,15 +45,6 @@ from .list_forms import (
     ProblemForm,
     ReasonForm,
     ResolveForm,
-)
-from .lists_access import (
-    access_allergy,
-    access_encounter_codes,
-    access_medication,
-    access_patient_list,
-    access_prescription,
-    access_problem,
-    sees_narrative,
 )
 from .models import MedicationStatus, ProblemStatus
 from .prescription_pdf import prescription_pdf
@@ -76,14 +76,14 @@ def _problems_page(request: StaffRequest, patient, form: ProblemForm | None, sta
 @requires(Cap.CLINICAL_CODES_READ)
 @require_GET
 def problems(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_CODES_READ, purpose="problem list")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_CODES_READ, purpose="problem list")
     return _problems_page(request, patient, None)
 
 
 @requires(Cap.CLINICAL_NOTE_WRITE)
 @require_http_methods(["GET", "POST"])
 def problem_add(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add problem")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add problem")
     form = ProblemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -203,7 +203,9 @@ def _diagnoses_context(request: StaffRequest, encounter) -> dict[str, Any]:
 @requires(Cap.CLINICAL_CODES_READ)
 @require_GET
 def encounter_diagnoses(request: StaffRequest, encounter_id) -> HttpResponse:
-    encounter = access_encounter_codes(actor=request.user, public_id=encounter_id, need=Cap.CLINICAL_CODES_READ)
+    encounter = access_encounter(
+        actor=request.user, public_id=encounter_id, need=Cap.CLINICAL_CODES_READ, purpose="diagnoses"
+    )
     return render(request, "clinical/diagnosis_list.html", _diagnoses_context(request, encounter))
 
 
@@ -212,7 +214,7 @@ def encounter_diagnoses(request: StaffRequest, encounter_id) -> HttpResponse:
 def encounter_diagnoses_edit(request: StaffRequest, encounter_id) -> HttpResponse:
     """GET: the twelve boxes, filled with the current diagnoses (or, with ?from=problems, the
     active problem list); POST: replace the diagnoses."""
-    encounter = access_encounter_codes(
+    encounter = access_encounter(
         actor=request.user, public_id=encounter_id, need=Cap.CLINICAL_NOTE_WRITE, purpose="set diagnoses"
     )
     context = _diagnoses_context(request, encounter)
@@ -262,14 +264,14 @@ def _medications_page(request: StaffRequest, patient, form: MedicationForm | Non
 @requires(Cap.CLINICAL_NOTE_READ)
 @require_GET
 def medications(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="medications")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="medications")
     return _medications_page(request, patient, None)
 
 
 @requires(Cap.CLINICAL_NOTE_WRITE)
 @require_http_methods(["GET", "POST"])
 def medication_add(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add medication")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add medication")
     form = MedicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -399,14 +401,14 @@ def _allergies_page(request: StaffRequest, patient, form: AllergyForm | None, st
 @requires(Cap.CLINICAL_NOTE_READ)
 @require_GET
 def allergies(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="allergies")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="allergies")
     return _allergies_page(request, patient, None)
 
 
 @requires(Cap.CLINICAL_NOTE_WRITE)
 @require_http_methods(["GET", "POST"])
 def allergy_add(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add allergy")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add allergy")
     form = AllergyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -422,7 +424,7 @@ def allergy_add(request: StaffRequest, mrn: str) -> HttpResponse:
 @requires(Cap.CLINICAL_NOTE_WRITE)
 @require_POST
 def allergy_nka(request: StaffRequest, mrn: str) -> HttpResponse:
-    patient = access_patient_list(
+    patient = access_patient(
         actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="record no known allergies"
     )
     try:

@@ -18,16 +18,16 @@ from clinicdesk.core import clock
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.schemas import InputSchema, StrictDate
+from clinicdesk.patients.access import access_patient
 from clinicdesk.scheduling.models import Provider
 
 from . import allergies as allergy_services
 from . import medications as medication_services
 from . import problems as problem_services
-from .lists_access import (
+from .access import (
     access_allergy,
-    access_encounter_codes,
+    access_encounter,
     access_medication,
-    access_patient_list,
     access_prescription,
     access_problem,
     sees_narrative,
@@ -194,7 +194,7 @@ def _encounter_of(patient, public_id: UUID | None) -> Encounter | None:
 @router.get("/patients/{mrn}/problems", response=list[ProblemOut], summary="A patient's problem list (audited read)")
 @api_requires(Cap.CLINICAL_CODES_READ)
 def problem_index(request, mrn: str, include_in_error: bool = False):
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_CODES_READ, purpose="problem list")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_CODES_READ, purpose="problem list")
     narrative = sees_narrative(request.user)
     found = problem_services.problems_of(patient=patient, include_in_error=include_in_error)
     return [_problem_out(p, narrative=narrative) for p in found]
@@ -207,7 +207,7 @@ def problem_index(request, mrn: str, include_in_error: bool = False):
 )
 @api_requires(Cap.CLINICAL_NOTE_WRITE)
 def problem_create(request, mrn: str, payload: ProblemIn):
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add problem")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add problem")
     added = problem_services.problem_add(
         actor=request.user, patient=patient, code=payload.code, onset=payload.onset, note=payload.note
     )
@@ -253,7 +253,9 @@ def problem_in_error_endpoint(request, mrn: str, problem_id: str, payload: Reaso
 )
 @api_requires(Cap.CLINICAL_CODES_READ)
 def diagnosis_index(request, encounter_id: str):
-    encounter = access_encounter_codes(actor=request.user, public_id=encounter_id, need=Cap.CLINICAL_CODES_READ)
+    encounter = access_encounter(
+        actor=request.user, public_id=encounter_id, need=Cap.CLINICAL_CODES_READ, purpose="diagnoses"
+    )
     return problem_services.encounter_diagnoses(encounter=encounter)
 
 
@@ -264,7 +266,7 @@ def diagnosis_index(request, encounter_id: str):
 )
 @api_requires(Cap.CLINICAL_NOTE_WRITE)
 def diagnosis_set(request, encounter_id: str, payload: DiagnosesIn):
-    encounter = access_encounter_codes(
+    encounter = access_encounter(
         actor=request.user, public_id=encounter_id, need=Cap.CLINICAL_NOTE_WRITE, purpose="set diagnoses"
     )
     inputs = [problem_services.DiagnosisInput(code=code) for code in payload.codes]
@@ -278,7 +280,7 @@ def diagnosis_set(request, encounter_id: str, payload: DiagnosesIn):
 @router.get("/patients/{mrn}/medications", response=list[MedicationOut], summary="A patient's medications")
 @api_requires(Cap.CLINICAL_NOTE_READ)
 def medication_index(request, mrn: str, include_past: bool = False):
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="medications")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="medications")
     active, past = medication_services.medications_of(patient=patient)
     return active + past if include_past else active
 
@@ -286,7 +288,7 @@ def medication_index(request, mrn: str, include_past: bool = False):
 @router.post("/patients/{mrn}/medications", response={201: MedicationOut}, summary="Add a medication")
 @api_requires(Cap.CLINICAL_NOTE_WRITE)
 def medication_create(request, mrn: str, payload: MedicationIn):
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add medication")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add medication")
     prescriber = None
     if payload.prescriber is not None:
         prescriber = active_by_public_id(Provider, payload.prescriber)
@@ -330,7 +332,7 @@ def medication_in_error_endpoint(request, mrn: str, medication_id: str, payload:
 @router.get("/patients/{mrn}/prescriptions", response=list[PrescriptionOut], summary="A patient's prescriptions")
 @api_requires(Cap.CLINICAL_NOTE_READ)
 def prescription_index(request, mrn: str):
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="prescriptions")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="prescriptions")
     return medication_services.prescriptions_of(patient=patient)
 
 
@@ -381,7 +383,7 @@ def prescription_pdf_endpoint(request, mrn: str, prescription_id: str):
 @router.get("/patients/{mrn}/allergies", response=AllergiesOut, summary="A patient's allergies (active and past)")
 @api_requires(Cap.CLINICAL_NOTE_READ)
 def allergy_index(request, mrn: str):
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="allergies")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="allergies")
     active, past = allergy_services.allergies_of(patient=patient)
     return {"active": active, "past": past}
 
@@ -393,7 +395,7 @@ def allergy_index(request, mrn: str):
 )
 @api_requires(Cap.CLINICAL_NOTE_WRITE)
 def allergy_create(request, mrn: str, payload: AllergyIn):
-    patient = access_patient_list(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add allergy")
+    patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add allergy")
     added = allergy_services.allergy_add(
         actor=request.user,
         patient=patient,
@@ -412,7 +414,7 @@ def allergy_create(request, mrn: str, payload: AllergyIn):
 )
 @api_requires(Cap.CLINICAL_NOTE_WRITE)
 def allergy_nka_endpoint(request, mrn: str, payload: NkaIn):
-    patient = access_patient_list(
+    patient = access_patient(
         actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="record no known allergies"
     )
     return Status(

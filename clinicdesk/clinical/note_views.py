@@ -1,6 +1,6 @@
 """Visit note pages: the draft editor (htmx autosave), signing, co-signing and addenda.
 
-Thin: each POST calls one service in notes.py; notes are fetched through notes_access only,
+Thin: each POST calls one service in notes.py; notes are fetched through access.py only,
 which checks the capability, enforces restricted records and audits the read.
 
 htmx autosave requests get a 200 fragment even when the save is refused (a stale version, a
@@ -27,17 +27,10 @@ from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
 
 from . import notes
+from .access import NoteAccess, access_amendment_request, access_amendment_requests, access_note
 from .models import AmendmentStatus, VisitNote
 from .note_forms import AddendumForm, AmendmentAcceptForm, AmendmentDenyForm, AmendmentRequestForm, NoteDraftForm
-from .notes_access import (
-    NoteAccess,
-    access_amendment_request,
-    access_amendment_requests,
-    access_note,
-    note_addenda,
-    note_of_patient,
-    signed_notes_of,
-)
+from .selectors import note_addenda_unchecked, signed_note_of_patient_unchecked, signed_notes_of_unchecked
 
 PAGE = "clinical/note_page.html"
 
@@ -70,7 +63,7 @@ def _context(request: StaffRequest, opened: NoteAccess, **extra) -> dict:
         context["saved_clock"] = notes.clock_of(note.updated_at, encounter)
     if note is not None and note.is_signed and note.signed_at is not None:
         context.update(
-            addenda=note_addenda(note=note),
+            addenda=note_addenda_unchecked(note=note),
             verified=notes.note_verify(note),
             signed_text=notes.when_text(note.signed_at, encounter),
             can_cosign=note.cosign_required
@@ -249,7 +242,7 @@ def amendment_new(request: StaffRequest, mrn: str) -> HttpResponse:
     patient = access_patient(
         actor=request.user, mrn=mrn, need=Cap.CLINICAL_AMENDMENT_MANAGE, purpose="amendment requests"
     )
-    choices = signed_notes_of(patient=patient)
+    choices = signed_notes_of_unchecked(patient=patient)
     initial = {"received_on": clock.today(), "note": request.GET.get("note", "")}
     form = AmendmentRequestForm(request.POST or None, notes=choices, initial=initial)
     status = 200
@@ -257,7 +250,7 @@ def amendment_new(request: StaffRequest, mrn: str) -> HttpResponse:
         status = 422
         if form.is_valid():
             data = form.cleaned_data
-            note = note_of_patient(patient=patient, public_id=data["note"]) if data["note"] else None
+            note = signed_note_of_patient_unchecked(patient=patient, public_id=data["note"]) if data["note"] else None
             try:
                 made = notes.amendment_request_record(
                     actor=request.user,
@@ -289,7 +282,7 @@ def _amendment_context(request: StaffRequest, amendment, **extra) -> dict:
         "addendum": getattr(amendment, "addendum", None) if amendment.status == AmendmentStatus.ACCEPTED else None,
     }
     if "accept_form" not in extra:
-        choices = [] if amendment.note_id else signed_notes_of(patient=amendment.patient)
+        choices = [] if amendment.note_id else signed_notes_of_unchecked(patient=amendment.patient)
         context["accept_form"] = AmendmentAcceptForm(notes=choices)
     if "deny_form" not in extra:
         context["deny_form"] = AmendmentDenyForm()
@@ -308,12 +301,16 @@ def amendment_detail(request: StaffRequest, public_id) -> HttpResponse:
 @require_POST
 def amendment_accept_view(request: StaffRequest, public_id) -> HttpResponse:
     amendment = access_amendment_request(actor=request.user, public_id=public_id, need=Cap.CLINICAL_NOTE_SIGN)
-    choices = [] if amendment.note_id else signed_notes_of(patient=amendment.patient)
+    choices = [] if amendment.note_id else signed_notes_of_unchecked(patient=amendment.patient)
     form = AmendmentAcceptForm(request.POST, notes=choices)
     status = 422
     if form.is_valid():
         data = form.cleaned_data
-        note = note_of_patient(patient=amendment.patient, public_id=data["note"]) if data["note"] else None
+        note = (
+            signed_note_of_patient_unchecked(patient=amendment.patient, public_id=data["note"])
+            if data["note"]
+            else None
+        )
         try:
             notes.amendment_accept(
                 actor=request.user, request=amendment, addendum_text=data["addendum_text"], note=note

@@ -1,6 +1,6 @@
 """API of the clinical notes (joined under /api/v1/clinical by clinical/api.py).
 
-The same services as the pages (notes.py), fetched through notes_access. A stale draft version
+The same services as the pages (notes.py), fetched through access.py. A stale draft version
 and any edit of a signed note answer 409; bad input answers 422 naming the field; an encounter
 or request one may not see answers 404 like a missing one.
 """
@@ -19,14 +19,9 @@ from clinicdesk.core.schemas import InputSchema, StrictDate
 from clinicdesk.patients.access import access_patient
 
 from . import notes
+from .access import access_amendment_request, access_amendment_requests, access_note
 from .models import Addendum, AmendmentRequest, VisitNote
-from .notes_access import (
-    access_amendment_request,
-    access_amendment_requests,
-    access_note,
-    note_addenda,
-    note_of_patient,
-)
+from .selectors import note_addenda_unchecked, signed_note_of_patient_unchecked
 
 router = Router(tags=["clinical notes"])
 
@@ -92,7 +87,7 @@ class NoteOut(Schema):
 
     @staticmethod
     def resolve_addenda(note: VisitNote) -> list[Addendum]:
-        return note_addenda(note=note) if note.is_signed else []
+        return note_addenda_unchecked(note=note) if note.is_signed else []
 
 
 class DraftIn(InputSchema):
@@ -215,7 +210,7 @@ def note_cosign(request, encounter_id: UUID):
 @router.get("/encounters/{encounter_id}/note/addenda", response=list[AddendumOut], summary="Addenda, oldest first")
 @api_requires(Cap.CLINICAL_NOTE_READ)
 def addendum_list(request, encounter_id: UUID):
-    return note_addenda(note=_note_of(request, encounter_id, Cap.CLINICAL_NOTE_READ))
+    return note_addenda_unchecked(note=_note_of(request, encounter_id, Cap.CLINICAL_NOTE_READ))
 
 
 @router.post("/encounters/{encounter_id}/note/addenda", response={201: AddendumOut}, summary="Add a signed addendum")
@@ -235,7 +230,7 @@ def _patient(request, mrn: str):
 def _chosen_note(patient, note_id: UUID | None) -> VisitNote | None:
     if note_id is None:
         return None
-    note = note_of_patient(patient=patient, public_id=note_id)
+    note = signed_note_of_patient_unchecked(patient=patient, public_id=note_id)
     if note is None:
         raise ValidationError({"note": ["No signed note of this patient has this id."]})
     return note

@@ -29,9 +29,9 @@ from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
 
 from . import recalls
+from .access import access_encounter, access_recall, access_recall_worklist
 from .models import Encounter, Recall
 from .recall_forms import CloseForm, ContactForm, RecallForm, WorklistFilterForm
-from .recalls_access import access_encounter_for_recall, access_recall, access_recall_worklist
 
 
 def book_url(recall: Recall) -> str:
@@ -233,7 +233,9 @@ def _recall_new(request: StaffRequest, *, patient, encounter: Encounter | None, 
 @require_http_methods(["GET", "POST"])
 def recall_new(request: StaffRequest, public_id) -> HttpResponse:
     """Add a follow-up from a visit: its patient, provider and date of service (the interval's start)."""
-    encounter = access_encounter_for_recall(actor=request.user, public_id=public_id)
+    encounter = access_encounter(
+        actor=request.user, public_id=public_id, need=Cap.CLINICAL_NOTE_WRITE, purpose="add follow-up"
+    )
     action = reverse("clinical:recall_new", args=[encounter.public_id])
     return _recall_new(request, patient=encounter.patient, encounter=encounter, action=action)
 

@@ -1,6 +1,6 @@
 """API of the clinical recalls (joined under /api/v1/clinical by clinical/api.py).
 
-Over the same services as the pages (recalls.py) and the same access functions (recalls_access.py):
+Over the same services as the pages (recalls.py) and the same access functions (access.py):
 creating needs clinical.note.write; the worklist, one recall, contact and close need
 clinical.recall.work. A service's ValidationError answers 422 naming the field, a Conflict
 (contact on a closed recall, closing twice) 409, a recall one may not see 404.
@@ -22,8 +22,8 @@ from clinicdesk.patients.access import access_patient
 from clinicdesk.scheduling.models import AppointmentType, Location, Provider
 
 from . import recalls
+from .access import access_encounter, access_recall, access_recall_worklist
 from .models import Recall
-from .recalls_access import access_encounter_for_recall, access_recall, access_recall_worklist
 
 router = Router(tags=["clinical recalls"])
 
@@ -106,7 +106,9 @@ def recall_create(request, payload: RecallIn):
     encounter = None
     if payload.encounter is not None:
         try:
-            encounter = access_encounter_for_recall(actor=request.user, public_id=payload.encounter)
+            encounter = access_encounter(
+                actor=request.user, public_id=payload.encounter, need=Cap.CLINICAL_NOTE_WRITE, purpose="add follow-up"
+            )
         except Http404 as exc:
             raise ValidationError({"encounter": ["No visit has this id."]}) from exc
     if payload.patient_mrn:

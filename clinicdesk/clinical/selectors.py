@@ -5,8 +5,10 @@ provider) through an access function first; these do not audit.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -18,7 +20,7 @@ from clinicdesk.patients.models import Patient
 from clinicdesk.scheduling.models import Appointment, AppointmentType, Provider
 
 from .encounters import IN_CLINIC_STATUSES
-from .models import Encounter, NoteTemplate, Vitals
+from .models import Addendum, Encounter, NoteStatus, NoteTemplate, VisitNote, Vitals
 
 VITALS_SHOWN = 20
 ENCOUNTERS_LISTED_MAX = 200
@@ -103,3 +105,36 @@ def encounter_of_patient(*, patient: Patient, public_id) -> Encounter | None:
 def active_by_public_id(model, public_id):
     """The active Provider or Location (any model with `public_id` and `active`) with that id, or None."""
     return model._default_manager.filter(public_id=public_id, active=True).first()
+
+
+# --- Unchecked readers: the caller already opened the patient or the note through access.py ----
+
+
+def note_addenda_unchecked(*, note: VisitNote) -> list[Addendum]:
+    """The addenda of a note already opened through `access_note` (its read is that audit), oldest first."""
+    addenda = list(Addendum.objects.filter(note=note).select_related("author", "amendment_request"))
+    for addendum in addenda:
+        addendum.note = note
+    return addenda
+
+
+def signed_notes_of_unchecked(*, patient: Patient) -> list[VisitNote]:
+    """The patient's signed notes (date, provider, reason: no text), newest first, for choosing one.
+
+    The caller opened the patient through access_patient; this reads references only.
+    """
+    return list(
+        VisitNote.objects.filter(encounter__patient=patient, status=NoteStatus.SIGNED)
+        .select_related("encounter__provider__user", "encounter__location")
+        .defer("subjective", "objective", "assessment", "plan")
+        .order_by("-encounter__date_of_service", "-signed_at")
+    )
+
+
+def signed_note_of_patient_unchecked(*, patient: Patient, public_id: Any) -> VisitNote | None:
+    """The patient's signed note `public_id`, or None (another patient's note, a draft, nonsense)."""
+    try:
+        wanted = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return next((n for n in signed_notes_of_unchecked(patient=patient) if n.public_id == wanted), None)

@@ -11,9 +11,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.clinical import recalls
+from clinicdesk.clinical.access import access_recall_worklist
 from clinicdesk.clinical.models import Encounter, Recall, RecallStatus
 from clinicdesk.clinical.recalls import View, WorklistFilters
-from clinicdesk.clinical.recalls_access import access_recall_worklist
 from clinicdesk.core import clock as app_clock
 from clinicdesk.core.errors import Conflict
 from clinicdesk.scheduling.booking import BookingInput, appointment_book, appointment_cancel
