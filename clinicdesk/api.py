@@ -23,6 +23,7 @@ from clinicdesk.core.guards import requires
 from clinicdesk.core.problems import problem
 from clinicdesk.patients.api import router as patients_router
 from clinicdesk.patients.coverage_api import router as coverage_router
+from clinicdesk.patients.disclosure_api import router as disclosure_router
 from clinicdesk.patients.merge_api import router as merge_router
 from clinicdesk.patients.paperwork_api import router as paperwork_router
 from clinicdesk.patients.search.api import search_routes_add
@@ -51,6 +52,7 @@ search_routes_add(patients_router)  # GET /patients shares its path with POST /p
 api.add_router("/", patients_router)
 api.add_router("/", coverage_router)
 api.add_router("/", paperwork_router)
+api.add_router("/", disclosure_router)
 api.add_router("/", merge_router)
 api.add_router("/scheduling", scheduling_router)
 api.add_router("/scheduling", availability_router)

@@ -13,6 +13,14 @@ class ClinicalConfig(AppConfig):
 
         from . import demo, merge_steps, receivers, triggers  # noqa: F401
 
+        # The whole-record copy of the right of access carries the clinical record (never the
+        # registration-only copy, which roles that may not read note text also make).
+        from clinicdesk.patients.export.sections import ExportScope, export_section_register
+
+        from .record_export import clinical_sections
+
+        export_section_register("clinical", clinical_sections, scope=ExportScope.FULL, order=100)
+
         # Key rotation may re-seal signed notes and addenda (same text, new ciphertext).
         row_guards.register(
             name="clinical signed records",

@@ -39,6 +39,13 @@ class Cap:
     # needs the other's rights (billers do not edit names or SSNs).
     PATIENT_COVERAGE_WRITE = "patient.coverage.write"
     PATIENT_EXPORT = "patient.export"  # right-of-access copy of a record (FHIR bundle, PDF)
+    # The whole designated record set (HIPAA 164.524): registration, insurance AND the clinical
+    # record with note text. Only roles that read note text may hold it (minimum necessary).
+    PATIENT_EXPORT_FULL = "patient.export.full"
+    # The accounting of disclosures (HIPAA 164.528): read the list and its PDF, or record a
+    # disclosure the practice made outside ClinicDesk (a faxed chart, a report to public health).
+    PATIENT_DISCLOSURE_READ = "patient.disclosure.read"
+    PATIENT_DISCLOSURE_RECORD = "patient.disclosure.record"
     PATIENT_MERGE = "patient.merge"  # fold a duplicate record into another (office manager only)
     SCHEDULE_READ = "schedule.read"
     SCHEDULE_WRITE = "schedule.write"
@@ -76,6 +83,8 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.PATIENT_RESTRICT,
             Cap.PATIENT_EXPORT,
             Cap.PATIENT_MERGE,
+            Cap.PATIENT_DISCLOSURE_READ,
+            Cap.PATIENT_DISCLOSURE_RECORD,
             Cap.AUDIT_READ,
             Cap.AUDIT_EXPORT,
             Cap.EMERGENCY_REVIEW,
@@ -103,6 +112,7 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.PATIENT_DEMOGRAPHICS_WRITE,
             Cap.PATIENT_COVERAGE_WRITE,
             Cap.PATIENT_EXPORT,
+            Cap.PATIENT_DISCLOSURE_RECORD,
             Cap.SCHEDULE_READ,
             Cap.SCHEDULE_WRITE,
             Cap.BILLING_PAYMENT_POST,
@@ -115,6 +125,7 @@ MATRIX: dict[str, frozenset[str]] = {
         | {
             Cap.EMERGENCY_ACCESS,
             Cap.PATIENT_DEMOGRAPHICS_READ,
+            Cap.PATIENT_EXPORT_FULL,
             Cap.SCHEDULE_READ,
             Cap.CLINICAL_NOTE_READ,
             Cap.CLINICAL_NOTE_WRITE,
@@ -152,7 +163,9 @@ MATRIX: dict[str, frozenset[str]] = {
             Cap.CLINICAL_ENCOUNTER_READ,
         }
     ),
-    Role.AUDITOR: frozenset(_EVERY_STAFF | {Cap.AUDIT_READ, Cap.AUDIT_EXPORT, Cap.EMERGENCY_REVIEW}),
+    Role.AUDITOR: frozenset(
+        _EVERY_STAFF | {Cap.AUDIT_READ, Cap.AUDIT_EXPORT, Cap.EMERGENCY_REVIEW, Cap.PATIENT_DISCLOSURE_READ}
+    ),
     Role.ADMIN: frozenset(_EVERY_STAFF | {Cap.STAFF_MANAGE}),
 }
 

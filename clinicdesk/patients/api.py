@@ -12,8 +12,10 @@ from clinicdesk.core.schemas import InputSchema, StrictDate
 
 from . import services
 from .access import access_patient
-from .export import patient_record_export
-from .models import PhoneKind, Sex
+from .disclosure_api import ReleaseIn
+from .disclosures import DisclosureInput
+from .export import ExportScope, patient_record_export
+from .models import DisclosureMethod, PhoneKind, RecipientKind, Sex
 
 router = Router(tags=["patients"])
 
@@ -91,16 +93,50 @@ def patient_get(request, mrn: str):
     return access_patient(actor=request.user, mrn=mrn)
 
 
+_EXPORT_DESCRIPTION = (
+    "A `collection` Bundle: the Patient (no SSN), each Coverage active or past, and an Organization per payer. "
+    "Every copy is audited as an export and recorded in the patient's accounting of disclosures. Restricted "
+    "records need emergency access in the app first."
+)
+
+
 @router.get(
     "/patients/{mrn}/export",
     response=dict[str, Any],
-    summary="Right of access copy of the record as a FHIR R4 Bundle (audited as an export)",
-    description="A `collection` Bundle: the Patient (no SSN), each Coverage active or past, and an Organization "
-    "per payer. Restricted records need emergency access in the app first.",
+    summary="Right of access copy (registration and insurance) for the patient, as a FHIR R4 Bundle",
+    description=_EXPORT_DESCRIPTION + " Recorded as a copy given to the patient through the API.",
 )
 @api_requires(Cap.PATIENT_EXPORT)
 def patient_export(request, mrn: str):
-    return patient_record_export(actor=request.user, mrn=mrn, fmt="fhir").fhir
+    release = DisclosureInput(recipient_kind=RecipientKind.PATIENT, method=DisclosureMethod.API)
+    return patient_record_export(actor=request.user, mrn=mrn, fmt="fhir", release=release).fhir
+
+
+@router.post(
+    "/patients/{mrn}/export",
+    response=dict[str, Any],
+    summary="Right of access copy (registration and insurance) for a named recipient, as a FHIR R4 Bundle",
+    description=_EXPORT_DESCRIPTION + " The body says who receives it, why, on what basis and how.",
+)
+@api_requires(Cap.PATIENT_EXPORT)
+def patient_export_to(request, mrn: str, payload: ReleaseIn):
+    return patient_record_export(actor=request.user, mrn=mrn, fmt="fhir", release=payload.to_input()).fhir
+
+
+@router.post(
+    "/patients/{mrn}/export/full",
+    response=dict[str, Any],
+    summary="Right of access copy of the whole record (designated record set) as a FHIR R4 Bundle",
+    description=_EXPORT_DESCRIPTION
+    + " Adds the clinical record (US Core where it applies): Encounter, Condition, MedicationStatement, "
+    "MedicationRequest, AllergyIntolerance, vital-sign Observations, DocumentReference for signed notes and "
+    "addenda, ServiceRequest for follow-ups and Task for amendment requests. Only roles that read note text.",
+)
+@api_requires(Cap.PATIENT_EXPORT_FULL)
+def patient_export_full(request, mrn: str, payload: ReleaseIn):
+    return patient_record_export(
+        actor=request.user, mrn=mrn, fmt="fhir", scope=ExportScope.FULL, release=payload.to_input()
+    ).fhir
 
 
 class PatientPatch(InputSchema):

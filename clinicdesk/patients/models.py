@@ -647,3 +647,109 @@ class ImportJob(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+# --- Accounting of disclosures (HIPAA 45 CFR 164.528) ----------------------------------------
+
+
+class RecipientKind(models.TextChoices):
+    PATIENT = "patient", "The patient"
+    REPRESENTATIVE = "representative", "The patient's personal representative"
+    THIRD_PARTY = "third_party", "Someone else (a person or an organization)"
+
+
+class DisclosureBasis(models.TextChoices):
+    """Why the practice was allowed to disclose: the HIPAA section it relied on."""
+
+    ACCESS = "access", "The patient's right of access (164.524)"
+    DIRECTED = "directed", "Sent where the patient directed in writing (164.524(c)(3)(ii))"
+    AUTHORIZATION = "authorization", "The patient's signed authorization (164.508)"
+    TPO = "tpo", "Treatment, payment or health care operations (164.506)"
+    REQUIRED_BY_LAW = "required_by_law", "Required by law (164.512(a))"
+    PUBLIC_HEALTH = "public_health", "Public health (164.512(b))"
+    ABUSE = "abuse", "Report of abuse, neglect or domestic violence (164.512(c))"
+    OVERSIGHT = "oversight", "Health oversight (164.512(d))"
+    JUDICIAL = "judicial", "Court order or subpoena (164.512(e))"
+    LAW_ENFORCEMENT = "law_enforcement", "Law enforcement (164.512(f))"
+    DECEDENT = "decedent", "Coroner, medical examiner or funeral director (164.512(g))"
+    RESEARCH = "research", "Research without authorization (164.512(i))"
+    SAFETY = "safety", "To avert a serious threat to health or safety (164.512(j))"
+    WORKERS_COMP = "workers_comp", "Workers' compensation (164.512(l))"
+    OTHER = "other", "Another basis (say which in the purpose)"
+
+
+# 164.528(a)(1) leaves these out of the accounting a patient may ask for: (i) treatment, payment
+# and operations, (ii) disclosures to the patient themselves, (iv) those under an authorization.
+# They are still recorded (the list is the practice's whole log); the accounting omits them.
+NOT_IN_ACCOUNTING = frozenset({DisclosureBasis.ACCESS, DisclosureBasis.AUTHORIZATION, DisclosureBasis.TPO})
+
+
+class DisclosureMethod(models.TextChoices):
+    DOWNLOAD = "download", "Electronic copy handed over (file)"
+    PRINT = "print", "Printed and handed over"
+    MAIL = "mail", "Mailed"
+    FAX = "fax", "Faxed"
+    EMAIL = "email", "Emailed"
+    PORTAL = "portal", "Patient portal"
+    API = "api", "Sent to another system through the API"
+    IN_PERSON = "in_person", "Shown or told in person"
+    PHONE = "phone", "Told by phone"
+    OTHER = "other", "Other"
+
+
+class Disclosure(models.Model):
+    """One disclosure of a patient's information outside the practice, kept for the accounting.
+
+    Written by `disclosures.disclosure_record` (a disclosure made outside ClinicDesk, recorded
+    by staff) or in the same transaction as a right-of-access copy. `description` names the
+    categories of information disclosed (never their content: no note text, no values).
+    Rows are never changed or deleted by the product; HIPAA asks for six years of them.
+    `disclosed_on` is the practice's date of the disclosure; `recorded_at` when the row was
+    written (the same moment for copies the product made).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="disclosures")
+    disclosed_on = models.DateField()
+    recorded_at = models.DateTimeField(default=clock.now)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recipient_kind = models.CharField(max_length=16, choices=RecipientKind.choices)
+    recipient_name = models.CharField(max_length=200)
+    recipient_address = models.CharField(max_length=300, blank=True)
+    purpose = models.CharField(max_length=300)
+    description = models.CharField("what was disclosed", max_length=500)
+    basis = models.CharField(max_length=16, choices=DisclosureBasis.choices)
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="disclosures")
+    method = models.CharField(max_length=10, choices=DisclosureMethod.choices)
+    # The right-of-access copy this row records ("pdf" or "fhir", and its scope), blank otherwise.
+    export_format = models.CharField(max_length=4, blank=True)
+    export_scope = models.CharField(max_length=12, blank=True)
+
+    class Meta:
+        ordering = ["-disclosed_on", "-recorded_at", "-id"]
+        indexes = [models.Index(fields=["patient", "disclosed_on"], name="disclosure_patient_day")]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(recipient_name=""), name="disclosure_names_recipient"),
+            models.CheckConstraint(condition=~models.Q(description=""), name="disclosure_says_what"),
+            # An authorization is on file (a release-of-information consent) or it is not this basis.
+            models.CheckConstraint(
+                condition=models.Q(basis="authorization", consent__isnull=False)
+                | (~models.Q(basis="authorization") & models.Q(consent__isnull=True)),
+                name="disclosure_authorization_has_consent",
+            ),
+            # The patient and their representative receive under the right of access; anyone
+            # else under some other basis.
+            models.CheckConstraint(
+                condition=models.Q(recipient_kind__in=["patient", "representative"], basis="access")
+                | (models.Q(recipient_kind="third_party") & ~models.Q(basis="access")),
+                name="disclosure_basis_fits_recipient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"disclosure {self.public_id}"
+
+    @property
+    def in_accounting(self) -> bool:
+        """True when HIPAA 164.528 requires this disclosure in the accounting given to the patient."""
+        return self.basis not in NOT_IN_ACCOUNTING

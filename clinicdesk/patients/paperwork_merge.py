@@ -1,4 +1,5 @@
-"""Merge steps for communication preferences, guarantors and privacy paperwork (see merge.py).
+"""Merge steps for communication preferences, guarantors, privacy paperwork and the accounting of
+disclosures (see merge.py).
 
 Every row of the merged record that a step moves, folds or re-points gets one audit event of
 the object type the paperwork services use (`comm_preference`, `guarantor`, `npp_ack`,
@@ -19,6 +20,7 @@ from .models import (
     CommPreference,
     CommPreferenceChange,
     Consent,
+    Disclosure,
     Guarantor,
     GuarantorKind,
     GuarantorRelationship,
@@ -192,3 +194,6 @@ merge_step_register("consents", merge_step_move(Consent, audit_as="consent"), co
 merge_step_register(
     "restrictions", merge_step_move(Restriction, audit_as="restriction"), covers=[(Restriction, "patient")]
 )
+# The accounting of disclosures follows the person: the survivor's accounting lists what was
+# disclosed from either record (the rows themselves never change otherwise).
+merge_step_register("disclosures", merge_step_move(Disclosure, audit_as="disclosure"), covers=[(Disclosure, "patient")])

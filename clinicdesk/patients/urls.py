@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import coverage_views, export_views, import_views, merge_views, paperwork_views, views
+from . import coverage_views, disclosure_views, export_views, import_views, merge_views, paperwork_views, views
 
 app_name = "patients"
 
@@ -13,8 +13,11 @@ urlpatterns = [
     path("<str:mrn>/edit/", views.patient_edit, name="edit"),
     path("<str:mrn>/history/", views.patient_history, name="history"),
     path("<str:mrn>/merge/", merge_views.patient_merge_page, name="merge"),
-    path("<str:mrn>/export.json", export_views.patient_export_fhir, name="export_fhir"),
-    path("<str:mrn>/export.pdf", export_views.patient_export_pdf, name="export_pdf"),
+    path("<str:mrn>/export/", export_views.patient_export, name="export"),
+    path("<str:mrn>/export/full/", export_views.patient_export_full, name="export_full"),
+    path("<str:mrn>/disclosures/", disclosure_views.disclosure_list, name="disclosures"),
+    path("<str:mrn>/disclosures/new/", disclosure_views.disclosure_new, name="disclosure_new"),
+    path("<str:mrn>/disclosures.pdf", disclosure_views.disclosure_pdf, name="disclosures_pdf"),
     path("<str:mrn>/coverages/", coverage_views.coverage_history, name="coverage_history"),
     path("<str:mrn>/coverages/new/", coverage_views.coverage_new, name="coverage_new"),
     path("<str:mrn>/coverages/<uuid:coverage_id>/end/", coverage_views.coverage_end, name="coverage_end"),

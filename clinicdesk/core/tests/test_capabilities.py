@@ -56,3 +56,18 @@ def test_the_front_desk_and_billers_see_that_a_visit_happened_not_what_was_writt
 
 def test_only_the_office_manager_edits_note_templates():
     assert [r for r in Role.values if role_can(r, Cap.CLINICAL_TEMPLATE_MANAGE)] == [Role.OFFICE_MANAGER]
+
+
+def test_only_roles_that_read_note_text_make_the_whole_record_copy():
+    holders = [r for r in Role.values if role_can(r, Cap.PATIENT_EXPORT_FULL)]
+    assert holders == [Role.CLINICIAN]
+    for role in holders:
+        assert role_can(role, Cap.CLINICAL_NOTE_READ)
+
+
+def test_the_office_manager_and_the_privacy_officer_read_the_accounting_of_disclosures():
+    assert [r for r in Role.values if role_can(r, Cap.PATIENT_DISCLOSURE_READ)] == [Role.OFFICE_MANAGER, Role.AUDITOR]
+    assert [r for r in Role.values if role_can(r, Cap.PATIENT_DISCLOSURE_RECORD)] == [
+        Role.OFFICE_MANAGER,
+        Role.FRONT_DESK,
+    ]

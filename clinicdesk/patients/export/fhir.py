@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -199,24 +200,36 @@ def _coverage_class(code: str, value: str, *, name: str = "") -> dict[str, Any]:
     return entry
 
 
-def fhir_bundle(
-    *, patient: Patient, phones: list[PatientPhone], coverages: list[CoverageFact], now: datetime
-) -> dict[str, Any]:
-    """The record as a FHIR R4 `collection` Bundle: the Patient, then each Coverage with its payer.
+def patient_reference(patient: Patient) -> str:
+    """The fullUrl of the patient's Patient resource, which every other resource refers to."""
+    return f"urn:uuid:{patient.public_id}"
 
-    A collection (not a `document`) because nothing here is an attested clinical document that
-    would need a Composition; receiving systems import the resources one by one.
+
+def fhir_bundle(
+    *,
+    patient: Patient,
+    phones: list[PatientPhone],
+    coverages: list[CoverageFact],
+    now: datetime,
+    entries: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The record as a FHIR R4 `collection` Bundle: the Patient, each Coverage with its payer,
+    then `entries` (the registered sections' resources, in section order).
+
+    A collection (not a `document`): it is a set of resources for another system to import one
+    by one, not one attested document that would need a Composition. Signed notes travel as
+    DocumentReferences inside it.
     """
-    patient_url = f"urn:uuid:{patient.public_id}"
-    entries: list[dict[str, Any]] = [{"fullUrl": patient_url, "resource": _patient_resource(patient, phones)}]
+    patient_url = patient_reference(patient)
+    bundled: list[dict[str, Any]] = [{"fullUrl": patient_url, "resource": _patient_resource(patient, phones)}]
     payer_urls: dict[str, str] = {}
     for coverage in coverages:
         key = _payer_key(coverage)
         if key not in payer_urls:
             org_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:clinicdesk:payer:{key}"))
             payer_urls[key] = f"urn:uuid:{org_id}"
-            entries.append({"fullUrl": payer_urls[key], "resource": _organization_resource(coverage, org_id)})
-        entries.append(
+            bundled.append({"fullUrl": payer_urls[key], "resource": _organization_resource(coverage, org_id)})
+        bundled.append(
             {
                 "fullUrl": f"urn:clinicdesk:coverage:{coverage.key}",
                 "resource": _coverage_resource(coverage, patient_url=patient_url, payer_url=payer_urls[key]),
@@ -229,7 +242,7 @@ def fhir_bundle(
         "identifier": {"system": "urn:clinicdesk:export", "value": f"{patient.mrn}-{now:%Y%m%dT%H%M%SZ}"},
         "type": "collection",
         "timestamp": now.isoformat(),
-        "entry": entries,
+        "entry": [*bundled, *entries],
     }
 
 

@@ -201,8 +201,13 @@ def test_only_the_people_who_answer_access_requests_export():
     assert [r for r in Role.values if role_can(r, "patient.export")] == [Role.OFFICE_MANAGER, Role.FRONT_DESK]
 
 
+def _post(client, mrn: str, fmt: str, **extra):
+    data = {"format": fmt, "recipient_kind": "patient", "method": "download", **extra}
+    return client.post(f"/patients/{mrn}/export/", data)
+
+
 def test_the_front_desk_downloads_the_fhir_bundle(as_user, front_desk, patient):
-    response = as_user(front_desk).get(f"/patients/{patient.mrn}/export.json")
+    response = _post(as_user(front_desk), patient.mrn, "fhir")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/fhir+json")
     assert response["Content-Disposition"].startswith("attachment;")
@@ -214,36 +219,43 @@ def test_the_front_desk_downloads_the_fhir_bundle(as_user, front_desk, patient):
 
 
 def test_the_office_manager_downloads_the_pdf(as_user, office_manager, patient, pdf_text):
-    response = as_user(office_manager).get(f"/patients/{patient.mrn}/export.pdf")
+    response = _post(as_user(office_manager), patient.mrn, "pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("attachment;")
     assert patient.mrn in pdf_text(response.content)
     assert _exports(patient.mrn).get().detail == "pdf"
 
 
-def test_a_clinician_may_read_the_chart_but_not_export_it(as_user, clinician, patient):
+def test_a_clinician_may_read_the_chart_but_not_make_the_registration_copy(as_user, clinician, patient):
     client = as_user(clinician)
     assert client.get(f"/patients/{patient.mrn}/").status_code == 200
-    assert client.get(f"/patients/{patient.mrn}/export.pdf").status_code == 403
+    assert _post(client, patient.mrn, "pdf").status_code == 403
+    assert not _exports(patient.mrn).exists()
+
+
+def test_opening_the_copy_form_hands_out_and_records_nothing(as_user, front_desk, patient):
+    response = as_user(front_desk).get(f"/patients/{patient.mrn}/export/")
+    assert response.status_code == 200 and b"Make the copy" in response.content
     assert not _exports(patient.mrn).exists()
 
 
 def test_the_chart_shows_the_export_buttons_only_to_those_who_may_export(as_user, front_desk, clinician, patient):
     body = as_user(front_desk).get(f"/patients/{patient.mrn}/").content.decode()
-    assert f"/patients/{patient.mrn}/export.pdf" in body and f"/patients/{patient.mrn}/export.json" in body
+    assert f'href="/patients/{patient.mrn}/export/"' in body and "/export/full/" not in body
     body = as_user(clinician).get(f"/patients/{patient.mrn}/").content.decode()
-    assert "export.pdf" not in body
+    assert f'href="/patients/{patient.mrn}/export/"' not in body
+    assert f'href="/patients/{patient.mrn}/export/full/"' in body
 
 
 def test_an_unknown_mrn_is_a_404_and_exports_nothing(as_user, front_desk, patient):
     wrong = patient.mrn[:-1] + ("0" if patient.mrn[-1] != "0" else "1")
-    assert as_user(front_desk).get(f"/patients/{wrong}/export.json").status_code == 404
+    assert _post(as_user(front_desk), wrong, "fhir").status_code == 404
     assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
 
 
 def test_a_restricted_record_needs_emergency_access_first(as_user, office_manager, front_desk, patient):
     record_restrict(actor=office_manager, patient_id=patient.mrn)
-    response = as_user(front_desk).get(f"/patients/{patient.mrn}/export.pdf")
+    response = _post(as_user(front_desk), patient.mrn, "pdf")
     assert response.status_code == 302 and "emergency" in response["Location"]
     assert not _exports(patient.mrn).exists()
 
@@ -290,7 +302,7 @@ def test_the_export_carries_the_charts_active_and_ended_coverages(
     organizations = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Organization"]
     assert [(o["name"], o["identifier"][0]["value"]) for o in organizations] == [("Aetna", "60054")]
 
-    text = pdf_text(client.get(f"/patients/{patient.mrn}/export.pdf").content)
+    text = pdf_text(_post(client, patient.mrn, "pdf").content)
     assert "W222" in text and "W111" in text and "Ended" in text and "Primary" in text
     assert _exports(patient.mrn).count() == 2
 
