@@ -10,6 +10,10 @@ class CoreConfig(AppConfig):
         from django.conf import settings
 
         from . import crypto  # noqa: F401  (registers the key-list system check)
+        from .scheduler import daily
+        from .scheduler.services import scheduler_history_prune
+
+        daily(name="core.scheduler_history_prune", at="03:45", task=scheduler_history_prune)
 
         # Only the test settings define this: processes a test starts (app servers, workers)
         # follow the same moment as the test process.
