@@ -122,6 +122,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "clinicdesk.accounts.middleware.MfaRequiredMiddleware",
+    # Before any view reads a value: no NUL character reaches a view, a lookup or the lockout log.
+    "clinicdesk.core.nul_guard.NulRefusalMiddleware",
     "axes.middleware.AxesMiddleware",
     # A restricted record opened without emergency access goes to the break-the-glass form.
     "clinicdesk.accounts.emergency.EmergencyAccessMiddleware",

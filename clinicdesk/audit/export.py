@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from typing import IO, Any
+
+from clinicdesk.core import csvsafe
 
 from .chain import CHAINED_FIELDS, format_time
 from .models import Action, AuditEvent, Outcome
@@ -14,21 +15,19 @@ from .models import Action, AuditEvent, Outcome
 CSV_COLUMNS = (*(name for name in CHAINED_FIELDS if name != "actor_id"), "prev_hash", "hash")
 
 
-def _safe_cell(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula when the CSV is opened in Excel.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def write_csv(events: Iterable[AuditEvent], out: IO[str]) -> int:
-    writer = csv.writer(out)
+    """Write `events` as CSV (header line first); returns how many.
+
+    Cells that a spreadsheet would run as a formula carry a leading apostrophe (core/csvsafe.py);
+    take it off (`csvsafe.unescape_cell`) before checking a row against its hash.
+    """
+    writer = csvsafe.writer(out)
     writer.writerow(CSV_COLUMNS)
     n = 0
     for event in events:
-        row = []
-        for column in CSV_COLUMNS:
-            value = getattr(event, column)
-            row.append(format_time(value) if column == "at" else _safe_cell(str(value)))
-        writer.writerow(row)
+        writer.writerow(
+            format_time(event.at) if column == "at" else str(getattr(event, column)) for column in CSV_COLUMNS
+        )
         n += 1
     return n
 

@@ -44,4 +44,9 @@ def origin_from_meta(meta: dict, proxy_count: int = 0) -> RequestOrigin:
         hops = [h.strip() for h in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
         if len(hops) >= proxy_count:
             ip = hops[-proxy_count]
-    return RequestOrigin(ip=ip[:45], user_agent=(meta.get("HTTP_USER_AGENT", "") or "")[:255])
+    agent = meta.get("HTTP_USER_AGENT", "") or ""
+    if not agent.isprintable():
+        # Every audit event stores it: a NUL (which PostgreSQL cannot store) or another control
+        # character sent by a client would otherwise break every write of its requests.
+        agent = "".join(ch if ch.isprintable() else "?" for ch in agent)
+    return RequestOrigin(ip=ip[:45].replace("\x00", ""), user_agent=agent[:255])

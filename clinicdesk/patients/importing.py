@@ -17,6 +17,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO
 
+from clinicdesk.core import csvsafe
+from clinicdesk.core.text import control_character_problem
+
 from .services import PatientInput
 
 REQUIRED = ("external_id", "first_name", "last_name", "date_of_birth", "sex")
@@ -35,6 +38,8 @@ COLUMN_SYNONYMS = {
     "street": "address_line1", "address2": "address_line2", "zip": "zip_code", "postal_code": "zip_code",
     "zipcode": "zip_code", "language": "preferred_language", "social_security_number": "ssn",
 }  # fmt: skip
+# Free text where a line break or a tab means something (typed in the old system's notes box).
+MULTILINE_COLUMNS = frozenset({"alerts"})
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%Y%m%d")
 SEX_VALUES = {"f": "F", "female": "F", "m": "M", "male": "M", "u": "U", "unknown": "U", "x": "U", "": None}
 CHUNK = 1 << 16
@@ -132,8 +137,11 @@ def check_file(path: Path) -> FileInfo:
 def read_rows(path: Path, info: FileInfo) -> Iterator[tuple[int, dict[str, str], list[str]]]:
     """(line number in the file, our columns -> text, the row's cells) for each non-blank row.
 
-    `info.original(cells)` gives the row as in the file, for a reject; built only then.
+    `info.original(cells)` gives the row as in the file, for a reject; built only then. A cell
+    that starts with an apostrophe followed by = + - @ is read without the apostrophe (that is
+    how the rejects file protects such cells, core/csvsafe.py).
     """
+    unescape = csvsafe.unescape_cell
     with _open_text(path) as text:
         reader = csv.reader(text)
         headers = next(reader)
@@ -142,7 +150,8 @@ def read_rows(path: Path, info: FileInfo) -> Iterator[tuple[int, dict[str, str],
             if not any(cell.strip() for cell in row):
                 continue
             width = len(row)
-            ours = {name: row[position].strip() for position, name in columns if position < width}
+            # A cell our own rejects file protected from spreadsheets ("'=…") is read as it was.
+            ours = {name: unescape(row[position].strip()) for position, name in columns if position < width}
             yield reader.line_num, ours, row
 
 
@@ -162,7 +171,16 @@ def parse_date(text: str, column: str) -> date:
 
 
 def row_to_input(row: dict[str, str]) -> tuple[str, PatientInput]:
-    """The external id and the PatientInput of one row. Raises RowProblem naming the column."""
+    """The external id and the PatientInput of one row. Raises RowProblem naming the column.
+
+    Checked first, in every column: no NUL or other control character (tab, line feed and
+    carriage return only in the free-text `alerts`). PostgreSQL cannot store NUL, so without
+    this one such cell stopped the whole import there and was stored as-is on SQLite; now the
+    row is refused, on both, and the rows around it are imported.
+    """
+    for name, text in row.items():
+        if problem := control_character_problem(text, multiline=name in MULTILINE_COLUMNS):
+            raise RowProblem(name, problem)
     external_id = row.get("external_id", "")
     if not external_id:
         raise RowProblem("external_id", "Every row needs the id it has in the old system, so a re-run skips it.")
@@ -189,10 +207,14 @@ def row_to_input(row: dict[str, str]) -> tuple[str, PatientInput]:
 
 
 class RejectsWriter:
-    """rejects.csv: one line per problem, with the row number, column and reason, then the row as it was."""
+    """rejects.csv: one line per problem, with the row number, column and reason, then the row as it was.
+
+    Written through core/csvsafe.py: a cell a spreadsheet would run as a formula gets a leading
+    apostrophe, which `read_rows` takes off again when the fixed file is imported.
+    """
 
     def __init__(self, out: IO[str], headers: list[str]):
-        self._writer = csv.writer(out)
+        self._writer = csvsafe.writer(out)
         self._writer.writerow(["row", "column", "reason", *headers])
         self._headers = headers
         self.count = 0

@@ -17,6 +17,7 @@ from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Role
+from clinicdesk.core.text import control_character_problem
 
 from .models import Patient, PatientFieldChange, PatientPhone, PatientStatus, PhoneKind, Sex
 from .mrn import mrn_new
@@ -102,7 +103,13 @@ def _clean(values: dict[str, Any], *, today: date) -> tuple[dict[str, Any], dict
         if name not in PLAIN_FIELDS:
             err("__all__", f"Unknown field {name!r}.")
             continue
-        clean[name] = value.strip() if isinstance(value, str) else value
+        if isinstance(value, str):
+            # NUL cannot be stored on PostgreSQL (and would be on SQLite); no control character
+            # belongs in demographics. Only the free-text alerts keep line breaks and tabs.
+            if problem := control_character_problem(value, multiline=name == "alerts"):
+                err(name, problem)
+            value = value.strip()
+        clean[name] = value
     for name in ("first_name", "last_name"):
         if name in clean and not clean[name]:
             err(name, "Enter the patient's legal name as on their ID or insurance card.")
