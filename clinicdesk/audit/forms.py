@@ -29,6 +29,15 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *Action.choices])
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    time_from = forms.TimeField(
+        required=False, label="From time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    time_to = forms.TimeField(
+        required=False,
+        label="Until time",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="Practice time, each day; 20:00 until 06:00 runs through the night.",
+    )
     sort = forms.ChoiceField(
         required=False,
         choices=[(k, k) for k in SORTABLE] + [(f"-{k}", f"-{k}") for k in SORTABLE],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import anomaly_views, views
 
 app_name = "audit"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.report, name="report"),
     path("csv/", views.report_csv, name="report_csv"),
     path("patient-access/", views.patient_access, name="patient_access"),
+    path("anomalies/", anomaly_views.anomaly_list, name="anomalies"),
 ]

@@ -31,6 +31,8 @@ def _filters(form: AuditFilterForm) -> AuditFilter:
         action=data.get("action", ""),
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
+        time_from=data.get("time_from"),
+        time_to=data.get("time_to"),
         sort=data.get("sort") or "-time",
     )
 

@@ -80,6 +80,8 @@ class WorklistFilterForm(forms.Form):
     appointment_type = _Choice(_types(), label="Visit type", required=False, empty_label="— all —")
     due_from = _date("Due from")
     due_to = _date("Due until")
+    created_on = _date("Added on")
+    mine = forms.BooleanField(label="Only follow-ups I added", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -372,6 +372,8 @@ class WorklistFilters:
     appointment_type: AppointmentType | None = None
     due_from: date | None = None
     due_to: date | None = None
+    created_by: User | None = None  # only the follow-ups this person added
+    created_on: date | None = None  # only those added on this day (the practice's day)
 
 
 @dataclass(frozen=True)
@@ -435,14 +437,9 @@ def _state_filter(rows: QuerySet[Recall], state: str, today: date) -> QuerySet[R
     return rows
 
 
-def recall_worklist(
-    *, actor: User, filters: WorklistFilters, today: date | None = None, page: int = 1, now=None
-) -> Worklist:
-    """The recalls matching `filters`, by due date, one page of PAGE_SIZE; not audited (the access
-    function is). Recalls of restricted records `actor` holds no emergency grant for are left out
-    and counted. A constant number of queries whatever the page holds."""
-    today = today or clock.today()
-    now = now or clock.now()
+def _worklist_rows(*, actor: User, filters: WorklistFilters, today: date, now) -> tuple[QuerySet[Recall], Q]:
+    """The recalls matching `filters`, annotated so that `.exclude(hidden)` leaves out the
+    restricted records `actor` holds no live emergency grant for; (rows, hidden)."""
     rows = Recall.objects.all()
     rows = _state_filter(rows, filters.state, today)
     if filters.location is not None:
@@ -458,12 +455,36 @@ def recall_worklist(
         rows = rows.filter(due_on__gte=filters.due_from)
     if filters.due_to is not None:
         rows = rows.filter(due_on__lte=filters.due_to)
+    if filters.created_by is not None:
+        rows = rows.filter(created_by=filters.created_by)
+    if filters.created_on is not None:
+        zone = clock.zone_named(None)
+        begins = datetime.combine(filters.created_on, time.min, zone)
+        ends = datetime.combine(filters.created_on + timedelta(days=1), time.min, zone)
+        rows = rows.filter(created_at__gte=begins, created_at__lt=ends)
     restricted = Exists(RestrictedRecord.objects.filter(patient_id=OuterRef("patient__mrn")))
     granted = Exists(
         EmergencyAccess.objects.filter(user=actor, patient_id=OuterRef("patient__mrn"), expires_at__gt=now)
     )
-    hidden_q = Q(restricted=True, granted=False)
-    rows = rows.annotate(restricted=restricted, granted=granted)
+    return rows.annotate(restricted=restricted, granted=granted), Q(restricted=True, granted=False)
+
+
+def recall_worklist_total(*, actor: User, filters: WorklistFilters, today: date | None = None, now=None) -> int:
+    """How many recalls `recall_worklist` lists for these filters (all pages, restricted ones left
+    out): one query, for a count shown elsewhere (the home page) that must match the list."""
+    rows, hidden_q = _worklist_rows(actor=actor, filters=filters, today=today or clock.today(), now=now or clock.now())
+    return rows.exclude(hidden_q).count()
+
+
+def recall_worklist(
+    *, actor: User, filters: WorklistFilters, today: date | None = None, page: int = 1, now=None
+) -> Worklist:
+    """The recalls matching `filters`, by due date, one page of PAGE_SIZE; not audited (the access
+    function is). Recalls of restricted records `actor` holds no emergency grant for are left out
+    and counted. A constant number of queries whatever the page holds."""
+    today = today or clock.today()
+    now = now or clock.now()
+    rows, hidden_q = _worklist_rows(actor=actor, filters=filters, today=today, now=now)
     hidden = rows.filter(hidden_q).count()
     visible = rows.exclude(hidden_q)
     total = visible.count()

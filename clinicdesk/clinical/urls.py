@@ -1,6 +1,6 @@
 """Clinical pages under /clinical/: one namespace, the patterns of each part joined here."""
 
-from . import chart_urls, encounter_urls, list_urls, note_urls, recall_urls
+from . import chart_urls, encounter_urls, list_urls, note_urls, recall_urls, worklist_urls
 
 app_name = "clinical"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *note_urls.urlpatterns,
     *list_urls.urlpatterns,
     *recall_urls.urlpatterns,
+    *worklist_urls.urlpatterns,
 ]

@@ -20,7 +20,7 @@ from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
+from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
@@ -95,11 +95,15 @@ _GRID_FIELDS = (
 )  # fmt: skip
 
 
+def on_day_q(location: Location, start: datetime, end: datetime) -> Q:
+    """Appointments at `location` that take place between `start` and `end` (a local day's bounds):
+    the rows of that day's board and grids, a visit that began the evening before included."""
+    return Q(location=location, starts_at__gte=start - LONGEST_VISIT, starts_at__lt=end, ends_at__gt=start)
+
+
 def _appointments(location: Location, start: datetime, end: datetime) -> QuerySet[Appointment]:
     return (
-        Appointment.objects.filter(
-            location=location, starts_at__gte=start - LONGEST_VISIT, starts_at__lt=end, ends_at__gt=start
-        )
+        Appointment.objects.filter(on_day_q(location, start, end))
         .select_related("patient", "provider__user", "appointment_type", "room")
         .only(*_GRID_FIELDS)
         .order_by("starts_at", "id")
@@ -766,26 +770,72 @@ def _patient_display(fields: Any) -> str:
     return Patient.display_name.fget(fields)  # type: ignore[attr-defined]  # a property read through the class for a values() row
 
 
-def flow_board_page(*, location: Location, now: datetime, show_names: bool = True) -> FlowBoardPage:
+# The board's `show` filter (?show=late): which of the day's rows to list. The home page counts
+# with the same conditions (`flow_show_q`), so its numbers and the lists they open agree.
+FLOW_SHOWS: dict[str, str] = {  # key -> what the listed patients are ("Listing only patients who are ...")
+    "late": "late (start time passed, not checked in)",
+    "to_come": "still to come",
+    "checked_in": "checked in (arrived or further)",
+    "waiting_room": "in the waiting room, to be roomed",
+    "seen": "seen by the provider",
+    "done": "checked out or done",
+    "no_show": "marked no-show",
+}
+_IN_AND_AFTER = (S.ARRIVED, S.ROOMED, S.WITH_PROVIDER, S.CHECKED_OUT, S.COMPLETED)
+
+
+def flow_show_q(show: str, now: datetime) -> Q:
+    """The condition of FLOW_SHOWS[`show`] on a day's (not cancelled) appointments at `now`.
+
+    Late is booked with its start time passed and not checked in (the board's "min late"); the
+    waiting room is arrived and not telehealth (telehealth visits are never roomed). Raises
+    KeyError for an unknown `show`.
+    """
+    conditions = {
+        "late": Q(status=S.SCHEDULED, starts_at__lt=now),
+        "to_come": Q(status=S.SCHEDULED, starts_at__gte=now),
+        "checked_in": Q(status__in=_IN_AND_AFTER),
+        "waiting_room": Q(status=S.ARRIVED, appointment_type__telehealth=False),
+        "seen": Q(status__in=(S.WITH_PROVIDER, S.CHECKED_OUT, S.COMPLETED)),
+        "done": Q(status__in=(S.CHECKED_OUT, S.COMPLETED)),
+        "no_show": Q(status=S.NO_SHOW),
+    }
+    return conditions[show]
+
+
+def flow_board_page(*, location: Location, now: datetime, show_names: bool = True, show: str = "") -> FlowBoardPage:
     """What `flow_board` shows, for the page that refreshes itself every few seconds: one query
-    of plain values for the appointments (patient, provider, type and room joined), one for rooms."""
+    of plain values for the appointments (patient, provider, type and room joined), one for rooms.
+
+    `show` (a key of FLOW_SHOWS; "" or unknown: everyone) lists only those rows; the summary line
+    and the free rooms still come from the whole day (one more query, of two columns).
+    """
     zone = zone_of(location)
     day = now.astimezone(zone).date()
     start, end = day_bounds(day, zone)
-    rows = _appointments(location, start, end).exclude(status=S.CANCELLED).values(*_LINE_VALUES)
-    lines: list[BoardLine] = []
+    day_rows = _appointments(location, start, end).exclude(status=S.CANCELLED)
+    rows = day_rows.values(*_LINE_VALUES)
     counts: dict[str, int] = {}
     occupied: set[int] = set()
+    filtered = show in FLOW_SHOWS
+    if filtered:
+        rows = rows.filter(flow_show_q(show, now))
+        for status, room_id in day_rows.values_list("status", "room_id"):
+            counts[status] = counts.get(status, 0) + 1
+            if status in (S.ROOMED, S.WITH_PROVIDER):
+                occupied.add(room_id)
+    lines: list[BoardLine] = []
     mrns: dict[str, None] = {}
     labels = dict(S.choices)
     providers: dict[tuple, str] = {}
     undone = undone_since(location=location, since=start)
     for row in rows:
         status = row["status"]
-        counts[status] = counts.get(status, 0) + 1
         mrns[row["patient__mrn"]] = None
-        if status in (S.ROOMED, S.WITH_PROVIDER):
-            occupied.add(row["room_id"])
+        if not filtered:
+            counts[status] = counts.get(status, 0) + 1
+            if status in (S.ROOMED, S.WITH_PROVIDER):
+                occupied.add(row["room_id"])
         times = _flow_times(
             status, row["starts_at"], row.__getitem__, row["appointment_type__telehealth"], now, undone.get(row["id"])
         )

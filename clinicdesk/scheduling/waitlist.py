@@ -24,13 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -280,7 +280,7 @@ def waitlist_close(
     with transaction.atomic():
         current = WaitlistEntry.objects.select_for_update().select_related("patient").get(pk=entry.pk)
         if not current.active:
-            raise Conflict({"entry": ["This waitlist entry is already closed."]})
+            raise Conflict({"entry": ["This waitlist entry is already closed."]}, title="Waitlist entry is closed")
         current.active, current.closed_at = False, now
         current.save(update_fields=["active", "closed_at"])
         WaitlistOffer.objects.filter(entry=current, status=OfferStatus.OFFERED).update(
@@ -349,6 +349,93 @@ def waitlist_matches(
     ]
 
 
+# How far ahead the front desk looks for freed slots to offer (today included).
+FREED_SLOT_DAYS = 7
+FREED_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+
+
+@dataclass(frozen=True)
+class FreedSlot:
+    appointment: Appointment  # the cancelled (or no-show) appointment whose time is free
+    matches: int  # active waitlist entries that fit it (at least one)
+
+
+def freed_slots_with_matches(
+    *, location: Location, now: datetime, days: int = FREED_SLOT_DAYS, today: date | None = None
+) -> list[FreedSlot]:
+    """Freed slots at `location` that someone on the waitlist fits, soonest first.
+
+    A freed slot is a cancelled or no-show appointment starting between `now` and `days` days
+    later whose provider has not been booked into that time since (no holding appointment of the
+    provider overlaps it); two freed appointments at the same provider and start count once.
+    Each comes with how many active entries fit it by the rules of `waitlist_matches` (its own
+    patient aside); slots nobody fits are left out. Not PHI (times, providers, types, counts), so
+    not audited. Five queries whatever the numbers of slots and entries.
+    """
+    today = today or _today()
+    end = now + timedelta(days=days)
+    freed = list(
+        Appointment.objects.filter(location=location, status__in=FREED_STATUSES, starts_at__gte=now, starts_at__lt=end)
+        .select_related("provider__user", "appointment_type")
+        .only(
+            "public_id",
+            "starts_at",
+            "ends_at",
+            "patient_id",
+            "location_id",
+            "provider__public_id",
+            "provider__user__display_name",
+            "provider__user__first_name",
+            "provider__user__last_name",
+            "provider__user__username",
+            "appointment_type__name",
+        )  # fmt: skip
+        .order_by("starts_at", "id")
+    )
+    if not freed:
+        return []
+    taken: dict[int, list[tuple[datetime, datetime]]] = {}
+    holding = Appointment.objects.filter(
+        provider_id__in={a.provider_id for a in freed},
+        status__in=HOLDING_STATUSES,
+        starts_at__lt=end,
+        ends_at__gt=now,
+    ).values_list("provider_id", "starts_at", "ends_at")
+    for provider_id, starts_at, ends_at in holding:
+        taken.setdefault(provider_id, []).append((starts_at, ends_at))
+    # Only what the rules read: the entry, the later appointment it would swap, its providers' ids.
+    entries = list(
+        WaitlistEntry.objects.select_related("current_appointment")
+        .prefetch_related(Prefetch("providers", queryset=Provider.objects.only("id")))
+        .filter(
+            active=True,
+            wait_until__gte=today,
+            appointment_type_id__in={a.appointment_type_id for a in freed},
+        )
+        .filter(Q(location__isnull=True) | Q(location=location))
+    )
+    found: list[FreedSlot] = []
+    seen: set[tuple[int, datetime]] = set()
+    for slot in freed:
+        key = (slot.provider_id, slot.starts_at)
+        busy = taken.get(slot.provider_id, [])
+        if key in seen or any(s < slot.ends_at and e > slot.starts_at for s, e in busy):
+            continue
+        seen.add(key)
+        slot.location = location
+        fits = sum(
+            1
+            for entry in entries
+            if entry.appointment_type_id == slot.appointment_type_id
+            and entry.patient_id != slot.patient_id
+            and _fit_problem(entry, provider=slot.provider, location=location, starts_at=slot.starts_at, today=today)
+            is None
+        )
+        if fits:
+            found.append(FreedSlot(slot, fits))
+    return found
+
+
 def access_slot_matches(
     *,
     actor: User,
@@ -410,18 +497,21 @@ def offer_slot(
     if timezone.is_naive(starts_at):
         raise ValidationError({"starts_at": ["Give the start time with its time zone."]})
     if starts_at < now:
-        raise Conflict({"starts_at": ["That time has passed; offer a later slot."]})
+        raise Conflict({"starts_at": ["That time has passed; offer a later slot."]}, title="Slot time is in the past")
     with transaction.atomic():
         current = _entries().select_for_update(of=("self",)).get(pk=entry.pk)
         problem = _fit_problem(current, provider=provider, location=location, starts_at=starts_at, today=_today())
         if problem is None and current.appointment_type.providers.filter(pk=provider.pk).count() == 0:
             problem = f"{provider} does not take {current.appointment_type.name}."
         if problem:
-            raise Conflict({"entry": [problem]})
+            raise Conflict({"entry": [problem]}, title="Slot does not suit this waitlist entry")
         if WaitlistOffer.objects.filter(
             entry=current, provider=provider, starts_at=starts_at, status=OfferStatus.OFFERED
         ).exists():
-            raise Conflict({"entry": ["This slot has already been offered to the patient; record the answer."]})
+            raise Conflict(
+                {"entry": ["This slot has already been offered to the patient; record the answer."]},
+                title="Slot already offered",
+            )
         offer = WaitlistOffer.objects.create(
             entry=current,
             provider=provider,
@@ -446,9 +536,14 @@ def _open_offer(offer: WaitlistOffer, now: datetime) -> WaitlistOffer:
         .get(pk=offer.pk)
     )
     if current.status != OfferStatus.OFFERED:
-        raise Conflict({"offer": [f"This offer was already {current.get_status_display().lower()}."]})
+        raise Conflict(
+            {"offer": [f"This offer was already {current.get_status_display().lower()}."]},
+            title="Offer already answered",
+        )
     if current.expires_at is not None and current.expires_at <= now:
-        raise Conflict({"offer": ["This offer has expired; offer the slot again if it is still free."]})
+        raise Conflict(
+            {"offer": ["This offer has expired; offer the slot again if it is still free."]}, title="Offer has expired"
+        )
     return current
 
 
@@ -497,7 +592,7 @@ def offer_accept(
         current = _open_offer(offer, now)
         entry = current.entry
         if not entry.active:
-            raise Conflict({"offer": ["The patient's waitlist entry is closed."]})
+            raise Conflict({"offer": ["The patient's waitlist entry is closed."]}, title="Waitlist entry is closed")
         kind = entry.appointment_type
         later = entry.current_appointment
         chosen = room or free_room(

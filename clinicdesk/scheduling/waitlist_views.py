@@ -13,15 +13,18 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinicdesk.accounts.http import StaffRequest
+from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 
+from . import selectors_calendar as cal
 from . import waitlist
 from .access import access_appointment
 from .booking_forms import WEEKDAY_SHORT, WaitlistForm
 from .booking_views import patient_or_problem
+from .flow_views import chosen_location
 from .models import Appointment, AppointmentStatus, OfferStatus
 
 FREED_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
@@ -35,10 +38,17 @@ def days_text(entry) -> str:
 @requires(Cap.SCHEDULE_READ)
 @require_http_methods(["GET"])
 def waitlist_page(request: StaffRequest) -> HttpResponse:
+    """The waiting patients, and the freed slots at the chosen location (?location=) that one fits."""
     entries = waitlist.access_waitlist(actor=request.user)
+    location = chosen_location(request)
+    freed = waitlist.freed_slots_with_matches(location=location, now=clock.now()) if location is not None else []
     context = {
         "rows": [(entry, days_text(entry)) for entry in entries],
         "can_write": role_can(request.user.role, Cap.SCHEDULE_WRITE),
+        "location": location,
+        "locations": cal.active_locations(),
+        "freed": [(slot, cal.zone_of(location)) for slot in freed] if location is not None else [],
+        "freed_days": waitlist.FREED_SLOT_DAYS,
     }
     return render(request, "scheduling/waitlist_page.html", context)
 
