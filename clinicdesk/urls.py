@@ -8,6 +8,7 @@ from allauth.mfa.recovery_codes import views as recovery_views
 from allauth.mfa.totp import views as totp_views
 from django.urls import include, path
 
+from clinicdesk.core import home as core_home
 from clinicdesk.core import views as core_views
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.guards import PUBLIC, mark, requires
@@ -49,7 +50,10 @@ def _api_urls():
 
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", core_home.home, name="home"),
+    # One small route per home panel (its numbers alone, for the page's refresh), each guarded
+    # by its panel's capability; the panels register from their apps' AppConfig.ready().
+    *core_home.panel_urlpatterns(),
     path("healthz", core_views.healthz, name="healthz"),
     path("account/", include(auth_patterns)),
     path("", include("clinicdesk.accounts.urls")),

@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from clinicdesk.core.scheduler import daily
 
-        from . import demo, receivers  # noqa: F401  (login/logout/lockout auditing; demo staff step)
+        from . import demo, home_panels, receivers  # noqa: F401  (sign-in auditing; demo staff; home panels)
         from .housekeeping import sessions_clear_expired
 
         daily(name="accounts.sessions_cleanup", at="03:15", task=sessions_clear_expired)

@@ -7,4 +7,4 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        from . import backups, receivers  # noqa: F401  (signal receivers, backup checks)
+        from . import backups, home_panels, receivers  # noqa: F401  (signal receivers, checks, home panel)

@@ -8,10 +8,11 @@ class ClinicalConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing these connects the booking signal (a booking schedules its recall),
-        # registers the clinical steps of a patient merge and the demo's clinical records.
+        # registers the clinical steps of a patient merge, the demo's clinical records and the
+        # clinical panels of the home page.
         from clinicdesk.core import row_guards
 
-        from . import demo, merge_steps, receivers, triggers  # noqa: F401
+        from . import demo, home_panels, merge_steps, receivers, triggers  # noqa: F401
 
         # The whole-record copy of the right of access carries the clinical record (never the
         # registration-only copy, which roles that may not read note text also make).

@@ -4,41 +4,10 @@ from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from clinicdesk.core import clock
-
-from .capabilities import Cap, capabilities_of
-from .guards import public, requires
+from .guards import public
 from .problems import problem
-
-# What each capability puts on the home page. Later apps add their own tiles here.
-HOME_TILES: tuple[tuple[str, str, str, str], ...] = (
-    (Cap.STAFF_MANAGE, "accounts:staff_list", "Staff", "Create accounts, change roles, reset MFA."),
-    (
-        Cap.EMERGENCY_REVIEW,
-        "accounts:emergency_review",
-        "Emergency access review",
-        "Break-the-glass openings waiting for review.",
-    ),
-    (Cap.AUDIT_READ, "audit:report", "Audit report", "Who looked at what, when and why."),
-    (Cap.ACCOUNT_SELF, "accounts:my_account", "My account", "Password, two-factor authentication, API tokens."),
-)
-
-
-@requires(Cap.ACCOUNT_SELF)
-def home(request: HttpRequest) -> HttpResponse:
-    caps = capabilities_of(getattr(request.user, "role", None))
-    tiles = [
-        {"title": title, "text": text, "url": reverse(url_name)}
-        for cap, url_name, title, text in HOME_TILES
-        if cap in caps
-    ]
-    hour = clock.local_now().hour
-    part = "morning" if hour < 12 else "afternoon" if hour < 18 else "evening"
-    context = {"tiles": tiles, "part_of_day": part}
-    return render(request, "core/home.html", context)
 
 
 @public

@@ -8,7 +8,7 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing these registers the demo practice setup (locations, rooms, providers, visit
-        # types) and scheduling's steps in a patient merge.
+        # types), scheduling's steps in a patient merge and its panels on the home page.
         import clinicdesk.scheduling.receivers  # noqa: F401  (a deactivated person's calendar feeds are revoked)
 
-        from . import demo, demo_appointments, merge_steps  # noqa: F401
+        from . import demo, demo_appointments, home_panels, merge_steps  # noqa: F401
