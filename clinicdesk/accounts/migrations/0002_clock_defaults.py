@@ -10,20 +10,28 @@ class Migration(migrations.Migration):
         ('accounts', '0001_initial'),
     ]
 
+    # Only the Python-side default changes (the application's clock instead of Django's), so the
+    # database is left alone: on SQLite an AlterField rebuilds the table, which would drop the
+    # triggers that guard these tables (signed notes, the setup token, the audit trail).
     operations = [
-        migrations.AlterField(
-            model_name='apitoken',
-            name='created_at',
-            field=models.DateTimeField(default=clinicdesk.core.clock.now),
-        ),
-        migrations.AlterField(
-            model_name='restrictedrecord',
-            name='flagged_at',
-            field=models.DateTimeField(default=clinicdesk.core.clock.now),
-        ),
-        migrations.AlterField(
-            model_name='staffsession',
-            name='started_at',
-            field=models.DateTimeField(default=clinicdesk.core.clock.now),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='apitoken',
+                    name='created_at',
+                    field=models.DateTimeField(default=clinicdesk.core.clock.now),
+                ),
+                migrations.AlterField(
+                    model_name='restrictedrecord',
+                    name='flagged_at',
+                    field=models.DateTimeField(default=clinicdesk.core.clock.now),
+                ),
+                migrations.AlterField(
+                    model_name='staffsession',
+                    name='started_at',
+                    field=models.DateTimeField(default=clinicdesk.core.clock.now),
+                ),
+            ],
+            database_operations=[],
         ),
     ]

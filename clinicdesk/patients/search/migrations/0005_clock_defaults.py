@@ -10,15 +10,23 @@ class Migration(migrations.Migration):
         ('patient_search', '0004_name_pairs'),
     ]
 
+    # Only the Python-side default changes (the application's clock instead of Django's), so the
+    # database is left alone: on SQLite an AlterField rebuilds the table, which would drop the
+    # triggers that guard these tables (signed notes, the setup token, the audit trail).
     operations = [
-        migrations.AlterField(
-            model_name='patientalias',
-            name='created_at',
-            field=models.DateTimeField(default=clinicdesk.core.clock.now),
-        ),
-        migrations.AlterField(
-            model_name='patientmerge',
-            name='merged_at',
-            field=models.DateTimeField(default=clinicdesk.core.clock.now),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='patientalias',
+                    name='created_at',
+                    field=models.DateTimeField(default=clinicdesk.core.clock.now),
+                ),
+                migrations.AlterField(
+                    model_name='patientmerge',
+                    name='merged_at',
+                    field=models.DateTimeField(default=clinicdesk.core.clock.now),
+                ),
+            ],
+            database_operations=[],
         ),
     ]
