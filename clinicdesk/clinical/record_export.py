@@ -490,7 +490,6 @@ def _vitals_resources(chart: _Chart, vitals: Vitals) -> list[dict[str, Any]]:
 def _text_attachment(text: str, *, title: str, created: datetime) -> dict[str, Any]:
     return {
         "contentType": "text/plain",
-        "language": "en-US",
         "data": base64.b64encode(text.encode("utf-8")).decode("ascii"),
         "title": title,
         "creation": created.isoformat(),

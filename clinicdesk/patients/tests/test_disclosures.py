@@ -324,3 +324,8 @@ def test_an_unknown_patient_is_a_404_for_the_accounting(as_user, office_manager,
     assert as_user(office_manager).get(f"/patients/{wrong}/disclosures/").status_code == 404
     assert as_user(office_manager).get(f"/patients/{wrong}/disclosures.pdf").status_code == 404
     assert not AuditEvent.objects.filter(action=Action.PRINT).exists()
+
+
+def test_the_patient_access_report_leads_the_auditor_to_the_accounting(as_user, auditor, patient):
+    body = as_user(auditor).get(f"/audit/patient-access/?patient={patient.mrn}").content.decode()
+    assert f'href="/patients/{patient.mrn}/disclosures/"' in body
