@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
 from clinicdesk.core.capabilities import Role
+from clinicdesk.core.forms import BoundedIntegerField
 
 
 class StaffCreateForm(forms.Form):
@@ -29,7 +31,9 @@ class PasswordSetForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. “lab results import”.")
-    days = forms.IntegerField(min_value=1, initial=90, label="Valid for (days)")
+    days = BoundedIntegerField(
+        min_value=1, max_value=settings.CLINICDESK_API_TOKEN_MAX_DAYS, initial=90, label="Valid for (days)"
+    )
 
 
 class EmergencyReasonForm(forms.Form):

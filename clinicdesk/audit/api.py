@@ -1,13 +1,13 @@
 from datetime import datetime
+from typing import Annotated
 
 from django.core.paginator import Paginator
 from ninja import Query, Router, Schema
-from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.patient_refs import patient_ref_or_refuse
-from clinicdesk.core.schemas import InputSchema, StrictDate
+from clinicdesk.core.schemas import Between, InputSchema, PlausibleDate
 
 from .models import Action
 from .selectors import AuditFilter, audit_events
@@ -43,11 +43,11 @@ class EventQuery(InputSchema):
     person: str = ""
     patient: str = ""
     action: Action | None = None
-    date_from: StrictDate | None = None
-    date_to: StrictDate | None = None
+    date_from: PlausibleDate | None = None
+    date_to: PlausibleDate | None = None
     sort: str = "-time"
-    page: int = Field(1, ge=1)
-    page_size: int = Field(100, ge=1, le=1000)
+    page: Annotated[int, Between(1, 1_000_000)] = 1
+    page_size: Annotated[int, Between(1, 1000)] = 100
 
 
 @router.get("/events", response=EventPage, summary="Audit events, filtered")

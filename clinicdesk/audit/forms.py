@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from clinicdesk.core.forms import PlausibleDateField
 from clinicdesk.core.patient_refs import patient_ref, unknown_patient_message
 
 from .models import Action
@@ -27,8 +28,8 @@ class AuditFilterForm(forms.Form):
     person = forms.CharField(required=False, max_length=150, label="Person (username)")
     patient = forms.CharField(required=False, max_length=64, label="Patient (MRN or public id)")
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *Action.choices])
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = PlausibleDateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = PlausibleDateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     time_from = forms.TimeField(
         required=False, label="From time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django import forms
 
 from clinicdesk.core import clock
+from clinicdesk.core.forms import PlausibleDateField
+from clinicdesk.core.ranges import Span
 from clinicdesk.scheduling.models import Location
 
 from .note_templates import SECTION_MAX
@@ -85,8 +87,8 @@ class UnscheduledForm(forms.Form):
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), to_field_name="public_id", empty_label=None, label="Location"
     )
-    date_of_service = forms.DateField(
-        label="Date of service", widget=forms.DateInput(attrs={"type": "date"}), initial=clock.today
+    date_of_service = PlausibleDateField(
+        span=Span.PAST, label="Date of service", widget=forms.DateInput(attrs={"type": "date"}), initial=clock.today
     )
     reason = forms.CharField(label="Reason for visit", max_length=200)
     unscheduled_reason = forms.CharField(

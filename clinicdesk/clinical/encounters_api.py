@@ -19,7 +19,7 @@ from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema, StrictDate, StrictDateTime
+from clinicdesk.core.schemas import Between, InputSchema, PastDate, PastDateTime, PlausibleDate
 from clinicdesk.patients.access import access_patient
 from clinicdesk.scheduling.access import access_appointment
 from clinicdesk.scheduling.models import Location, Provider
@@ -72,7 +72,7 @@ class UnscheduledIn(InputSchema):
     patient_mrn: str = Field(min_length=1, max_length=20)
     provider: UUID
     location: UUID
-    date_of_service: StrictDate
+    date_of_service: PastDate
     reason: str = Field(max_length=200, description="Reason for visit")
     unscheduled_reason: str = Field(max_length=200, description="Why there was no appointment (required)")
 
@@ -132,7 +132,7 @@ def encounter_read(request, public_id: UUID):
 )
 @api_requires(Cap.CLINICAL_ENCOUNTER_READ)
 def encounter_list(
-    request, mrn: str, limit: Annotated[int, Query(ge=1, le=200)] = 50, before: StrictDate | None = None
+    request, mrn: str, limit: Annotated[int, Query(), Between(1, 200)] = 50, before: PlausibleDate | None = None
 ):
     patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_ENCOUNTER_READ, purpose="list encounters")
     full = reads_clinical_detail(request.user)
@@ -142,20 +142,27 @@ def encounter_list(
 # --- Vitals ----------------------------------------------------------------------------------
 
 
+# A wide sanity bound per reading: the service refuses what no person could have, in the unit
+# entered and with the plausible range in words; this only keeps absurd numbers out.
+Reading = Annotated[Decimal, Between(-9999, 9999, places=2)]
+
+
 class VitalsIn(InputSchema):
-    systolic: Decimal | None = Field(None, description="mmHg; with diastolic, or neither")
-    diastolic: Decimal | None = Field(None, description="mmHg")
-    pulse: Decimal | None = Field(None, description="beats per minute")
-    temperature: Decimal | None = None
+    systolic: Reading | None = Field(None, description="mmHg; with diastolic, or neither")
+    diastolic: Reading | None = Field(None, description="mmHg")
+    pulse: Reading | None = Field(None, description="beats per minute")
+    temperature: Reading | None = None
     temperature_unit: Literal["F", "C"] = "F"
-    respiratory_rate: Decimal | None = Field(None, description="breaths per minute")
-    spo2: Decimal | None = Field(None, description="%")
-    height: Decimal | None = Field(None, description="Omit to use the latest height (adults) for the BMI")
+    respiratory_rate: Reading | None = Field(None, description="breaths per minute")
+    spo2: Reading | None = Field(None, description="%")
+    height: Reading | None = Field(None, description="Omit to use the latest height (adults) for the BMI")
     height_unit: Literal["in", "cm"] = "in"
-    weight: Decimal | None = None
+    weight: Reading | None = None
     weight_unit: Literal["lb", "kg"] = "lb"
-    pain: Decimal | None = Field(None, description="0-10")
-    taken_at: StrictDateTime | None = Field(None, description="Default: now. Never in the future.")
+    pain: Reading | None = Field(None, description="0-10")
+    taken_at: PastDateTime | None = Field(
+        None, description="Default: now. Never in the future, nor before the patient's birth."
+    )
 
 
 class VitalsOut(Schema):
@@ -226,7 +233,7 @@ def vitals_in_error(request, public_id: UUID, payload: InErrorIn):
     "/patients/{mrn}/vitals", response=list[VitalsOut], summary="A patient's vitals, newest first (audited read)"
 )
 @api_requires(Cap.CLINICAL_NOTE_READ)
-def vitals_list(request, mrn: str, limit: Annotated[int, Query(ge=1, le=200)] = 20):
+def vitals_list(request, mrn: str, limit: Annotated[int, Query(), Between(1, 200)] = 20):
     patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_READ, purpose="vitals")
     return selectors.vitals_of(patient=patient, limit=limit)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from clinicdesk.core.forms import PlausibleDateField
+from clinicdesk.core.ranges import Span
 from clinicdesk.scheduling.models import Provider
 
 from .medications import MAX_REFILLS, MedicationInput
@@ -14,8 +16,9 @@ DATE_HELP = "mm/dd/yyyy"
 DATE_FORMATS = ["%m/%d/%Y", "%Y-%m-%d", "%m/%d/%y"]
 
 
-def _date(label: str, *, required: bool = False, help_text: str = "") -> forms.DateField:
-    return forms.DateField(
+def _date(label: str, *, span: Span, required: bool = False, help_text: str = "") -> forms.DateField:
+    return PlausibleDateField(
+        span=span,
         label=label,
         required=required,
         input_formats=DATE_FORMATS,
@@ -33,12 +36,12 @@ class ProblemForm(forms.Form):
         "with the arrow keys and Enter.",
         error_messages={"required": "Enter an ICD-10-CM code, or search for one by words."},
     )
-    onset = _date("Onset date")
+    onset = _date("Onset date", span=Span.PAST)
     note = forms.CharField(label="Note", required=False, max_length=200, help_text="Optional, up to 200 characters.")
 
 
 class ResolveForm(forms.Form):
-    resolved_on = _date("Resolved on", required=True)
+    resolved_on = _date("Resolved on", span=Span.PAST, required=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,8 +106,8 @@ class MedicationForm(forms.Form):
         required=False,
         empty_label="— not prescribed here / unknown —",
     )
-    start_date = _date("Start date")
-    stop_date = _date("Stop date")
+    start_date = _date("Start date", span=Span.RECORD)
+    stop_date = _date("Stop date", span=Span.RECORD)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,7 +132,7 @@ class MedicationForm(forms.Form):
 
 
 class MedicationStopForm(forms.Form):
-    stop_date = _date("Stopped on", required=True)
+    stop_date = _date("Stopped on", span=Span.PAST, required=True)
     reason = forms.CharField(label="Reason", max_length=200, error_messages={"required": "Say why it was stopped."})
 
 

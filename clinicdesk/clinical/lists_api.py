@@ -7,6 +7,7 @@ missing record is 404 alike; a service's ValidationError is 422 naming the field
 """
 
 from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from pydantic import Field
 from clinicdesk.core import clock
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema, StrictDate
+from clinicdesk.core.schemas import Between, InputSchema, PastDate, PlausibleDate
 from clinicdesk.patients.access import access_patient
 from clinicdesk.scheduling.models import Provider
 
@@ -55,12 +56,12 @@ class ProblemOut(Schema):
 
 class ProblemIn(InputSchema):
     code: str = Field(min_length=1, max_length=20, description="A billable ICD-10-CM code, dotted or not")
-    onset: StrictDate | None = None
+    onset: PastDate | None = None
     note: str = Field("", max_length=200)
 
 
 class ResolveIn(InputSchema):
-    resolved_on: StrictDate
+    resolved_on: PastDate
 
 
 class ReasonIn(InputSchema):
@@ -105,15 +106,15 @@ class MedicationIn(InputSchema):
     form: str = Field("", max_length=40)
     directions: str = Field("", max_length=300)
     quantity: str = Field("", max_length=40)
-    refills: int = Field(0, description="0 to 99")
+    refills: Annotated[int, Between(0, medication_services.MAX_REFILLS)] = 0
     prescriber: UUID | None = Field(None, description="public_id of an active provider")
-    start_date: StrictDate | None = None
-    stop_date: StrictDate | None = None
+    start_date: PlausibleDate | None = None
+    stop_date: PlausibleDate | None = None
     encounter: UUID | None = None
 
 
 class StopIn(InputSchema):
-    stop_date: StrictDate
+    stop_date: PastDate
     reason: str = Field(min_length=1, max_length=200)
 
 
@@ -134,7 +135,7 @@ class PrescriptionIn(InputSchema):
     medication: UUID
     directions: str = Field(min_length=1, max_length=300)
     quantity: str = Field(min_length=1, max_length=40)
-    refills: int = Field(0, description="0 to 99")
+    refills: Annotated[int, Between(0, medication_services.MAX_REFILLS)] = 0
     dispense_as_written: bool = False
     encounter: UUID | None = None
 
@@ -153,11 +154,11 @@ class AllergyIn(InputSchema):
     substance: str = Field(min_length=1, max_length=120)
     reaction: str = Field("", max_length=200)
     severity: AllergySeverity = AllergySeverity.UNKNOWN
-    noted_on: StrictDate | None = None
+    noted_on: PastDate | None = None
 
 
 class NkaIn(InputSchema):
-    noted_on: StrictDate | None = None
+    noted_on: PastDate | None = None
 
 
 class AllergiesOut(Schema):

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from django import forms
 
+from clinicdesk.core import ranges
+from clinicdesk.core.forms import BoundedIntegerField, PlausibleDateField
+from clinicdesk.core.ranges import Span
+
 from .notes import SECTION_MAX
 
 _SECTION_LABELS = {
@@ -30,7 +34,9 @@ def _section(name: str) -> forms.CharField:
 
 
 class NoteDraftForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput(attrs={"id": "note-version"}), min_value=1)
+    version = BoundedIntegerField(
+        widget=forms.HiddenInput(attrs={"id": "note-version"}), min_value=1, max_value=ranges.LARGEST_INTEGER
+    )
     subjective = _section("subjective")
     objective = _section("objective")
     assessment = _section("assessment")
@@ -57,7 +63,9 @@ class AddendumForm(forms.Form):
 
 
 class AmendmentRequestForm(forms.Form):
-    received_on = forms.DateField(label="Date received", widget=forms.DateInput(attrs={"type": "date"}), required=False)
+    received_on = PlausibleDateField(
+        span=Span.PAST, label="Date received", widget=forms.DateInput(attrs={"type": "date"}), required=False
+    )
     note = forms.ChoiceField(label="About the visit note", required=False)
     requested_change = forms.CharField(
         label="What the patient asks to change",

@@ -6,6 +6,7 @@ or request one may not see answers 404 like a missing one.
 """
 
 from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -13,9 +14,10 @@ from django.http import Http404
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from clinicdesk.core import ranges
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema, StrictDate
+from clinicdesk.core.schemas import Between, InputSchema, PastDate
 from clinicdesk.patients.access import access_patient
 
 from . import notes
@@ -91,7 +93,9 @@ class NoteOut(Schema):
 
 
 class DraftIn(InputSchema):
-    version: int = Field(ge=1, description="The version you loaded; a stale one answers 409")
+    version: Annotated[int, Between(1, ranges.LARGEST_INTEGER)] = Field(
+        description="The version you loaded; a stale one answers 409"
+    )
     subjective: str = ""
     objective: str = ""
     assessment: str = ""
@@ -140,7 +144,7 @@ class AmendmentOut(Schema):
 
 
 class AmendmentIn(InputSchema):
-    received_on: StrictDate
+    received_on: PastDate
     requested_change: str
     note: UUID | None = Field(None, description="The signed visit note the request is about, if one")
 

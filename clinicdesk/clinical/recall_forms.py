@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from clinicdesk.core.forms import PlausibleDateField
 from clinicdesk.scheduling.models import AppointmentType, Location, Provider
 
 from .recalls import INTERVAL_HELP, TEXT_LIMIT, View
@@ -34,7 +35,7 @@ class _Choice(forms.ModelChoiceField):
 
 
 def _date(label: str, **extra: Any) -> forms.DateField:
-    return forms.DateField(
+    return PlausibleDateField(
         label=label,
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

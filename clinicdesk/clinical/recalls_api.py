@@ -7,6 +7,7 @@ clinical.recall.work. A service's ValidationError answers 422 naming the field, 
 """
 
 from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from pydantic import Field
 from clinicdesk.core import clock
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema, StrictDate
+from clinicdesk.core.schemas import Between, InputSchema, PlausibleDate
 from clinicdesk.patients.access import access_patient
 from clinicdesk.scheduling.models import AppointmentType, Location, Provider
 
@@ -77,7 +78,7 @@ class RecallIn(InputSchema):
     encounter: UUID | None = Field(None, description="The visit whose plan asks for the follow-up")
     appointment_type: UUID
     provider: UUID | None = None
-    due_on: StrictDate | None = Field(None, description="Give this or `interval`")
+    due_on: PlausibleDate | None = Field(None, description="Give this or `interval`")
     interval: str = Field("", max_length=20, description='"10 days", "2 weeks", "3 months", "1 year"')
     reason: str = Field(max_length=200, description='A few words, e.g. "BP check"')
 
@@ -95,9 +96,9 @@ class WorklistQuery(Schema):
     location: UUID | None = None
     provider: UUID | None = None
     appointment_type: UUID | None = None
-    due_from: date | None = None
-    due_to: date | None = None
-    page: int = Field(1, ge=1, le=100000)
+    due_from: PlausibleDate | None = None
+    due_to: PlausibleDate | None = None
+    page: Annotated[int, Between(1, 100000)] = 1
 
 
 @router.post("/recalls", response={201: RecallOut}, summary="Create a recall (a follow-up to book)")

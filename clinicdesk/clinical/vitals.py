@@ -31,8 +31,9 @@ from django.utils import timezone
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
-from clinicdesk.core import clock
+from clinicdesk.core import clock, ranges
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.ranges import Span
 from clinicdesk.patients.models import Patient
 
 from .models import Encounter, Vitals
@@ -205,6 +206,37 @@ class Checked:
     flags: list[str]
 
 
+READING_CEILING = Decimal(10_000)  # above every plausible reading in any unit (the largest: 1102 lb)
+
+
+def _unit_of(data: VitalsInput, field: str) -> str | None:
+    """The unit `field` was entered in, when it has a choice of units and the choice is valid."""
+    unit = {"temperature": data.temperature_unit, "height": data.height_unit, "weight": data.weight_unit}.get(field)
+    return unit if unit in UNIT_LABEL else None
+
+
+def _implausible(field: str, shown: Decimal | None, unit: str | None) -> str:
+    """The message for a reading of `field` outside a person's range, with the range in the unit
+    it was entered in (the stored unit when that unit is unknown)."""
+    column = {"temperature": "temperature_c", "height": "height_cm", "weight": "weight_kg"}.get(field, field)
+    low, high = PLAUSIBLE[column]
+    reading = _fmt(shown) if shown is not None and abs(shown) < 10**9 else f"{shown:.3g}"
+    if field == "pain":
+        return f"Pain score {reading} is not on the 0–10 scale."
+    if column != field:
+        if unit is None:
+            unit = {"temperature": "C", "height": "cm", "weight": "kg"}[field]
+        low_shown, high_shown = (to_display(field, bound, unit) for bound in (low, high))
+        span = f"{_fmt(low_shown)}–{_fmt(high_shown)} {UNIT_LABEL[unit]}"
+        reading = f"{reading} {UNIT_LABEL[unit]}"
+    else:
+        unit_text = UNIT_OF[column]
+        sep = "" if unit_text in ("%", "/min") else " "
+        span = f"{_fmt(low)}–{_fmt(high)}{sep}{unit_text}"
+        reading = f"{reading}{sep}{unit_text}"
+    return f"{LABEL[field]} {reading} is not plausible ({span}). Check the reading."
+
+
 def vitals_check(data: VitalsInput) -> Checked:
     """Validate `data`; raise ValidationError naming every field that is wrong (all at once)."""
     errors: dict[str, list[str]] = {}
@@ -222,6 +254,13 @@ def vitals_check(data: VitalsInput) -> Checked:
     ):
         if getattr(data, name) not in units:
             errors.setdefault(name, []).append(f"Choose {' or '.join(UNIT_LABEL[u] for u in units)}.")
+    for name in READING_FIELDS:
+        # A reading far beyond any person's (1e308) is refused before any arithmetic on it:
+        # converting or rounding it would overflow the decimal context.
+        value = raw[name]
+        if value is not None and abs(value) >= READING_CEILING:
+            errors.setdefault(name, []).append(_implausible(name, value, _unit_of(data, name)))
+            raw[name] = None
     for name in WHOLE_NUMBER_FIELDS:
         value = raw[name]
         if value is not None and value != value.to_integral_value():
@@ -251,27 +290,15 @@ def vitals_check(data: VitalsInput) -> Checked:
         value = raw[kind]
         if value is not None:
             stored[column] = to_stored(kind, value, entered_unit[kind])
+    if errors:
+        raise ValidationError(errors)
 
     for column, (low, high) in PLAUSIBLE.items():
         value = stored[column]
         if value is None or low <= value <= high:
             continue
         field = {"temperature_c": "temperature", "height_cm": "height", "weight_kg": "weight"}.get(column, column)
-        if field in entered_unit:
-            unit = entered_unit[field]
-            shown = raw[field]
-            low_shown, high_shown = (to_display(field, bound, unit) for bound in (low, high))
-            span = f"{_fmt(low_shown)}–{_fmt(high_shown)} {UNIT_LABEL[unit]}"
-            reading = f"{_fmt(shown)} {UNIT_LABEL[unit]}"  # type: ignore[arg-type]  # not None here
-        elif column == "pain":
-            errors.setdefault(field, []).append(f"Pain score {_fmt(value)} is not on the 0–10 scale.")
-            continue
-        else:
-            unit_text = UNIT_OF[column]
-            sep = "" if unit_text in ("%", "/min") else " "
-            span = f"{_fmt(low)}–{_fmt(high)}{sep}{unit_text}"
-            reading = f"{_fmt(value)}{sep}{unit_text}"
-        errors.setdefault(field, []).append(f"{LABEL[field]} {reading} is not plausible ({span}). Check the reading.")
+        errors.setdefault(field, []).append(_implausible(field, raw[field], entered_unit.get(field)))
 
     systolic, diastolic = stored["systolic"], stored["diastolic"]
     if (systolic is None) != (diastolic is None):
@@ -376,6 +403,16 @@ def vitals_record(*, actor: User, patient: Patient, data: VitalsInput, encounter
     checked = vitals_check(data)
     if taken_at > now + FUTURE_SLACK:
         raise ValidationError({"taken_at": ["The time the vitals were taken cannot be in the future."]})
+    # A reading cannot predate the patient (nor 1900): a year-1 time could not even be shown in
+    # the practice's time zone, and every page listing the patient's vitals would fail.
+    ranges.check(
+        {
+            "taken_at": ranges.datetime_problem(taken_at, Span.PAST, label="The time the vitals were taken", now=now)
+            or ranges.not_before_birth_problem(
+                taken_at, born=patient.date_of_birth, label="The time the vitals were taken"
+            )
+        }
+    )
     if encounter is not None and encounter.patient_id != patient.pk:
         raise ValidationError({"encounter": ["This encounter belongs to another patient."]})
     values = checked.values

@@ -1,12 +1,14 @@
 """GET /api/v1/codes/icd10?q= (search as you type) and GET /api/v1/codes/icd10/{code}. Not PHI: no audit."""
 
+from typing import Annotated
+
 from django.http import Http404
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema
+from clinicdesk.core.schemas import Between, InputSchema
 
 from .selectors import MAX_QUERY, icd10_code, icd10_search
 
@@ -18,7 +20,7 @@ class Icd10SearchParams(InputSchema):
         "", max_length=MAX_QUERY, description='A code or its start ("E11", "e11.9") or words ("type 2 diab").'
     )
     billable: bool = Field(False, description="Only codes valid on a claim (no categories or headers).")
-    limit: int = Field(20, ge=1, le=100)
+    limit: Annotated[int, Between(1, 100)] = 20
 
 
 class Icd10Out(Schema):

@@ -25,7 +25,8 @@ from typing import Annotated, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationInfo
+from pydantic_core import PydanticCustomError
 
 # A BigIntegerField holds 64-bit signed integers; nothing bigger can be stored.
 _STORABLE = 2**63 - 1
@@ -225,19 +226,26 @@ class MoneyField(forms.Field):
 # --- API: amounts are JSON integers of cents. ---
 
 
-def _whole_cents(value: Any) -> Any:
+def _whole_cents(value: Any, info: ValidationInfo) -> Any:
     """Accept a JSON integer (or a Money, for responses); refuse 25.5, "2500", true and the rest.
 
     Pydantic on its own would read "2500" and 2500.0 as 2500; a client sending those has
-    probably mistaken the unit, so it is told instead.
+    probably mistaken the unit, so it is told instead. The message names the field and the
+    range (the field's own service may allow less: a copay is under $1,000,000).
     """
     if isinstance(value, Money):
         return value.cents
+    label = (info.field_name or "the amount").replace("_", " ").capitalize()
+    span = f"from -{DEFAULT_MAX_CENTS} to {DEFAULT_MAX_CENTS}"
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         if value is not None and abs(value) > DEFAULT_MAX_CENTS:
-            raise ValueError(f"give an amount no larger than {DEFAULT_MAX_CENTS} cents")
+            raise PydanticCustomError(
+                "amount_too_large", f"{label} must be no larger than {DEFAULT_MAX_CENTS} cents ({span})."
+            )
         return value
-    raise ValueError("give the amount as a whole number of cents, e.g. 2500 for $25.00")
+    raise PydanticCustomError(
+        "amount_not_cents", f"{label} must be a whole number of cents {span}, e.g. 2500 for $25.00."
+    )
 
 
 Cents = Annotated[int, BeforeValidator(_whole_cents)]

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema, StrictDate
+from clinicdesk.core.schemas import InputSchema, PastDate
 
 from . import services
 from .access import access_patient
@@ -63,7 +63,7 @@ class PatientIn(InputSchema):
     last_name: str = Field(min_length=1, max_length=100)
     suffix: str = Field("", max_length=20)
     preferred_name: str = Field("", max_length=100)
-    date_of_birth: StrictDate
+    date_of_birth: PastDate
     sex_at_birth: Sex
     gender_identity: str = Field("", max_length=60)
     pronouns: str = Field("", max_length=40)
@@ -147,7 +147,7 @@ class PatientPatch(InputSchema):
     last_name: str | None = Field(None, min_length=1, max_length=100)
     suffix: str | None = Field(None, max_length=20)
     preferred_name: str | None = Field(None, max_length=100)
-    date_of_birth: StrictDate | None = None
+    date_of_birth: PastDate | None = None
     sex_at_birth: Sex | None = None
     gender_identity: str | None = Field(None, max_length=60)
     pronouns: str | None = Field(None, max_length=40)

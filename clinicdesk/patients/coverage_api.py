@@ -13,7 +13,7 @@ from pydantic import Field
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.money import Cents
-from clinicdesk.core.schemas import InputSchema, StrictDate
+from clinicdesk.core.schemas import InputSchema, PastDate, PlausibleDate
 
 from . import coverage, payers
 from .access import access_patient
@@ -86,15 +86,15 @@ class CoverageOut(Schema):
 class CoverageIn(InputSchema):
     payer: UUID = Field(description="public_id of a payer from /payers")
     priority: CoveragePriority
-    effective_date: StrictDate
-    end_date: StrictDate | None = None
+    effective_date: PlausibleDate
+    end_date: PlausibleDate | None = None
     member_id: str = Field("", max_length=80, description="Medicare: the MBI, with or without dashes")
     plan_name: str = Field("", max_length=200)
     group_number: str = Field("", max_length=50)
     relationship: Relationship = Field(Relationship.SELF, description="X12 individual relationship code; 18 = self")
     subscriber_first_name: str = Field("", max_length=100)
     subscriber_last_name: str = Field("", max_length=100)
-    subscriber_date_of_birth: StrictDate | None = None
+    subscriber_date_of_birth: PastDate | None = None
     subscriber_sex: Sex | None = None
     subscriber_address_line1: str = Field("", max_length=200)
     subscriber_address_line2: str = Field("", max_length=200)
@@ -115,7 +115,7 @@ class CoverageIn(InputSchema):
 
 
 class CoverageEndIn(InputSchema):
-    end_date: StrictDate = Field(description="The last covered day")
+    end_date: PlausibleDate = Field(description="The last covered day")
     reason: str = Field("", max_length=200)
 
 

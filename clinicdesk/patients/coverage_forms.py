@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import forms
 
 from clinicdesk.core import clock
+from clinicdesk.core.forms import PlausibleDateField
 from clinicdesk.core.money import MoneyField
+from clinicdesk.core.ranges import Span
 
 from .coverage import COPAY_MAX_CENTS, COPAY_MESSAGES, SUBSCRIBER_FIELDS, CoverageInput
 from .forms import DATE_FORMATS
@@ -16,8 +18,9 @@ from .us import STATES
 _STATE_CHOICES = [("", "—"), *sorted(STATES.items())]
 
 
-def _date_field(**kwargs) -> forms.DateField:
-    return forms.DateField(
+def _date_field(*, span: Span = Span.RECORD, **kwargs) -> forms.DateField:
+    return PlausibleDateField(
+        span=span,
         input_formats=DATE_FORMATS,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
         **kwargs,
@@ -60,8 +63,10 @@ class CoverageForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     group_number = forms.CharField(max_length=50, required=False)
-    effective_date = _date_field(help_text="e.g. 01/01/2026")
-    end_date = _date_field(required=False, help_text="Only when the termination date is already known.")
+    effective_date = _date_field(label="Effective date", help_text="e.g. 01/01/2026")
+    end_date = _date_field(
+        required=False, label="End date", help_text="Only when the termination date is already known."
+    )
     # Staff type dollars ("25", "$25.50"); the field cleans to cents.
     copay_cents = MoneyField(
         required=False,
@@ -78,7 +83,7 @@ class CoverageForm(forms.Form):
     )
     subscriber_first_name = forms.CharField(max_length=100, required=False, label="Subscriber first name")
     subscriber_last_name = forms.CharField(max_length=100, required=False, label="Subscriber last name")
-    subscriber_date_of_birth = _date_field(required=False, label="Subscriber date of birth")
+    subscriber_date_of_birth = _date_field(span=Span.PAST, required=False, label="Subscriber date of birth")
     subscriber_sex = forms.ChoiceField(choices=[("", "—"), *Sex.choices], required=False, label="Subscriber sex")
     subscriber_address_line1 = forms.CharField(max_length=200, required=False, label="Subscriber address")
     subscriber_address_line2 = forms.CharField(max_length=200, required=False, label="Address line 2")

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from clinicdesk.core import clock
+from clinicdesk.core.forms import PlausibleDateField
+from clinicdesk.core.ranges import Span
 
 from .models import PatientStatus, Sex
 from .selectors import clinicians
@@ -11,8 +15,12 @@ from .us import STATES
 DATE_FORMATS = ["%m/%d/%Y", "%m-%d-%Y", "%Y-%m-%d", "%m/%d/%y", "%m.%d.%Y", "%d %b %Y", "%b %d %Y", "%B %d %Y"]
 
 
-class PastDateField(forms.DateField):
-    """A date that is in the past: a two-digit year means the most recent such year (3/14/62 is 1962)."""
+class PastDateField(PlausibleDateField):
+    """A date that is in the past (from 1900 to today, core.ranges): a two-digit year means the most
+    recent such year (3/14/62 is 1962)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(span=Span.PAST, **kwargs)
 
     def to_python(self, value):
         parsed = super().to_python(value)
@@ -35,6 +43,7 @@ class PatientForm(forms.Form):
     suffix = forms.CharField(max_length=20, required=False, help_text="Jr., Sr., III …")
     preferred_name = forms.CharField(max_length=100, required=False)
     date_of_birth = PastDateField(
+        label="Date of birth",
         input_formats=DATE_FORMATS,
         help_text="e.g. 03/14/1962",
         widget=forms.DateInput(format="%m/%d/%Y", attrs={"autocomplete": "off", "inputmode": "numeric"}),

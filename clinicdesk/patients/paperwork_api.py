@@ -9,7 +9,7 @@ from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema, StrictDate
+from clinicdesk.core.schemas import InputSchema, PastDate, PlausibleDate
 
 from . import paperwork
 from .access import access_patient
@@ -47,15 +47,15 @@ class ConsentOut(Schema):
 
 class ConsentIn(InputSchema):
     kind: ConsentKind
-    signed_on: StrictDate
+    signed_on: PastDate
     recipient_name: str = Field("", max_length=200)
     recipient_relationship: str = Field("", max_length=60)
     scope: str = Field("", max_length=2000)
-    expires_on: StrictDate | None = None
+    expires_on: PlausibleDate | None = None
 
 
 class ConsentRevokeIn(InputSchema):
-    revoked_on: StrictDate | None = None
+    revoked_on: PastDate | None = None
     reason: str = Field("", max_length=200)
 
 
@@ -78,7 +78,7 @@ class PreferenceOut(Schema):
 class PreferenceIn(InputSchema):
     channel: CommChannel
     consent: bool
-    consent_date: StrictDate | None = None
+    consent_date: PastDate | None = None
     consent_source: ConsentSource | None = None
     reminder_opt_in: bool = False
     contact_time: ContactTime = ContactTime.ANY
@@ -130,7 +130,7 @@ class GuarantorIn(InputSchema):
     relationship: GuarantorRelationship | None = None
     first_name: str = Field("", max_length=100)
     last_name: str = Field("", max_length=100)
-    date_of_birth: StrictDate | None = None
+    date_of_birth: PastDate | None = None
     phone: str = Field("", max_length=30)
     address_line1: str = Field("", max_length=200)
     address_line2: str = Field("", max_length=200)
@@ -222,7 +222,7 @@ class NppOut(Schema):
 
 class NppIn(InputSchema):
     version: str = Field(max_length=40)
-    acknowledged_on: StrictDate
+    acknowledged_on: PastDate
     method: NppMethod
     note: str = Field("", max_length=300)
 
@@ -252,7 +252,7 @@ class RestrictionOut(Schema):
 
 class RestrictionIn(InputSchema):
     text: str = Field(min_length=1, max_length=2000)
-    requested_on: StrictDate
+    requested_on: PastDate
     agreed: bool | None = None
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 
 from clinicdesk.core import clock
+from clinicdesk.core.forms import PlausibleDateField
+from clinicdesk.core.ranges import Span
 
 from .forms import DATE_FORMATS
 from .models import ConsentKind, ConsentSource, ContactTime, GuarantorKind, GuarantorRelationship, NppMethod
@@ -14,8 +16,9 @@ from .us import STATES
 _STATE_CHOICES = [("", "—"), *sorted(STATES.items())]
 
 
-def _date_field(**kwargs) -> forms.DateField:
-    return forms.DateField(
+def _date_field(*, span: Span = Span.RECORD, **kwargs) -> forms.DateField:
+    return PlausibleDateField(
+        span=span,
         input_formats=DATE_FORMATS,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
         **kwargs,
@@ -32,7 +35,7 @@ class CommPreferenceForm(forms.Form):
     """One channel; the page shows one of these per channel, each with the channel as its prefix."""
 
     consent = forms.BooleanField(required=False, label="Consents to be contacted this way")
-    consent_date = _date_field(required=False, label="Date of consent (or refusal)")
+    consent_date = _date_field(span=Span.PAST, required=False, label="Date of consent (or refusal)")
     consent_source = forms.ChoiceField(choices=[("", "—"), *ConsentSource.choices], required=False, label="Given")
     reminder_opt_in = forms.BooleanField(required=False, label="Appointment reminders")
     contact_time = forms.ChoiceField(choices=ContactTime.choices, initial=ContactTime.ANY, label="Best time")
@@ -70,7 +73,7 @@ class GuarantorForm(forms.Form):
     )
     first_name = forms.CharField(max_length=100, required=False)
     last_name = forms.CharField(max_length=100, required=False)
-    date_of_birth = _date_field(required=False)
+    date_of_birth = _date_field(span=Span.PAST, required=False, label="Date of birth")
     phone = forms.CharField(max_length=30, required=False)
     address_line1 = forms.CharField(max_length=200, required=False, label="Address")
     address_line2 = forms.CharField(max_length=200, required=False, label="Address line 2")
@@ -95,7 +98,7 @@ class GuarantorForm(forms.Form):
 
 class NppForm(forms.Form):
     version = forms.CharField(max_length=40, help_text="The version printed on the notice, e.g. 2026-01.")
-    acknowledged_on = _date_field(label="Date")
+    acknowledged_on = _date_field(span=Span.PAST, label="Date")
     method = forms.ChoiceField(choices=NppMethod.choices, label="How")
     note = forms.CharField(
         max_length=300, required=False, help_text="Required for a refusal: what happened (good-faith effort)."
@@ -117,7 +120,7 @@ class NppForm(forms.Form):
 
 class ConsentForm(forms.Form):
     kind = forms.ChoiceField(choices=ConsentKind.choices)
-    signed_on = _date_field(label="Signed on")
+    signed_on = _date_field(span=Span.PAST, label="Signed on")
     recipient_name = forms.CharField(max_length=200, required=False, help_text="Release of information only.")
     recipient_relationship = forms.CharField(max_length=60, required=False, label="Recipient's relationship")
     scope = forms.CharField(
@@ -145,7 +148,7 @@ class ConsentForm(forms.Form):
 
 
 class ConsentRevokeForm(forms.Form):
-    revoked_on = _date_field(label="Revoked on")
+    revoked_on = _date_field(span=Span.PAST, label="Revoked on")
     reason = forms.CharField(max_length=200, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -160,7 +163,7 @@ class RestrictionForm(forms.Form):
     text = forms.CharField(
         max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="What the patient asked to restrict"
     )
-    requested_on = _date_field(label="Requested on")
+    requested_on = _date_field(span=Span.PAST, label="Requested on")
     agreed = forms.ChoiceField(choices=AGREED_CHOICES, required=False, label="The practice's answer")
 
     def __init__(self, *args, **kwargs):

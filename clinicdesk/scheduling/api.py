@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema
+from clinicdesk.core.schemas import Between, InputSchema
 
 from . import selectors, setup
 from .flow_api import router as flow_router
@@ -180,17 +180,17 @@ class AppointmentTypeOut(Schema):
 
 class AppointmentTypeIn(InputSchema):
     name: str = Field(max_length=80)
-    duration_minutes: int
+    duration_minutes: Annotated[int, Between(1, setup.MAX_DURATION_MINUTES)]
     color: str = Field("#1F77B4", max_length=7, description="#RRGGBB")
-    buffer_before_minutes: int = 0
-    buffer_after_minutes: int = 0
+    buffer_before_minutes: Annotated[int, Between(0, setup.MAX_BUFFER_MINUTES)] = 0
+    buffer_after_minutes: Annotated[int, Between(0, setup.MAX_BUFFER_MINUTES)] = 0
     patient_kind: PatientKind = PatientKind.ANY
     telehealth: bool = False
     default_reason: str = Field("", max_length=200)
     providers: list[UUID]
     rooms: list[UUID] = []
     overbook_allowed: bool = False
-    overbook_limit: int = 0
+    overbook_limit: Annotated[int, Between(0, setup.MAX_OVERBOOK_LIMIT)] = 0
     active: bool = True
 
 

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema, StrictDate, StrictDateTime
+from clinicdesk.core.schemas import InputSchema, ScheduleDate, ScheduleDateTime
 from clinicdesk.patients.access import access_patient
 
 from . import booking, confirmations
@@ -51,14 +51,14 @@ class BookIn(InputSchema):
     provider: UUID
     location: UUID
     appointment_type: UUID
-    starts_at: StrictDateTime = Field(description="ISO 8601 with a time zone, e.g. 2026-12-07T15:00:00Z")
+    starts_at: ScheduleDateTime = Field(description="ISO 8601 with a time zone, e.g. 2026-12-07T15:00:00Z")
     room: UUID | None = None
     reason: str = Field("", max_length=200)
     overbook: bool = False
 
 
 class MoveIn(InputSchema):
-    starts_at: StrictDateTime
+    starts_at: ScheduleDateTime
     provider: UUID | None = None
     location: UUID | None = None
     room: UUID | None = None
@@ -126,8 +126,8 @@ def appointment_call_off(request, public_id: UUID, payload: CancelIn):
 def appointment_confirmations(
     request,
     location: UUID,
-    start: StrictDate,
-    end: StrictDate,
+    start: ScheduleDate,
+    end: ScheduleDate,
     confirmation: Annotated[list[ConfirmationStatus] | None, Query()] = None,
     provider: UUID | None = None,
 ):

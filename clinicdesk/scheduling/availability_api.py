@@ -6,7 +6,7 @@ has not started.
 """
 
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -18,7 +18,7 @@ from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.core import clock
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema, StrictDate, StrictDateTime
+from clinicdesk.core.schemas import Between, InputSchema, ScheduleDate, ScheduleDateTime
 from clinicdesk.patients.access import access_patient
 
 from . import availability, selectors, slots
@@ -76,8 +76,8 @@ class BlockIn(InputSchema):
 
 class TemplateIn(InputSchema):
     location: UUID
-    valid_from: StrictDate
-    valid_until: StrictDate | None = None
+    valid_from: ScheduleDate
+    valid_until: ScheduleDate | None = None
     blocks: list[BlockIn]
 
 
@@ -103,8 +103,8 @@ class ExceptionIn(InputSchema):
     kind: ExceptionKind
     provider: UUID | None = Field(None, description="Empty with a location: the whole location")
     location: UUID | None = Field(None, description="Empty with a provider: everywhere they work")
-    starts_at: StrictDateTime = Field(description="With its offset, e.g. 2026-03-02T09:00:00-05:00")
-    ends_at: StrictDateTime
+    starts_at: ScheduleDateTime = Field(description="With its offset, e.g. 2026-03-02T09:00:00-05:00")
+    ends_at: ScheduleDateTime
     reason: str = Field(max_length=200)
 
 
@@ -155,13 +155,15 @@ def _slot(slot: slots.Slot) -> dict:
 def slot_index(
     request,
     appointment_type: UUID,
-    start_date: StrictDate,
-    end_date: StrictDate,
+    start_date: ScheduleDate,
+    end_date: ScheduleDate,
     providers: list[UUID] = Query(None),  # noqa: B008  # ninja's way to declare a repeated query parameter
     locations: list[UUID] = Query(None),  # noqa: B008
     patient: str = "",
-    limit: int = 10,
-    grid_minutes: int = slots.DEFAULT_GRID_MINUTES,
+    limit: Annotated[int, Between(1, slots.MAX_LIMIT)] = 10,
+    grid_minutes: Annotated[
+        int, Between(min(slots.GRID_CHOICES), max(slots.GRID_CHOICES))
+    ] = slots.DEFAULT_GRID_MINUTES,
 ):
     kind = selectors.appointment_type_get(public_id=appointment_type)
     chosen_patient = None
@@ -277,7 +279,7 @@ def exception_delete(request, public_id: UUID):
     "/locations/{uuid:public_id}/holidays", response=list[HolidayOut], summary="Public holidays of a location in a year"
 )
 @api_requires(Cap.SCHEDULE_READ)
-def holiday_index(request, public_id: UUID, year: int | None = None):
+def holiday_index(request, public_id: UUID, year: Annotated[int, Between(1900, 2200)] | None = None):
     location = selectors.location_get(public_id=public_id)
     year = year or clock.now().year
     if not 1900 <= year <= 2200:
@@ -289,7 +291,7 @@ def holiday_index(request, public_id: UUID, year: int | None = None):
     "/locations/{uuid:public_id}/holidays/{day}/open", response=HolidayOut, summary="Open on a public holiday anyway"
 )
 @api_requires(Cap.SCHEDULE_SETUP)
-def holiday_open(request, public_id: UUID, day: StrictDate, payload: HolidayOpenIn):
+def holiday_open(request, public_id: UUID, day: ScheduleDate, payload: HolidayOpenIn):
     location = selectors.location_get(public_id=public_id)
     availability.holiday_override_add(actor=request.user, location=location, day=day, note=payload.note)
     return next(r for r in availability.holiday_rows(location=location, year=day.year) if r.day == day)
@@ -299,7 +301,7 @@ def holiday_open(request, public_id: UUID, day: StrictDate, payload: HolidayOpen
     "/locations/{uuid:public_id}/holidays/{day}/open", response={204: None}, summary="Close on the holiday again"
 )
 @api_requires(Cap.SCHEDULE_SETUP)
-def holiday_close(request, public_id: UUID, day: StrictDate):
+def holiday_close(request, public_id: UUID, day: ScheduleDate):
     location = selectors.location_get(public_id=public_id)
     availability.holiday_override_remove(actor=request.user, location=location, day=day)
     return Status(204, None)

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 
-from clinicdesk.core.forms import apply_service_errors
+from clinicdesk.core.forms import BoundedIntegerField, PlausibleDateField, apply_service_errors
+from clinicdesk.core.ranges import Span
 
 from .availability import BlockInput, local_to_utc
 from .models import AppointmentType, ExceptionKind, Location, Provider, Room, Weekday
@@ -20,7 +21,9 @@ _WEEKDAY_CHOICES = [("", "—"), *((str(d.value), d.label) for d in Weekday)]
 
 
 def _date(label: str, required: bool = True, **extra: Any) -> forms.DateField:
-    return forms.DateField(label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}), **extra)
+    return PlausibleDateField(
+        span=Span.SCHEDULE, label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}), **extra
+    )
 
 
 def _time(label: str, required: bool = True) -> forms.TimeField:
@@ -179,7 +182,7 @@ class ExceptionForm(forms.Form):
 
 class HolidayForm(forms.Form):
     location = forms.ModelChoiceField(queryset=Location.objects.all(), to_field_name="public_id")
-    day = forms.DateField()
+    day = PlausibleDateField(span=Span.SCHEDULE, label="Day")
     note = forms.CharField(max_length=200, required=False)
 
 
@@ -214,7 +217,7 @@ class SlotSearchForm(forms.Form):
         label="Patient MRN",
         help_text="Optional: skips times the patient is already booked.",
     )
-    limit = forms.IntegerField(min_value=1, max_value=MAX_LIMIT, initial=10, label="How many slots")
+    limit = BoundedIntegerField(min_value=1, max_value=MAX_LIMIT, initial=10, label="How many slots")
     grid_minutes = forms.TypedChoiceField(
         choices=[(g, f"every {g} minutes") for g in GRID_CHOICES],
         coerce=int,

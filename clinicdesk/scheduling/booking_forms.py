@@ -17,7 +17,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from clinicdesk.core.forms import apply_service_errors
+from clinicdesk.core.errors import Conflict
+from clinicdesk.core.forms import PlausibleDateField, apply_service_errors
+from clinicdesk.core.ranges import Span
 
 from .clock import clock_text
 from .models import WEEKDAY_KEYS, Appointment, AppointmentType, Location, Provider, Room, Weekday
@@ -52,8 +54,10 @@ def local_instant(day: date, clock: time, location: Location) -> datetime:
     return first.astimezone(UTC)
 
 
-def _date_field(label: str, **extra: Any) -> forms.DateField:
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **extra)
+def _date_field(label: str, *, span: Span = Span.SCHEDULE, **extra: Any) -> forms.DateField:
+    return PlausibleDateField(
+        span=span, label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **extra
+    )
 
 
 def _time_field(label: str, **extra: Any) -> forms.TimeField:
@@ -101,7 +105,8 @@ def allowed_rooms(location: Location | None, kind: AppointmentType | None = None
 def apply_errors(form: forms.Form, exc: ValidationError, rename: dict[str, str]) -> None:
     """A service error on `starts_at` belongs beside the time the person typed, and so on."""
     if hasattr(exc, "error_dict"):
-        exc = ValidationError({rename.get(name, name): messages for name, messages in exc.message_dict.items()})
+        renamed = {rename.get(name, name): messages for name, messages in exc.message_dict.items()}
+        exc = Conflict(renamed, title=exc.title) if isinstance(exc, Conflict) else ValidationError(renamed)
     apply_service_errors(form, exc)
 
 
@@ -246,7 +251,10 @@ class WaitlistForm(forms.Form):
     )
     earliest_time = _time_field("Earliest start", required=False, help_text="Local time; blank: from opening.")
     latest_time = _time_field("Latest start", required=False, help_text="Local time; blank: until closing.")
-    wait_until = _date_field("Waiting until", help_text="The last day the patient wants to be offered a slot.")
+    # A record's range: a day already past is the service's to explain ("That day has passed").
+    wait_until = _date_field(
+        "Waiting until", span=Span.RECORD, help_text="The last day the patient wants to be offered a slot."
+    )
     current_appointment = _Choice(
         Appointment.objects.none(),
         required=False,

@@ -24,10 +24,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.accounts.models import User
-from clinicdesk.core import clock
+from clinicdesk.core import clock, ranges
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.guards import requires
+from clinicdesk.core.ranges import Span
 from clinicdesk.patients.access import access_patient
 from clinicdesk.patients.models import Patient
 from clinicdesk.patients.search.access import access_patient_search
@@ -75,7 +76,9 @@ def _start_from_query(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    return moment if timezone.is_aware(moment) else None
+    if not timezone.is_aware(moment) or ranges.datetime_problem(moment, Span.SCHEDULE, label="Start"):
+        return None  # a link with no usable start opens the empty form (year 1 cannot be shown)
+    return moment
 
 
 def _initial(query) -> dict:

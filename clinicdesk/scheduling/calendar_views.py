@@ -18,9 +18,10 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from clinicdesk.accounts.http import StaffRequest
-from clinicdesk.core import clock
+from clinicdesk.core import clock, ranges
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
+from clinicdesk.core.ranges import Span
 
 from . import selectors_calendar as cal
 from .calendar_access import access_day_schedule, access_week_schedule
@@ -30,15 +31,19 @@ from .models import Location
 
 
 def _chosen_day(request: HttpRequest, location: Location | None) -> tuple[date, bool]:
-    """The ?date= (YYYY-MM-DD), else today at the location; the flag says a given date was unreadable."""
+    """The ?date= (YYYY-MM-DD), else today at the location; the flag says a given date was unreadable
+    or outside the calendar's range (core.ranges: within ten years of today), which year 1 is."""
     today = clock.now().astimezone(cal.zone_of(location)).date() if location else clock.today()
     text = request.GET.get("date", "").strip()
     if not text:
         return today, False
     try:
-        return date.fromisoformat(text), False
+        chosen = date.fromisoformat(text)
     except ValueError:
         return today, True
+    if ranges.date_problem(chosen, Span.SCHEDULE, label="Date", today=today):
+        return today, True
+    return chosen, False
 
 
 def _query(**values) -> str:

@@ -7,7 +7,8 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from clinicdesk.core.forms import apply_service_errors
+from clinicdesk.core.forms import BoundedIntegerField, PlausibleDateField, apply_service_errors
+from clinicdesk.core.ranges import Span
 from clinicdesk.patients.us import STATES
 
 from . import selectors
@@ -201,21 +202,21 @@ class _ProviderChoice(forms.ModelMultipleChoiceField):
 
 class AppointmentTypeForm(forms.Form):
     name = forms.CharField(max_length=80)
-    duration_minutes = forms.IntegerField(min_value=1, max_value=MAX_DURATION_MINUTES, label="Length (minutes)")
+    duration_minutes = BoundedIntegerField(min_value=1, max_value=MAX_DURATION_MINUTES, label="Length (minutes)")
     color = forms.CharField(
         max_length=7,
         initial="#1F77B4",
         label="Colour on the schedule",
         help_text="# and six hexadecimal digits, e.g. #2CA02C.",
     )
-    buffer_before_minutes = forms.IntegerField(
+    buffer_before_minutes = BoundedIntegerField(
         min_value=0,
         max_value=MAX_BUFFER_MINUTES,
         initial=0,
         label="Buffer before (minutes)",
         help_text="Kept free before the visit, e.g. to set up a room.",
     )
-    buffer_after_minutes = forms.IntegerField(
+    buffer_after_minutes = BoundedIntegerField(
         min_value=0,
         max_value=MAX_BUFFER_MINUTES,
         initial=0,
@@ -230,7 +231,7 @@ class AppointmentTypeForm(forms.Form):
     overbook_allowed = forms.BooleanField(
         required=False, label="Allow overbooking", help_text="Lets staff book on top of a taken time."
     )
-    overbook_limit = forms.IntegerField(
+    overbook_limit = BoundedIntegerField(
         min_value=0,
         max_value=MAX_OVERBOOK_LIMIT,
         required=False,
@@ -302,8 +303,8 @@ class ConfirmationFilterForm(forms.Form):
     provider = forms.ModelChoiceField(
         queryset=Provider.objects.none(), to_field_name="public_id", required=False, empty_label="Everyone"
     )
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    start = PlausibleDateField(span=Span.SCHEDULE, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = PlausibleDateField(span=Span.SCHEDULE, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     confirmation = forms.MultipleChoiceField(
         label="Confirmation", choices=ConfirmationStatus.choices, widget=forms.CheckboxSelectMultiple, required=False
     )

@@ -17,7 +17,7 @@ from pydantic import BeforeValidator, Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema, StrictDate, StrictDateTime
+from clinicdesk.core.schemas import Between, InputSchema, ScheduleDate, ScheduleDateTime
 from clinicdesk.patients.access import access_patient
 
 from . import series
@@ -48,20 +48,20 @@ class SeriesIn(InputSchema):
     provider: UUID
     location: UUID
     appointment_type: UUID
-    starts_at: StrictDateTime = Field(description="The first visit, ISO 8601 with a time zone")
+    starts_at: ScheduleDateTime = Field(description="The first visit, ISO 8601 with a time zone")
     room: UUID | None = None
     reason: str = Field("", max_length=200)
     unit: Literal["days", "weeks"]
-    interval: int = Field(ge=1, le=52)
-    until: StrictDate | None = Field(None, description="Last date a visit may fall on (give this or count)")
-    count: int | None = Field(
-        None, ge=1, le=1_000_000, description=f"Number of visits, at most {series.MAX_OCCURRENCES}"
+    interval: Annotated[int, Between(1, 52)]
+    until: ScheduleDate | None = Field(None, description="Last date a visit may fall on (give this or count)")
+    count: Annotated[int, Between(1, 1_000_000)] | None = Field(
+        None, description=f"Number of visits, at most {series.MAX_OCCURRENCES}"
     )
 
 
 class ChoiceIn(InputSchema):
-    index: int = Field(ge=1, le=1_000_000, description="The visit number from the plan")
-    starts_at: StrictDateTime | None = Field(None, description="Book it at this time instead; null skips it")
+    index: Annotated[int, Between(1, 1_000_000)] = Field(description="The visit number from the plan")
+    starts_at: ScheduleDateTime | None = Field(None, description="Book it at this time instead; null skips it")
 
 
 class SeriesBookIn(SeriesIn):
@@ -105,7 +105,7 @@ class SeriesOut(Schema):
 class SeriesEditIn(InputSchema):
     scope: Literal["this", "following"]
     starts_at_time: StrictTime | None = Field(None, description="New local time of day at the location, HH:MM")
-    day: StrictDate | None = Field(None, description="New date (scope 'this' only)")
+    day: ScheduleDate | None = Field(None, description="New date (scope 'this' only)")
     provider: UUID | None = None
     room: UUID | None = None
     clear_room: bool = Field(False, description="True: the visits have no room")

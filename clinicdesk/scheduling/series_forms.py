@@ -6,12 +6,15 @@ from typing import Any
 
 from django import forms
 
+from clinicdesk.core.forms import BoundedIntegerField, PlausibleDateField
+from clinicdesk.core.ranges import Span
+
 from .models import AppointmentSeries
 from .series import MAX_OCCURRENCES, Scope
 
 
 class RepeatForm(forms.Form):
-    interval = forms.IntegerField(label="Repeat every", min_value=1, max_value=52, initial=1)
+    interval = BoundedIntegerField(label="Repeat every", min_value=1, max_value=52, initial=1)
     unit = forms.ChoiceField(label="Days or weeks", choices=AppointmentSeries.Unit.choices, initial="weeks")
     ends = forms.ChoiceField(
         label="Ends",
@@ -19,13 +22,15 @@ class RepeatForm(forms.Form):
         initial="count",
         widget=forms.RadioSelect,
     )
-    count = forms.IntegerField(
+    count = BoundedIntegerField(
         label="Number of visits",
         required=False,
         min_value=1,
+        max_value=1_000_000,  # more than MAX_OCCURRENCES is the service's to explain
         help_text=f"At most {MAX_OCCURRENCES} visits, within two years.",
     )
-    until = forms.DateField(
+    until = PlausibleDateField(
+        span=Span.SCHEDULE,
         label="Last date",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -60,7 +65,8 @@ class SeriesMoveForm(forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text="Local time at the location. Empty keeps each visit's time.",
     )
-    day = forms.DateField(
+    day = PlausibleDateField(
+        span=Span.SCHEDULE,
         label="New date (this visit only)",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -20,8 +20,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from clinicdesk.accounts.http import StaffRequest
+from clinicdesk.core import ranges
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.guards import requires
+from clinicdesk.core.ranges import Span
 from clinicdesk.patients.access import access_patient
 
 from . import selectors
@@ -52,11 +54,14 @@ def _book_url() -> str:
 
 
 def _parse_start(text: str, zone: ZoneInfo) -> datetime | None:
+    """The start in the query (naive: at the location), or None when unreadable or not a plausible
+    appointment time (core.ranges: within ten years of now), as year 1 is not."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    return moment.replace(tzinfo=zone) if timezone.is_naive(moment) else moment
+    moment = moment.replace(tzinfo=zone) if timezone.is_naive(moment) else moment
+    return None if ranges.datetime_problem(moment, Span.SCHEDULE, label="Start") else moment
 
 
 def _booking_from_query(request: StaffRequest) -> tuple[BookingInput | None, str]:
@@ -111,7 +116,7 @@ def _choices(post: Any, plan: list[Occurrence]) -> tuple[dict[int, datetime | No
         except ValueError:
             errors[occurrence.index] = "Choose to skip this visit or one of the times offered."
             continue
-        if timezone.is_naive(moment):
+        if timezone.is_naive(moment) or ranges.datetime_problem(moment, Span.SCHEDULE, label="Time"):
             errors[occurrence.index] = "Choose to skip this visit or one of the times offered."
             continue
         choices[occurrence.index] = moment

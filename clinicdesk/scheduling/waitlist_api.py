@@ -5,6 +5,7 @@ unknown references answer 422 naming the field; entries and offers one may not s
 """
 
 from datetime import date, datetime, time
+from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
-from clinicdesk.core.schemas import InputSchema, StrictDate, StrictDateTime
+from clinicdesk.core.schemas import EachBetween, InputSchema, PlausibleDate, ScheduleDateTime
 from clinicdesk.patients.access import access_patient
 
 from . import waitlist
@@ -65,10 +66,12 @@ class OfferOut(Schema):
 class EntryIn(InputSchema):
     patient_mrn: str = Field(min_length=1, max_length=20)
     appointment_type: UUID
-    wait_until: StrictDate
+    wait_until: PlausibleDate  # a past day is the service's to explain
     providers: list[UUID] = Field(default_factory=list, max_length=50)
     location: UUID | None = None
-    weekdays: list[int] = Field(default_factory=list, max_length=7, description="0 = Monday … 6 = Sunday")
+    weekdays: Annotated[list[int], EachBetween(0, 6)] = Field(
+        default_factory=list, max_length=7, description="0 = Monday … 6 = Sunday"
+    )
     earliest_time: time | None = None
     latest_time: time | None = None
     current_appointment: UUID | None = Field(None, description="The patient's later appointment to move")
@@ -82,7 +85,7 @@ class CloseIn(InputSchema):
 class OfferIn(InputSchema):
     provider: UUID
     location: UUID
-    starts_at: StrictDateTime
+    starts_at: ScheduleDateTime
 
 
 class AcceptIn(InputSchema):
@@ -95,7 +98,7 @@ class MatchesQuery(Schema):
     provider: UUID | None = None
     location: UUID | None = None
     appointment_type: UUID | None = None
-    starts_at: datetime | None = None
+    starts_at: ScheduleDateTime | None = None
 
 
 @router.post("/waitlist", response={201: EntryOut}, summary="Put a patient on the waitlist")

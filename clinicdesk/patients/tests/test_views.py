@@ -161,14 +161,27 @@ def test_the_api_registers_and_reads_a_patient(client, front_desk):
         **auth,
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "date_of_birth"
-    invalid = client.post(
+    # A date of birth in the future is refused by the API's input range, before the service.
+    future = client.post(
         "/api/v1/patients",
         data={"first_name": "A", "last_name": "B", "date_of_birth": "2999-01-01", "sex_at_birth": "F", "state": "ZZ"},
         content_type="application/json",
         **auth,
     )
+    assert future.status_code == 422
+    assert [e["field"] for e in future.json()["errors"]] == ["date_of_birth"]
+    assert "cannot be in the future" in future.json()["errors"][0]["message"]
+    # The service names every wrong field at once.
+    invalid = client.post(
+        "/api/v1/patients",
+        data={"first_name": "A", "last_name": "B", "date_of_birth": "1990-01-02", "sex_at_birth": "F", "state": "ZZ",
+              "zip_code": "1"},
+        content_type="application/json",
+        **auth,
+    )  # fmt: skip
     assert invalid.status_code == 422
-    assert {e["field"] for e in invalid.json()["errors"]} == {"date_of_birth", "state"}
+    assert {e["field"] for e in invalid.json()["errors"]} == {"zip_code", "state"}
+    assert Patient.objects.count() == 1
 
 
 def test_the_api_changes_only_the_fields_sent(client, front_desk, patient):
