@@ -80,7 +80,9 @@ def on_service_validation_error(request, exc: DjangoValidationError):
     else:
         errors = [{"field": "body", "message": m} for m in exc.messages]
     if isinstance(exc, Conflict):
-        return problem(409, "This clashes with an existing record. See `errors`.", errors=errors)
+        # The refusal's own title ("Appointment time is in the past") and words, not one
+        # sentence for every kind: a time that has passed clashes with no record.
+        return problem(409, " ".join(exc.messages), title=exc.title, errors=errors)
     return problem(422, "The request could not be carried out. See `errors`.", errors=errors)
 
 

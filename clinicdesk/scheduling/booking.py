@@ -9,6 +9,15 @@ The guarantee lives in the database, not in this module's checks:
   before its first read, so the overlap check and the insert run with no other writer between
   them.
 
+Before the check, the booking takes the locks of everyone it could clash with — the patient,
+then the provider, then the room, always in that order (PostgreSQL advisory locks; SQLite's
+write lock already covers them). Two bookings of one patient with different providers would
+otherwise each insert, each find the other's row while checking the patient's exclusion
+constraint, and deadlock; ordered locks make the second wait for the first and then read it.
+A deadlock, serialization failure or lock timeout that still happens (a booking inside a longer
+transaction) is retried a few times when the booking is its own transaction, and otherwise
+answered as a refusal (409) asking to try again: never a server error.
+
 The friendly check runs first on both, so the person booking reads which appointment is in
 the way. Everything else that makes a time bookable (templates, exceptions, holidays, rooms,
 the type's rules) is `slots.availability_problem`. Every change is audited and leaves an
@@ -17,14 +26,16 @@ AppointmentChange row; a moved appointment keeps its row and public id.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from clinicdesk.accounts.models import User
@@ -50,12 +61,34 @@ from .setup_snapshot import SetupSnapshot
 from .signals import appointment_booked
 from .slots import MAX_BLOCK, availability_problem, overbook_count, patient_kind_problem
 
-# How close to the start a cancellation counts as late (for no-show/late-cancel policies).
+_T = TypeVar("_T")
 _EXCLUSION_VIOLATION = "23P01"
+# Deadlock, serialization failure, lock not available: the transaction may simply be run again.
+_RETRYABLE = {"40P01", "40001", "55P03"}
+ATTEMPTS = 4
+# First key of pg_advisory_xact_lock(int, int), one per kind of party; patient < provider < room
+# is the order every booking takes them in. Two-key locks never collide with the one-key locks
+# of the audit chain or the note templates.
+_LOCK_SPACE = {"patient": 0x43440001, "provider": 0x43440002, "room": 0x43440003}
 
 
 class BookingRefused(Conflict):
-    """The time cannot be booked; the message says why and what to do instead."""
+    """The time cannot be booked; the message says why and `title` names the kind of refusal."""
+
+
+# Titles of the refusal kinds (the API's problem title, the heading of the refused form).
+PAST = "Appointment time is in the past"
+PATIENT_INACTIVE = "Patient record is not active"
+NO_OVERBOOKING = "Visit type cannot be overbooked"
+WRONG_PATIENT_KIND = "Visit type does not suit this patient"
+PATIENT_BUSY = "Patient already has an appointment then"
+PROVIDER_BUSY = "Provider already has an appointment then"
+ROOM_BUSY = "Room is already booked then"
+UNAVAILABLE = "Time is not available"
+OVERBOOK_LIMIT = "Overbooking limit reached"
+NOT_SCHEDULED = "Appointment is no longer scheduled"
+REASON_NEEDED = "Reason required"
+BUSY = "Booking could not be checked; try again"
 
 
 @dataclass
@@ -84,8 +117,50 @@ def _span(kind: AppointmentType, starts_at: datetime) -> tuple[datetime, datetim
     )
 
 
-def _refuse(field: str, message: str) -> BookingRefused:
-    return BookingRefused({field: [message]})
+def _refuse(field: str, message: str, title: str) -> BookingRefused:
+    return BookingRefused({field: [message]}, title=title)
+
+
+def _lock_parties(*, patient: Patient, provider: Provider, room: Room | None) -> None:
+    """Take the booking locks of `patient`, `provider` and `room`, in the one fixed order.
+
+    Held to the end of the transaction. SQLite needs none: its IMMEDIATE transaction holds the
+    database's write lock from its first statement. A transaction may take the same lock again
+    (a series books several visits for one patient and provider) without waiting on itself.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = [("patient", patient.pk), ("provider", provider.pk)] + ([("room", room.pk)] if room is not None else [])
+    with connection.cursor() as cursor:
+        for kind, pk in keys:  # already in the order of _LOCK_SPACE
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE[kind], pk % 2**31])
+
+
+def _retryable(exc: OperationalError) -> bool:
+    """A deadlock, serialization failure or busy lock (PostgreSQL), or a locked database (SQLite)."""
+    return getattr(exc.__cause__, "sqlstate", None) in _RETRYABLE or "database is locked" in str(exc)
+
+
+def _run_retrying(work: Callable[[], _T]) -> _T:
+    """Run `work` (which opens its own transaction); again, after a short pause, when the database
+    gave up on it for a deadlock or a busy lock — at most ATTEMPTS times, and only when it is its
+    own transaction (inside a caller's, the caller's work is lost too). Then a BookingRefused."""
+    outermost = not connection.in_atomic_block
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return work()
+        except OperationalError as exc:
+            if not _retryable(exc):
+                raise
+            if not outermost or attempt == ATTEMPTS:
+                raise _refuse(
+                    "starts_at",
+                    "Other bookings for the same patient, provider or room were being saved at the same moment, "
+                    "so this one could not be checked. Nothing was booked; try again.",
+                    BUSY,
+                ) from exc
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def _basic_problems(data: BookingInput, now: datetime) -> None:
@@ -95,20 +170,22 @@ def _basic_problems(data: BookingInput, now: datetime) -> None:
             {"starts_at": ["Give the start time with its time zone (ISO 8601, e.g. 2026-12-01T14:00:00Z)."]}
         )
     if data.starts_at < now:
-        raise _refuse("starts_at", "That time has passed. Choose a time from now on.")
+        raise _refuse("starts_at", "That time has passed. Choose a time from now on.", PAST)
     if data.patient.status != PatientStatus.ACTIVE:
         raise _refuse(
-            "patient", f"The patient's record is {data.patient.get_status_display().lower()}; reactivate it first."
+            "patient",
+            f"The patient's record is {data.patient.get_status_display().lower()}; reactivate it first.",
+            PATIENT_INACTIVE,
         )
     if data.overbook and not data.appointment_type.overbook_allowed:
-        raise _refuse("overbook", f"{data.appointment_type} may not be overbooked. Choose a free time.")
+        raise _refuse("overbook", f"{data.appointment_type} may not be overbooked. Choose a free time.", NO_OVERBOOKING)
     _patient_kind_problem(data)
 
 
 def _patient_kind_problem(data: BookingInput) -> None:
     problem = patient_kind_problem(data.appointment_type, data.patient, data.starts_at, data.location.time_zone)
     if problem:
-        raise _refuse("appointment_type", problem)
+        raise _refuse("appointment_type", problem, WRONG_PATIENT_KIND)
 
 
 def _in_the_way(
@@ -158,13 +235,16 @@ def _in_the_way(
 def _clash_message(kind: str, other: Appointment) -> BookingRefused:
     when = f"{_local(other.starts_at, other.location)}"
     if kind == "patient":
-        return _refuse("patient", f"The patient already has an appointment then ({when}). Choose another time.")
+        return _refuse(
+            "patient", f"The patient already has an appointment then ({when}). Choose another time.", PATIENT_BUSY
+        )
     if kind == "room":
-        return _refuse("room", f"{other.room} is booked then ({when}). Choose another room or time.")
+        return _refuse("room", f"{other.room} is booked then ({when}). Choose another room or time.", ROOM_BUSY)
     return _refuse(
         "starts_at",
         f"{other.provider} already has an appointment then ({when}). Choose another time"
         + (", or overbook if the visit type allows it." if not other.overbooked else "."),
+        PROVIDER_BUSY,
     )
 
 
@@ -174,10 +254,12 @@ def _conflict_from_constraint(exc: IntegrityError) -> BookingRefused | None:
         return None
     name = getattr(getattr(cause, "diag", None), "constraint_name", "") or ""
     if "patient" in name:
-        return _refuse("patient", "The patient was just booked at an overlapping time. Choose another time.")
+        return _refuse(
+            "patient", "The patient was just booked at an overlapping time. Choose another time.", PATIENT_BUSY
+        )
     if "room" in name:
-        return _refuse("room", "That room was just booked by someone else. Choose another room or time.")
-    return _refuse("starts_at", "Someone else just booked that time. Choose another time.")
+        return _refuse("room", "That room was just booked by someone else. Choose another room or time.", ROOM_BUSY)
+    return _refuse("starts_at", "Someone else just booked that time. Choose another time.", PROVIDER_BUSY)
 
 
 def _availability_check(data: BookingInput, now: datetime, setup: SetupSnapshot | None = None) -> None:
@@ -193,7 +275,7 @@ def _availability_check(data: BookingInput, now: datetime, setup: SetupSnapshot 
         setup=setup,
     )
     if problem:
-        raise _refuse("starts_at", problem)
+        raise _refuse("starts_at", problem, UNAVAILABLE)
 
 
 def _hold(
@@ -217,6 +299,7 @@ def _hold(
                 "overbook",
                 f"{data.provider} already has {data.appointment_type.overbook_limit} overbooked "
                 f"{data.appointment_type} visit(s) that day, the most allowed. Choose another day.",
+                OVERBOOK_LIMIT,
             )
         overbooked = True
     return overbooked, span
@@ -267,8 +350,14 @@ def appointment_book(*, actor: User, data: BookingInput, now: datetime | None = 
     # Outside the transaction: the practice setup it reads is not what two bookings race for, and
     # on SQLite the transaction holds the database's write lock, so it stays as short as possible.
     _availability_check(data, now, setup)
+    return _run_retrying(lambda: _book_locked(actor, data, series, series_index))
+
+
+def _book_locked(actor: User, data: BookingInput, series: Any, series_index: int | None) -> Appointment:
+    """appointment_book's transaction: lock the parties, check under the locks, insert, audit."""
     try:
         with transaction.atomic():
+            _lock_parties(patient=data.patient, provider=data.provider, room=data.room)
             overbooked, (starts, ends, block_start, block_end) = _hold(data, overbook=data.overbook)
             appointment = Appointment.objects.create(
                 patient=data.patient,
@@ -322,6 +411,20 @@ def appointment_move(
     confirmation starts over, because the patient confirmed the old time.
     """
     now = now or clock.now()
+    return _run_retrying(lambda: _move_locked(actor, appointment, starts_at, provider, location, room, reason, now))
+
+
+def _move_locked(
+    actor: User,
+    appointment: Appointment,
+    starts_at: datetime,
+    provider: Provider | None,
+    location: Location | None,
+    room: Room | None | bool,
+    reason: str,
+    now: datetime,
+) -> Appointment:
+    """appointment_move's transaction: lock the row, then the parties, check, save, audit."""
     try:
         with transaction.atomic():
             current = _locked(appointment)
@@ -330,6 +433,7 @@ def appointment_move(
                     "status",
                     f"This appointment is {current.get_status_display().lower()}; only a scheduled one can be moved. "
                     "Book a new appointment instead.",
+                    NOT_SCHEDULED,
                 )
             data = BookingInput(
                 patient=current.patient,
@@ -342,6 +446,7 @@ def appointment_move(
             )
             _basic_problems(data, now)
             _availability_check(data, now)
+            _lock_parties(patient=data.patient, provider=data.provider, room=data.room)
             overbooked, (starts, ends, block_start, block_end) = _hold(
                 data, overbook=current.overbooked, exclude=current.pk
             )
@@ -374,13 +479,16 @@ def appointment_cancel(
     now = now or clock.now()
     reason = (reason or "").strip()
     if not reason:
-        raise _refuse("reason", "Say why the appointment is cancelled (e.g. patient called, provider out).")
+        raise _refuse(
+            "reason", "Say why the appointment is cancelled (e.g. patient called, provider out).", REASON_NEEDED
+        )
     with transaction.atomic():
         current = _locked(appointment)
         if current.status != AppointmentStatus.SCHEDULED:
             raise _refuse(
                 "status",
                 f"This appointment is {current.get_status_display().lower()}; only a scheduled one can be cancelled.",
+                NOT_SCHEDULED,
             )
         current.status = AppointmentStatus.CANCELLED
         current.cancelled_at, current.cancelled_by, current.cancel_reason = now, actor, reason[:200]

@@ -278,11 +278,14 @@ def flow_transition(
     if current.status == to:
         if to == S.ROOMED and room is not None and room.pk != current.room_id:
             where = current.room.name if current.room else "a room"
-            raise Conflict({"to": [f"The patient is already roomed in {where}; the flow only moves forward."]})
+            raise Conflict(
+                {"to": [f"The patient is already roomed in {where}; the flow only moves forward."]},
+                title="Patient is already roomed",
+            )
         return FlowResult(current, False)
     problem = transition_problem(current, to)
     if problem:
-        raise Conflict({"to": [problem]})
+        raise Conflict({"to": [problem]}, title="Step not possible from here")
     old = current.status
     changed = ["status", STAMP[to]]
     booked_room = current.room
@@ -353,7 +356,7 @@ def flow_undo(*, actor: User, appointment: Appointment, reason: str) -> FlowResu
     undone = latest is not None and latest.what == UNDO_WHAT
     problem = undo_problem(status, stepped_at=stepped_at, now=now, undone=undone)
     if problem:
-        raise Conflict({"to": [problem]})
+        raise Conflict({"to": [problem]}, title="Step cannot be undone")
     back = previous_state(status, roomed=current.roomed_at is not None)
     changed = ["status", STAMP[status]]
     remarks = [f"Undone: {ACTION_LABEL[status].lower()}."]
@@ -409,15 +412,19 @@ def no_show_mark(*, actor: User, appointment: Appointment) -> FlowResult:
     if current.status == S.NO_SHOW:
         return FlowResult(current, False)
     if current.status in FINAL_STATUSES:
-        raise Conflict({"to": [_FINAL_ADVICE[current.status]]})
+        raise Conflict({"to": [_FINAL_ADVICE[current.status]]}, title="Visit is already closed")
     if current.status != S.SCHEDULED:
         label = S(current.status).label.lower()
         raise Conflict(
-            {"to": [f"The patient is {label}, so they did come: a no-show is only for a patient who never arrived."]}
+            {"to": [f"The patient is {label}, so they did come: a no-show is only for a patient who never arrived."]},
+            title="Patient has arrived",
         )
     if now < current.starts_at:
         starts = clock_text(timezone.localtime(current.starts_at, _zone(current)))
-        raise Conflict({"to": [f"The visit starts at {starts}. Mark a no-show only once the start time has passed."]})
+        raise Conflict(
+            {"to": [f"The visit starts at {starts}. Mark a no-show only once the start time has passed."]},
+            title="Visit has not started yet",
+        )
     current.status = S.NO_SHOW
     current.no_show_at = now
     current.save(update_fields=["status", "no_show_at", "updated_at"])
@@ -475,7 +482,10 @@ def confirmation_set(*, actor: User, appointment: Appointment, status: str, meth
     current = _locked(appointment)
     if current.status != S.SCHEDULED:
         label = S(current.status).label.lower()
-        raise Conflict({"status": [f"The appointment is {label}; only a scheduled appointment is confirmed."]})
+        raise Conflict(
+            {"status": [f"The appointment is {label}; only a scheduled appointment is confirmed."]},
+            title="Appointment is no longer scheduled",
+        )
     if current.confirmation == status and current.confirmation_method == method:
         return FlowResult(current, False)
     old = current.confirmation + (f" ({current.confirmation_method})" if current.confirmation_method else "")

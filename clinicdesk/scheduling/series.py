@@ -40,6 +40,7 @@ from clinicdesk.core import clock
 
 from .availability import day_text
 from .booking import (
+    REASON_NEEDED,
     BookingInput,
     BookingRefused,
     appointment_book,
@@ -50,6 +51,15 @@ from .booking import (
 from .clock import clock_text
 from .models import Appointment, AppointmentSeries, AppointmentStatus, Provider, Room
 from .slots import slot_search
+
+# A local time that the clocks skip that day (spring forward): the visit cannot be put there.
+NO_SUCH_TIME = "Time does not exist on that day"
+
+
+def _title_of(exc: ValidationError) -> str | None:
+    """The refusal title of a service error being passed on (None: the error had none)."""
+    return getattr(exc, "title", None) if isinstance(exc, BookingRefused) else None
+
 
 MAX_OCCURRENCES = 104
 MAX_SPAN_DAYS = 731  # two years from the first visit to the last
@@ -304,7 +314,8 @@ def series_book(
             start = choices.get(occurrence.index, occurrence.starts_at)
             if start is None:
                 raise BookingRefused(
-                    {"choices": [f"{occurrence.label}: {_missing_time(occurrence.day, occurrence.wall)}"]}
+                    {"choices": [f"{occurrence.label}: {_missing_time(occurrence.day, occurrence.wall)}"]},
+                    title=NO_SUCH_TIME,
                 )
             try:
                 appointment_book(
@@ -316,7 +327,8 @@ def series_book(
                 )
             except BookingRefused as exc:
                 raise BookingRefused(
-                    {"choices": [f"{occurrence.label}: {' '.join(exc.messages)} Nothing was booked."]}
+                    {"choices": [f"{occurrence.label}: {' '.join(exc.messages)} Nothing was booked."]},
+                    title=exc.title,
                 ) from exc
             except ValidationError as exc:
                 raise ValidationError({"choices": [f"{occurrence.label}: {' '.join(exc.messages)}"]}) from exc
@@ -400,7 +412,10 @@ def series_edit(
             new_day = day or local.date()
             start = _wall_instant(new_day, wall, tz)
             if start is None:
-                raise BookingRefused({"starts_at_time": [f"{_visit_label(target)}: {_missing_time(new_day, wall)}"]})
+                raise BookingRefused(
+                    {"starts_at_time": [f"{_visit_label(target)}: {_missing_time(new_day, wall)}"]},
+                    title=NO_SUCH_TIME,
+                )
             same_provider = provider is None or provider.pk == target.provider_id
             same_room = room is False or (room.pk if isinstance(room, Room) else None) == target.room_id
             if start == target.starts_at and same_provider and same_room:
@@ -419,7 +434,8 @@ def series_edit(
                 )
             except ValidationError as exc:
                 raise BookingRefused(
-                    {"starts_at_time": [f"{_visit_label(target)}: {' '.join(exc.messages)} Nothing was changed."]}
+                    {"starts_at_time": [f"{_visit_label(target)}: {' '.join(exc.messages)} Nothing was changed."]},
+                    title=_title_of(exc),
                 ) from exc
     return changed
 
@@ -434,7 +450,10 @@ def series_cancel(
     """
     now = now or clock.now()
     if not (reason or "").strip():
-        raise BookingRefused({"reason": ["Say why the visits are cancelled (e.g. patient called, course finished)."]})
+        raise BookingRefused(
+            {"reason": ["Say why the visits are cancelled (e.g. patient called, course finished)."]},
+            title=REASON_NEEDED,
+        )
     cancelled: list[Appointment] = []
     with transaction.atomic():
         for target in _targets(appointment, scope, now):
@@ -442,7 +461,8 @@ def series_cancel(
                 cancelled.append(appointment_cancel(actor=actor, appointment=target, reason=reason, now=now))
             except ValidationError as exc:
                 raise BookingRefused(
-                    {"scope": [f"{_visit_label(target)}: {' '.join(exc.messages)} Nothing was cancelled."]}
+                    {"scope": [f"{_visit_label(target)}: {' '.join(exc.messages)} Nothing was cancelled."]},
+                    title=_title_of(exc),
                 ) from exc
     return cancelled
 
