@@ -99,6 +99,35 @@ def totp_now(secret: str) -> str:
     return pyotp.TOTP(secret).now()
 
 
+def api_token_for(user: User, *, name: str = "test", days: int = 1) -> str:
+    """A personal API token of `user`, as they would create it on My account. Returns the secret.
+
+    The API accepts a token only from an owner enrolled in two-factor sign-in (while it is
+    required), so `user` is enrolled first unless already.
+    """
+    from allauth.mfa.models import Authenticator
+
+    from clinicdesk.accounts.services import api_token_create
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        enrol_totp(user)
+    return api_token_create(actor=user, name=name, days=days)[1]
+
+
+def api_operations() -> list[tuple[str, str]]:
+    """Every (METHOD, path) the JSON API serves, path parameters filled with a zero UUID.
+
+    Read from the OpenAPI document, so a new endpoint is in every walk that uses this.
+    """
+    import re
+
+    from clinicdesk.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    zero = "00000000-0000-0000-0000-000000000000"
+    return sorted((method.upper(), re.sub(r"\{[^}]+\}", zero, path)) for path, item in paths.items() for method in item)
+
+
 @pytest.fixture
 def office_manager(db) -> User:
     return make_staff("dana", Role.OFFICE_MANAGER, display_name="Dana Whitfield")

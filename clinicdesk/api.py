@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -17,10 +18,12 @@ from clinicdesk.accounts.api_auth import StaffSessionAuth, TokenAuth
 from clinicdesk.audit.api import router as audit_router
 from clinicdesk.clinical.api import router as clinical_router
 from clinicdesk.codes.api import router as codes_router
+from clinicdesk.core.api_guards import REFUSAL, REQUEST_ATTR
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.guards import requires
 from clinicdesk.core.problems import problem
+from clinicdesk.core.refusals import TOO_LARGE, body_limit_refusal, refusal_log
 from clinicdesk.patients.api import router as patients_router
 from clinicdesk.patients.coverage_api import router as coverage_router
 from clinicdesk.patients.disclosure_api import router as disclosure_router
@@ -96,11 +99,27 @@ def on_unauthenticated(request, exc):
     )
 
 
+def _forbidden(request, detail: str):
+    """A 403 problem and its one log line: the capability when that was missing, else the reason."""
+    capability = getattr(request, REQUEST_ATTR, None)
+    response = problem(403, detail)
+    missing_capability = detail == REFUSAL and capability
+    refusal_log(
+        request,
+        status=403,
+        reason=f"capability={capability}" if missing_capability else f"reason={detail}",
+        response=response,
+    )
+    return response
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     detail = str(exc)
     if exc.status_code == 400 and "parse" in detail.lower():
         detail = "The request body is not valid JSON."
+    if exc.status_code == 403:
+        return _forbidden(request, detail)
     return problem(exc.status_code, detail)
 
 
@@ -111,12 +130,47 @@ def on_not_found(request, exc):
 
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request, exc):
-    return problem(403, str(exc) or "Your role does not include this.")
+    return _forbidden(request, str(exc) or "Your role does not include this.")
 
 
 @api.exception_handler(EmergencyAccessRequired)
 def on_restricted(request, exc):
-    return problem(403, "This record is restricted. Open it in the app with a reason (emergency access) first.")
+    return _forbidden(request, "This record is restricted. Open it in the app with a reason (emergency access) first.")
+
+
+# A body Django refuses while reading it: too large, too many fields or files (413), or
+# otherwise unreadable (400). Without these the catch-all below would answer 500.
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious_request(request, exc: SuspiciousOperation):
+    too_large = body_limit_refusal(exc)
+    response = (
+        problem(413, too_large, title=TOO_LARGE)
+        if too_large
+        else problem(400, "The request could not be accepted as sent.")
+    )
+    refusal_log(request, status=response.status_code, reason=type(exc).__name__, response=response)
+    return response
+
+
+@api.exception_handler(MultiPartParserError)
+def on_unreadable_form(request, exc):
+    response = problem(400, "The multipart body could not be read. Check the boundary and the parts.")
+    refusal_log(request, status=400, reason="unreadable multipart body", response=response)
+    return response
+
+
+@api.exception_handler(UnreadablePostError)
+def on_body_cut_short(request, exc):
+    response = problem(400, "The request body ended before the length it declared.")
+    refusal_log(request, status=400, reason="body ended early", response=response)
+    return response
+
+
+@api.exception_handler(BadRequest)
+def on_bad_request(request, exc):
+    response = problem(400, str(exc) or "The request could not be understood.")
+    refusal_log(request, status=400, reason=type(exc).__name__, response=response)
+    return response
 
 
 @api.exception_handler(Exception)

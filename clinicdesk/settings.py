@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "clinicdesk.core.middleware.RequestContextMiddleware",
     "clinicdesk.core.middleware.ApiProblemMiddleware",
+    "clinicdesk.core.middleware.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -232,6 +233,10 @@ CSRF_COOKIE_HTTPONLY = True
 # Emergency ("break the glass") access lasts this long.
 CLINICDESK_EMERGENCY_ACCESS = timedelta(minutes=env.int("CLINICDESK_EMERGENCY_MINUTES", default=60))
 CLINICDESK_API_TOKEN_MAX_DAYS = env.int("CLINICDESK_API_TOKEN_MAX_DAYS", default=365)
+# Longest path plus query string accepted (bytes); longer ones get 414 (core/middleware.py).
+# Request bodies other than file uploads are limited by Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+# (2.5 MB), and a form by DATA_UPLOAD_MAX_NUMBER_FIELDS (1000); beyond them, 413.
+CLINICDESK_MAX_URL_BYTES = env.int("CLINICDESK_MAX_URL_BYTES", default=8192)
 # Where `clinicdesk audit anchor` appends the audit chain's head (docs/security.md), and an
 # address that receives each anchor by mail too (blank: none). Both are meant to be out of
 # reach of whoever can rewrite the database.

@@ -47,3 +47,28 @@ class ApiProblemMiddleware:
                 replacement["Allow"] = response["Allow"]
             return replacement
         return response
+
+
+class RequestLimitsMiddleware:
+    """Refuses an address or a body larger than the server accepts, before anything reads it.
+
+    414 for a path plus query string over CLINICDESK_MAX_URL_BYTES; 413 for a body (other than
+    a multipart upload) over DATA_UPLOAD_MAX_MEMORY_SIZE. Problem details under /api/, a page
+    elsewhere, and one log line (core/refusals.py). It sits before the session middleware, so a
+    refused request costs no database work.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .refusals import TOO_LARGE, URL_TOO_LONG, content_length_refusal, refusal_log, url_refusal
+        from .views import error_response
+
+        for status, title, check in ((414, URL_TOO_LONG, url_refusal), (413, TOO_LARGE, content_length_refusal)):
+            detail = check(request)
+            if detail is not None:
+                response = error_response(request, status, title=title, message=detail)
+                refusal_log(request, status=status, reason=detail, response=response)
+                return response
+        return self.get_response(request)

@@ -13,6 +13,8 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    413: "Request too large",
+    414: "Address too long",
     422: "Invalid input",
     429: "Too many requests",
     500: "Server error",

@@ -6,8 +6,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from .capabilities import ALL_CAPABILITIES
 from .guards import public
 from .problems import problem
+from .refusals import TOO_LARGE, body_limit_refusal, refusal_log
 
 
 @public
@@ -44,19 +46,45 @@ _ERRORS = {
 }
 
 
-def _error(request: HttpRequest, status: int) -> HttpResponse:
-    title, message = _ERRORS[status]
+def error_response(request: HttpRequest, status: int, *, title: str = "", message: str = "") -> HttpResponse:
+    """The error answer for `status`: problem details under /api/, else the error page.
+
+    `title` and `message` default to the house wording of the status (400, 403, 404, 500).
+    The page renders without a signed-in user, so middleware that runs before the session
+    (the size limits) can use it too.
+    """
+    default_title, default_message = _ERRORS.get(status, ("", ""))
+    title, message = title or default_title, message or default_message
     if request.path.startswith("/api/"):
         return problem(status, message, title=title)
     return render(request, "core/error.html", {"title": title, "message": message}, status=status)
 
 
+def _error(request: HttpRequest, status: int) -> HttpResponse:
+    return error_response(request, status)
+
+
 def bad_request(request, exception=None):
-    return _error(request, 400)
+    """400, or 413 when Django refused an oversized form while parsing it (one log line)."""
+    too_large = body_limit_refusal(exception)
+    if too_large is None:
+        return _error(request, 400)
+    response = error_response(request, 413, title=TOO_LARGE, message=too_large)
+    refusal_log(request, status=413, reason=type(exception).__name__, response=response)
+    return response
 
 
 def permission_denied(request, exception=None):
-    return _error(request, 403)
+    """403, logged as one line (who, route, capability) rather than a traceback."""
+    response = _error(request, 403)
+    reason = str(exception or "") or "refused"
+    refusal_log(
+        request,
+        status=403,
+        reason=f"capability={reason}" if reason in ALL_CAPABILITIES else f"reason={reason}",
+        response=response,
+    )
+    return response
 
 
 def page_not_found(request, exception=None):

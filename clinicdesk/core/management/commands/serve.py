@@ -59,6 +59,14 @@ class Command(BaseCommand):
             "-",
             "--graceful-timeout",
             "5",
+            # Django refuses an over-long address itself, as problem details or a readable page
+            # (core/refusals.py, CLINICDESK_MAX_URL_BYTES); gunicorn's own limit (4094 bytes)
+            # would answer first with a bare HTML 414. 0 lifts it; a header may hold 16 KB, so
+            # a Referer carrying the longest accepted address still fits.
+            "--limit-request-line",
+            "0",
+            "--limit-request-field_size",
+            "16384",
             # gunicorn's control socket has one default path per user: several servers on one
             # machine would take it from each other, and ClinicDesk does not use it.
             "--no-control-socket",
