@@ -89,7 +89,8 @@ class PanelContent:
     items_more: Figure | None = None  # "All 12 anomalies" under the list
     note: str = ""
     empty: str = ""
-    choice: Choice | None = None
+    choice: Choice | None = None  # shown once above the panels (several panels share a location)
+    wide: bool = False  # takes the whole width of the page (a block per location)
 
 
 @dataclass
@@ -169,9 +170,16 @@ def home(request: HttpRequest) -> HttpResponse:
     role = getattr(request.user, "role", None)
     asked = PanelRequest(user=request.user, params=request.GET, now=clock.now())
     shown = [_shown(panel, panel.build(asked), request) for panel in panels_for(role)]
+    # One form above the panels for each choice they offer (the first panel's wording wins).
+    choices: dict[str, Choice] = {}
+    for item in shown:
+        choice = item["content"].choice
+        if choice is not None:
+            choices.setdefault(choice.name, choice)
     hour = clock.local_now().hour
     context = {
         "panels": shown,
+        "choices": list(choices.values()),
         "part_of_day": "morning" if hour < 12 else "afternoon" if hour < 18 else "evening",
         "today": clock.local_now(),
         "refresh_seconds": REFRESH_SECONDS,

@@ -295,7 +295,7 @@ def practice_today(asked: PanelRequest) -> PanelContent:
                 heading=location.name,
             )
         )
-    return PanelContent(sections=sections, note=day_text(location_day(locations[0], now)[0]))
+    return PanelContent(sections=sections, note=day_text(location_day(locations[0], now)[0]), wide=len(locations) > 1)
 
 
 home.register(

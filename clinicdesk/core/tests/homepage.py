@@ -20,7 +20,7 @@ class Shown:
 
 
 _PANEL = re.compile(
-    r'<section class="card home-panel" id="panel-[^"]+".*?<h2 id="[^"]+">(?P<title>[^<]+)</h2>(?P<body>.*?)</section>',
+    r'<section class="card home-panel[^"]*" id="panel-[^"]+".*?<h2 id="[^"]+">(?P<title>[^<]+)</h2>(?P<body>.*?)</section>',
     re.S,
 )
 _FIGURE = re.compile(

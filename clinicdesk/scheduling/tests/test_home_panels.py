@@ -187,6 +187,23 @@ def test_the_office_manager_sees_every_location_on_its_own_day(as_user, office_m
     assert values == ["1", "9"]  # Harbor Clinic, then Main Street Clinic (by name)
 
 
+def test_the_front_desk_of_the_second_clinic_chooses_it_once_for_every_panel(as_user, office_manager, front_desk, day):
+    river = make_location(office_manager, name="Riverside Clinic")
+    doctor = make_provider(office_manager, make_staff("drriver", "clinician"), [river], npi="1245319599")
+    make_appointment(office_manager, patient=day.patients[0], provider=doctor, location=river, kind=day.practice.kind,
+                     starts_at=at(13), status="scheduled")  # fmt: skip
+    client = as_user(front_desk)
+    page = client.get("/").content.decode()
+    assert page.count('<select id="home-location" name="location">') == 1  # one choice above the panels
+    assert figure(page, "Today's arrivals", "Booked today").value == "9"  # the first clinic by name
+    page = client.get(f"/?location={river.public_id}").content.decode()
+    assert f'<option value="{river.public_id}" selected>' in page
+    booked = figure(page, "Today's arrivals", "Booked today")
+    assert booked.value == "1" and str(river.public_id) in booked.url
+    assert str(river.public_id) in figure(page, "Confirmations to make", "Not reached yet").url
+    assert str(river.public_id) in figure(page, "Recalls due", "Due by today").url
+
+
 def test_the_home_page_costs_the_same_queries_however_busy_the_practice_is(as_user, front_desk, nurse, day):
     def queries(person) -> int:
         client = as_user(person)
