@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import csv
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from clinicdesk.core import csvsafe
 from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
@@ -48,7 +51,11 @@ def import_rejects(request: HttpRequest, public_id: str) -> HttpResponse:
     job = import_job_get(public_id=public_id)
     if job is None or job.rejected_count == 0:
         raise Http404
-    with open(job.rejects_path, encoding="utf-8") as rejects:
-        response = HttpResponse(rejects.read(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    # Written through csvsafe already; passed through it again so that a rejects file written
+    # before cells were escaped (an import from an older version) is safe to open too.
+    writer = csvsafe.writer(response)
+    with open(job.rejects_path, encoding="utf-8", newline="") as rejects:
+        writer.writerows(csv.reader(rejects))
     response["Content-Disposition"] = f'attachment; filename="rejects-{job.original_name}"'
     return response

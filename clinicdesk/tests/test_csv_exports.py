@@ -155,3 +155,22 @@ def test_escaping_is_undone_exactly(value):
     assert escape_cell(escaped) == escaped  # escaping twice changes nothing
     assert escaped[:1] not in FORMULA_STARTS or escaped in ("-12.50", "+12025550123")
     assert unescape_cell(escaped) == value
+
+
+def test_a_rejects_file_written_before_escaping_is_escaped_on_download(
+    as_user, office_manager, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from clinicdesk.patients.models import ImportJob
+
+    settings.VAR_DIR = tmp_path
+    client = as_user(office_manager)
+    upload = SimpleUploadedFile("old.csv", _hostile_patient_file(tmp_path / "old.csv").read_bytes())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/patients/import/", {"file": upload})
+    job = ImportJob.objects.get()
+    # As an older version left it on disk: the cells exactly as they were.
+    Path(job.rejects_path).write_text(
+        'row,column,reason,id\n2,date_of_birth,bad,"=HYPERLINK(""x"")"\n', encoding="utf-8"
+    )
+    rows = _assert_no_formula(client.get(f"/patients/import/{job.public_id}/rejects.csv").content.decode())
+    assert rows[1][3] == '\'=HYPERLINK("x")'
