@@ -32,7 +32,12 @@ class PasswordSetForm(forms.Form):
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. “lab results import”.")
     days = BoundedIntegerField(
-        min_value=1, max_value=settings.CLINICDESK_API_TOKEN_MAX_DAYS, initial=90, label="Valid for (days)"
+        min_value=1,
+        max_value=settings.CLINICDESK_API_TOKEN_MAX_DAYS,
+        initial=90,
+        label="Valid for (days)",
+        # The service's own words, so the page says the same whichever refuses first.
+        error_messages={"out_of_range": "A token lasts from {low} to {high} days{got}."},
     )
 
 

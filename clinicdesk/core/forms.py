@@ -78,10 +78,13 @@ class BoundedIntegerField(forms.IntegerField):
         self.validators = [v for v in self.validators if not isinstance(v, (MinValueValidator, MaxValueValidator))]
 
     def _problem(self, text: str) -> str:
-        label = _label(self, "The number")
-        return f"{label} must be a whole number from {self.low} to {self.high}" + (
-            f" (got {text[:20]})." if text else "."
-        )
+        """The refusal in words; `error_messages["out_of_range"]` may word it for the field, with
+        {low}, {high} and {got} ("A token lasts from {low} to {high} days")."""
+        got = f" (got {text[:20]})" if text else ""
+        wording = self.error_messages.get("out_of_range")
+        if wording:
+            return str(wording).format(low=self.low, high=self.high, got=got)
+        return f"{_label(self, 'The number')} must be a whole number from {self.low} to {self.high}{got}."
 
     def to_python(self, value: Any) -> int | None:
         if value in self.empty_values:
