@@ -10,10 +10,9 @@ class CoreConfig(AppConfig):
         from django.conf import settings
 
         from . import crypto  # noqa: F401  (registers the key-list system check)
-        from .scheduler import daily
-        from .scheduler.services import scheduler_history_prune
+        from . import jobs
 
-        daily(name="core.scheduler_history_prune", at="03:45", task=scheduler_history_prune)
+        jobs.register()
 
         # Only the test settings define this: processes a test starts (app servers, workers)
         # follow the same moment as the test process.

@@ -134,6 +134,8 @@ class Processes:
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> Started:
         log = self.folder / f"{name}.log"
+        # The nightly backup job runs (late) as soon as a worker starts: into this test's folder.
+        env = {"CLINICDESK_BACKUP_DIR": str(self.folder / "backups"), **env}
         with open(log, "wb") as out:
             process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
                 [sys.executable, *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

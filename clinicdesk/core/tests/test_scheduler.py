@@ -256,7 +256,8 @@ def test_status_shows_each_job_its_last_run_outcome_and_next_period(db, clock, r
     assert statuses["test.status"].due is None
 
 
-def test_scheduler_once_queues_what_is_due_and_says_so(db, clock, register):
+def test_scheduler_once_queues_what_is_due_and_says_so(db, clock, register, settings):
+    settings.TASKS = DATABASE_QUEUE  # queued only: the real jobs (a backup) are not run here
     job = register(periodic, name="test.once", every=timedelta(hours=6), task=Calls())
     clock.set(datetime(2026, 8, 3, 13, 0, tzinfo=UTC))
     out = io.StringIO()
@@ -278,7 +279,19 @@ def test_history_older_than_90_days_is_pruned_but_each_jobs_latest_run_is_kept(d
 
 def test_the_real_nightly_jobs_are_registered():
     names = [job.name for job in REGISTRY.all()]
-    assert "accounts.sessions_cleanup" in names and "core.scheduler_history_prune" in names
+    assert {"accounts.sessions_cleanup", "core.backup", "core.scheduler_history_prune"} <= set(names)
+
+
+def test_the_nightly_backup_job_writes_an_archive_and_records_it(committed_db, clock, settings, tmp_path):
+    settings.CLINICDESK_BACKUP_DIR = str(tmp_path)
+    job = REGISTRY.get("core.backup")
+    assert job is not None and job.describe().startswith("daily at 02:30")
+    clock.set(datetime(2026, 5, 12, 7, 0, tzinfo=UTC))  # 03:00 in New York: the 02:30 run is due
+    scheduler_tick(holder="test", jobs=[job])
+    run = ScheduledRun.objects.get(job="core.backup")
+    assert run.outcome == RunOutcome.SUCCEEDED, run.detail
+    archives = sorted(p.name for p in tmp_path.glob("clinicdesk-backup-*.cdbk"))
+    assert len(archives) == 1 and run.detail.startswith(f"archive: {archives[0]}, bytes: ")
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,9 @@ class Command(BaseCommand):
             rows.append((status.job.name, status.job.describe(), last_text, outcome, _local(status.next_period)))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         for row in rows:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + row[4])
+            self.stdout.write(
+                "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[4]])
+            )
         lease = scheduler_lease_current()
         if lease is None:
             self.stdout.write("\nNo standalone scheduler holds the lease (task workers schedule by themselves).")
