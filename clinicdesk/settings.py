@@ -303,7 +303,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Collected static files. A container image collects them at build time into its own folder
+# (CLINICDESK_STATIC_ROOT), apart from the data folder that app servers and workers share.
+STATIC_ROOT = Path(env.str("CLINICDESK_STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "clinicdesk" / "static"]
 if not PRODUCTION:
     # WhiteNoise serves from the app folders in development but warns when STATIC_ROOT is absent.
