@@ -103,9 +103,10 @@ def rooms_find(*, public_ids: list[Any]) -> list[Room]:
     return _all_found(Room.objects.select_related("location"), public_ids, "rooms", "room")
 
 
-def one_active(model: type[M], field: str, public_id: Any, setup: Any = None, **active: Any) -> M | None:
+def one_active(model: type[Model], field: str, public_id: Any, setup: Any = None, **active: Any) -> Any:
     """The row of `model` with `public_id` (None for None); ValidationError naming `field` when
-    there is none (a 422 through the API).
+    there is none (a 422 through the API). Typed Any: callers use the row as the model they
+    named, and a required id never gives None.
 
     With `setup` (a SetupSnapshot, for setup models only) the row comes from it, no query;
     otherwise `active` filters (`active=True`) apply.

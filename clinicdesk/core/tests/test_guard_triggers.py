@@ -33,7 +33,7 @@ def _triggers_in_database() -> set[tuple[str, str]]:
 
 
 def _expected(statements: list[str]) -> set[tuple[str, str]]:
-    return {match.groups() for statement in statements for match in [CREATED.search(statement)] if match}
+    return {(match[1], match[2]) for statement in statements for match in [CREATED.search(statement)] if match}
 
 
 def test_the_audit_trail_and_signed_records_keep_their_guards(db):
