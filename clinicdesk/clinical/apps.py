@@ -12,12 +12,11 @@ class ClinicalConfig(AppConfig):
         # clinical panels of the home page.
         from clinicdesk.core import row_guards
 
-        from . import demo, home_panels, merge_steps, receivers, triggers  # noqa: F401
-
         # The whole-record copy of the right of access carries the clinical record (never the
         # registration-only copy, which roles that may not read note text also make).
         from clinicdesk.patients.export.sections import ExportScope, export_section_register
 
+        from . import demo, home_panels, merge_steps, receivers, triggers  # noqa: F401
         from .record_export import clinical_sections
 
         export_section_register("clinical", clinical_sections, scope=ExportScope.FULL, order=100)

@@ -9,8 +9,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from . import crypto  # noqa: F401  (registers the key-list system check)
-        from . import jobs
+        from . import (
+            crypto,  # noqa: F401  (registers the key-list system check)
+            jobs,
+        )
 
         jobs.register()
 

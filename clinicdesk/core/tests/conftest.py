@@ -105,7 +105,7 @@ class EmptyDatabase:
         The connection is made directly rather than added to the settings: Django's test case
         refuses aliases of the settings that the test did not declare, and allows made ones.
         """
-        if getattr(connections._connections, RESTORED, None) is None:
+        if getattr(connections._connections, RESTORED, None) is None:  # type: ignore[attr-defined]  # the handler keeps its connections there; asking publicly would open one
             backend = load_backend(self.settings_dict["ENGINE"])
             connections[RESTORED] = backend.DatabaseWrapper(self.settings_dict, RESTORED)
         return RESTORED
@@ -129,7 +129,7 @@ class EmptyDatabase:
 
 
 def _close_alias() -> None:
-    opened = getattr(connections._connections, RESTORED, None)
+    opened = getattr(connections._connections, RESTORED, None)  # type: ignore[attr-defined]  # as above: look without opening
     if opened is not None:
         opened.close()
         del connections[RESTORED]

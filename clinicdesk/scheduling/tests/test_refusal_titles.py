@@ -33,7 +33,12 @@ def practice(clock, office_manager, front_desk, clinician):
     clock.set(NOW)
     found = make_weekday_practice(office_manager, front_desk, clinician)
     found.quick = make_type(
-        office_manager, [found.provider], name="Quick check", duration_minutes=10, overbook_allowed=True, overbook_limit=1
+        office_manager,
+        [found.provider],
+        name="Quick check",
+        duration_minutes=10,
+        overbook_allowed=True,
+        overbook_limit=1,
     )
     found.sam = make_patient(front_desk, "Sam", "Poe")
     return found
