@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import Any, Protocol
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
@@ -39,10 +39,16 @@ def unescape_cell(text: str) -> str:
     return text
 
 
+class Writable(Protocol):
+    """Where CSV text goes: an open text file, a StringIO, an HttpResponse."""
+
+    def write(self, text: str, /) -> Any: ...
+
+
 class SafeWriter:
     """`csv.writer` whose every cell goes through `escape_cell`. Same `writerow`/`writerows`."""
 
-    def __init__(self, out: IO[str], **options: Any):
+    def __init__(self, out: Writable, **options: Any):
         self._writer = csv.writer(out, **options)
 
     def writerow(self, row: Iterable[Any]) -> Any:
@@ -53,6 +59,6 @@ class SafeWriter:
             self.writerow(row)
 
 
-def writer(out: IO[str], **options: Any) -> SafeWriter:
+def writer(out: Writable, **options: Any) -> SafeWriter:
     """The CSV writer of the product (options as for `csv.writer`)."""
     return SafeWriter(out, **options)
