@@ -54,7 +54,7 @@ def import_rejects(request: HttpRequest, public_id: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     # Written through csvsafe already; passed through it again so that a rejects file written
     # before cells were escaped (an import from an older version) is safe to open too.
-    writer = csvsafe.writer(response)  # type: ignore[arg-type]  # an HttpResponse is a writable text file for csv
+    writer = csvsafe.writer(response)
     with open(job.rejects_path, encoding="utf-8", newline="") as rejects:
         writer.writerows(csv.reader(rejects))
     response["Content-Disposition"] = f'attachment; filename="rejects-{job.original_name}"'
