@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from urllib.parse import urlencode
 
+from django.db.models import Count
 from django.urls import reverse
 
 from clinicdesk.core import clock, home
@@ -20,7 +21,8 @@ from clinicdesk.scheduling.home_panels import NO_LOCATION, day_text, home_locati
 from clinicdesk.scheduling.models import Location, Provider
 
 from . import worklists
-from .recalls import View, WorklistFilters, recall_worklist_total
+from .models import VisitNote
+from .recalls import View, WorklistFilters, overdue_q, recall_worklist_total
 
 
 def _practice_today(now: datetime) -> date:
@@ -40,13 +42,13 @@ def recalls_due(asked: PanelRequest) -> PanelContent:
     if location is None:
         return PanelContent(empty=NO_LOCATION)
     today = _practice_today(asked.now)
+    # Overdue recalls are open and due before today, so they are among those due by today: one query.
     due = WorklistFilters(state=View.OPEN, location=location, due_to=today)
-    overdue = WorklistFilters(state=View.OVERDUE, location=location)
+    found = recall_worklist_total(
+        actor=asked.user, filters=due, today=today, now=asked.now, within={"overdue": overdue_q(today)}
+    )
+    count = {"due": found["total"], "overdue": found["overdue"]}
     place = str(location.public_id)
-    count = {
-        "due": recall_worklist_total(actor=asked.user, filters=due, today=today, now=asked.now),
-        "overdue": recall_worklist_total(actor=asked.user, filters=overdue, today=today, now=asked.now),
-    }
     return PanelContent(
         sections=[
             Section(
@@ -136,22 +138,24 @@ def notes_and_follow_ups(asked: PanelRequest) -> PanelContent:
     """Draft notes of the clinician's visits, notes waiting for their co-signature, and the
     follow-ups they added today."""
     user, now = asked.user, asked.now
-    to_sign, _ = worklists.visible_to(worklists.notes_to_sign_rows(user=user), actor=user, now=now,
-                                      mrn="encounter__patient__mrn")  # fmt: skip
-    to_cosign, _ = worklists.visible_to(worklists.cosigns_waiting_rows(user=user), actor=user, now=now,
-                                        mrn="encounter__patient__mrn")  # fmt: skip
+    # Both note lists in one count, restricted records left out as the lists leave them out.
+    to_sign, to_cosign = worklists.to_sign_q(user), worklists.to_cosign_q(user)
+    notes_of, _ = worklists.visible_to(
+        VisitNote.objects.filter(to_sign | to_cosign), actor=user, now=now, mrn="encounter__patient__mrn"
+    )
+    count = notes_of.aggregate(sign=Count("pk", filter=to_sign), cosign=Count("pk", filter=to_cosign))
     today = _practice_today(now)
     added = recall_worklist_total(
         actor=user, filters=WorklistFilters(state=View.ALL, created_by=user, created_on=today), today=today, now=now
-    )
+    )["total"]
     notes = reverse("clinical:note_worklist")
-    signing = to_sign.count()
+    signing = count["sign"]
     return PanelContent(
         sections=[
             Section(
                 [
                     Figure("Notes to sign", signing, f"{notes}?show={worklists.TO_SIGN}", attention=signing > 0),
-                    Figure("Co-signatures waiting", to_cosign.count(), f"{notes}?show={worklists.TO_COSIGN}"),
+                    Figure("Co-signatures waiting", count["cosign"], f"{notes}?show={worklists.TO_COSIGN}"),
                     Figure(
                         "Follow-ups you added today",
                         added,

@@ -30,7 +30,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from clinicdesk.accounts.models import EmergencyAccess, RestrictedRecord, User
@@ -425,7 +425,7 @@ def _state_filter(rows: QuerySet[Recall], state: str, today: date) -> QuerySet[R
     if state == View.DUE:
         return rows.filter(status=RecallStatus.DUE)
     if state == View.OVERDUE:
-        return rows.filter(status__in=OPEN_STATUSES, due_on__lt=today)
+        return rows.filter(overdue_q(today))
     if state == View.CONTACTED:
         return rows.filter(status=RecallStatus.CONTACTED)
     if state == View.NEEDS_REBOOKING:
@@ -469,11 +469,20 @@ def _worklist_rows(*, actor: User, filters: WorklistFilters, today: date, now) -
     return rows.annotate(restricted=restricted, granted=granted), Q(restricted=True, granted=False)
 
 
-def recall_worklist_total(*, actor: User, filters: WorklistFilters, today: date | None = None, now=None) -> int:
+def recall_worklist_total(
+    *, actor: User, filters: WorklistFilters, today: date | None = None, now=None, within: dict[str, Q] | None = None
+) -> dict[str, int]:
     """How many recalls `recall_worklist` lists for these filters (all pages, restricted ones left
-    out): one query, for a count shown elsewhere (the home page) that must match the list."""
+    out), as {"total": n}, plus for each name in `within` how many of those also match its
+    condition: one query, for counts shown elsewhere (the home page) that must match the lists."""
     rows, hidden_q = _worklist_rows(actor=actor, filters=filters, today=today or clock.today(), now=now or clock.now())
-    return rows.exclude(hidden_q).count()
+    counts = {"total": Count("pk"), **{name: Count("pk", filter=q) for name, q in (within or {}).items()}}
+    return rows.exclude(hidden_q).aggregate(**counts)
+
+
+def overdue_q(today: date) -> Q:
+    """The worklist's Overdue view as a condition (open, due before `today`)."""
+    return Q(status__in=OPEN_STATUSES, due_on__lt=today)
 
 
 def recall_worklist(

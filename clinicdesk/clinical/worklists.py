@@ -100,21 +100,25 @@ TO_COSIGN = "to_cosign"
 NOTE_SHOWS = {TO_SIGN: "Notes to sign", TO_COSIGN: "Co-signatures waiting"}
 
 
+def to_sign_q(user: User) -> Q:
+    """Draft notes of the encounters whose provider is `user` (only they may sign them)."""
+    return Q(status=NoteStatus.DRAFT, encounter__provider__user=user)
+
+
+def to_cosign_q(user: User) -> Q:
+    """Signed notes that need a co-signature and have none yet, signed by someone other than `user`
+    (any other clinician may co-sign; the signer may not)."""
+    return Q(status=NoteStatus.SIGNED, cosign_required=True, cosigned_at__isnull=True) & ~Q(signed_by=user)
+
+
 def notes_to_sign_rows(*, user: User) -> QuerySet[VisitNote]:
-    """Draft notes of the encounters whose provider is `user` (only they may sign them), oldest visit first."""
-    return VisitNote.objects.filter(status=NoteStatus.DRAFT, encounter__provider__user=user).order_by(
-        "encounter__date_of_service", "created_at", "id"
-    )
+    """`to_sign_q`, oldest visit first."""
+    return VisitNote.objects.filter(to_sign_q(user)).order_by("encounter__date_of_service", "created_at", "id")
 
 
 def cosigns_waiting_rows(*, user: User) -> QuerySet[VisitNote]:
-    """Signed notes that need a co-signature and have none yet, signed by someone other than `user`
-    (any other clinician may co-sign; the signer may not), oldest signature first."""
-    return (
-        VisitNote.objects.filter(status=NoteStatus.SIGNED, cosign_required=True, cosigned_at__isnull=True)
-        .exclude(signed_by=user)
-        .order_by("signed_at", "id")
-    )
+    """`to_cosign_q`, oldest signature first."""
+    return VisitNote.objects.filter(to_cosign_q(user)).order_by("signed_at", "id")
 
 
 def note_rows(*, user: User, show: str) -> QuerySet[VisitNote]:
