@@ -121,8 +121,12 @@ def _refuse(field: str, message: str, title: str) -> BookingRefused:
     return BookingRefused({field: [message]}, title=title)
 
 
-def _lock_parties(*, patient: Patient, provider: Provider, room: Room | None) -> None:
-    """Take the booking locks of `patient`, `provider` and `room`, in the one fixed order.
+def booking_locks_take(
+    *, patient: Patient | None = None, provider: Provider | None = None, room: Room | None = None
+) -> None:
+    """Take the booking locks of `patient`, `provider` and `room` (those given), in the one
+    fixed order. Whatever writes an appointment's time, provider, room or patient takes them
+    first: booking and moving here, rooming in flow.py.
 
     Held to the end of the transaction. SQLite needs none: its IMMEDIATE transaction holds the
     database's write lock from its first statement. A transaction may take the same lock again
@@ -130,7 +134,8 @@ def _lock_parties(*, patient: Patient, provider: Provider, room: Room | None) ->
     """
     if connection.vendor != "postgresql":
         return
-    keys = [("patient", patient.pk), ("provider", provider.pk)] + ([("room", room.pk)] if room is not None else [])
+    parties = (("patient", patient), ("provider", provider), ("room", room))
+    keys = [(kind, party.pk) for kind, party in parties if party is not None]
     with connection.cursor() as cursor:
         for kind, pk in keys:  # already in the order of _LOCK_SPACE
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE[kind], pk % 2**31])
@@ -357,7 +362,7 @@ def _book_locked(actor: User, data: BookingInput, series: Any, series_index: int
     """appointment_book's transaction: lock the parties, check under the locks, insert, audit."""
     try:
         with transaction.atomic():
-            _lock_parties(patient=data.patient, provider=data.provider, room=data.room)
+            booking_locks_take(patient=data.patient, provider=data.provider, room=data.room)
             overbooked, (starts, ends, block_start, block_end) = _hold(data, overbook=data.overbook)
             appointment = Appointment.objects.create(
                 patient=data.patient,
@@ -446,7 +451,7 @@ def _move_locked(
             )
             _basic_problems(data, now)
             _availability_check(data, now)
-            _lock_parties(patient=data.patient, provider=data.provider, room=data.room)
+            booking_locks_take(patient=data.patient, provider=data.provider, room=data.room)
             overbooked, (starts, ends, block_start, block_end) = _hold(
                 data, overbook=current.overbooked, exclude=current.pk
             )

@@ -37,6 +37,7 @@ from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.errors import Conflict
 
+from .booking import booking_locks_take
 from .clock import clock_text
 from .models import (
     HOLDING_STATUSES,
@@ -290,6 +291,10 @@ def flow_transition(
     changed = ["status", STAMP[to]]
     booked_room = current.room
     if to == S.ROOMED:
+        # The room's booking lock first, so that two people rooming patients into one room at
+        # once are checked one after the other: the second sees the first patient in the room
+        # (instead of both seeing it empty), and neither is caught in the room's exclusion check.
+        booking_locks_take(room=room)
         room_problem = _room_problem(current, room, now)
         if room_problem:
             raise ValidationError({"room": [room_problem]})
@@ -362,6 +367,7 @@ def flow_undo(*, actor: User, appointment: Appointment, reason: str) -> FlowResu
     remarks = [f"Undone: {ACTION_LABEL[status].lower()}."]
     if status == S.ROOMED:
         current.room = _room_before_rooming(current, stepped_at)  # type: ignore[arg-type]  # set: undo_problem
+        booking_locks_take(room=current.room)
         changed.append("room")
         remarks.append(f"Room: {current.room.name}." if current.room else "Room cleared.")
     current.status = back
