@@ -15,6 +15,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.api import router as staff_router
 from clinicdesk.accounts.api_auth import StaffSessionAuth, TokenAuth
+from clinicdesk.accounts.services import TokenRefused
 from clinicdesk.audit.api import router as audit_router
 from clinicdesk.clinical.api import router as clinical_router
 from clinicdesk.codes.api import router as codes_router
@@ -97,6 +98,14 @@ def on_unauthenticated(request, exc):
         "A token stops working when it expires, is revoked, or its owner is deactivated.",
         headers={"WWW-Authenticate": 'Bearer realm="clinicdesk"'},
     )
+
+
+@api.exception_handler(TokenRefused)
+def on_token_refused(request, exc: TokenRefused):
+    headers = {"WWW-Authenticate": 'Bearer realm="clinicdesk", error="invalid_token"'} if exc.status == 401 else None
+    response = problem(exc.status, exc.detail, headers=headers)
+    refusal_log(request, status=exc.status, reason=f"API token refused: {exc.detail}", response=response)
+    return response
 
 
 def _forbidden(request, detail: str):

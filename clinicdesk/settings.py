@@ -185,6 +185,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: Django's hook for every password change, which ends the owner's API tokens.
+    {"NAME": "clinicdesk.accounts.validators.CredentialsEpoch"},
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -203,6 +205,11 @@ MFA_ADAPTER = "clinicdesk.accounts.adapters.StaffMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "ClinicDesk"
 MFA_RECOVERY_CODE_COUNT = 10
+# The code forms refuse every code while the account is locked (accounts/lockout.py).
+MFA_FORMS = {
+    "authenticate": "clinicdesk.accounts.forms.SecondFactorForm",
+    "reauthenticate": "clinicdesk.accounts.forms.SecondFactorReauthForm",
+}
 # Every role must enrol MFA. The demo may relax it; production may not.
 CLINICDESK_MFA_REQUIRED = env.bool("CLINICDESK_MFA_REQUIRED", default=not DEMO)
 
@@ -214,6 +221,9 @@ AXES_USERNAME_CALLABLE = "clinicdesk.accounts.lockout.lockout_username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Wrong second-factor codes count too; axes keeps the posted form of each failure, so the
+# code is masked there like the password.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 # Lockout is per account, as the policy says; axes warns that IP is not part of it, which is
 # intended: staff share an office IP, and locking that would lock out the whole front desk.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

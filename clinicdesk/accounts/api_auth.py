@@ -8,7 +8,11 @@ from .services import api_token_authenticate
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer cdk_...` with a personal API token."""
+    """`Authorization: Bearer cdk_...` with a personal API token.
+
+    A token of ours that may not be used raises TokenRefused, which the API answers with a
+    problem saying why (clinicdesk/api.py), instead of trying the session next.
+    """
 
     def authenticate(self, request, token: str):
         return enforce_capability(request, api_token_authenticate(secret=token))

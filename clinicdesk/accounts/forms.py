@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from allauth.core import context
+from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
 from django import forms
 from django.conf import settings
 
 from clinicdesk.core.capabilities import Role
 from clinicdesk.core.forms import BoundedIntegerField
+
+from .lockout import code_refuse_while_locked
 
 
 class StaffCreateForm(forms.Form):
@@ -51,3 +55,23 @@ class EmergencyReasonForm(forms.Form):
 
 class ReviewForm(forms.Form):
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+
+
+class SecondFactorForm(AuthenticateForm):
+    """allauth's second sign-in step (a TOTP or recovery code), refused while the account is locked.
+
+    Wrong codes are counted by the `authentication_failed` receiver (receivers.py), so this
+    form and the one below only add the check that comes before the code is looked at.
+    """
+
+    def clean_code(self) -> str:
+        code_refuse_while_locked(request=context.request, user=self.user)
+        return super().clean_code()
+
+
+class SecondFactorReauthForm(ReauthenticateForm):
+    """The code asked again before a sensitive change, refused while the account is locked."""
+
+    def clean_code(self) -> str:
+        code_refuse_while_locked(request=context.request, user=self.user)
+        return super().clean_code()

@@ -10,8 +10,10 @@ from django.urls import reverse
 
 from clinicdesk.core import clock
 from clinicdesk.core.problems import problem
+from clinicdesk.core.refusals import refusal_log
 
 from .receivers import SESSION_STARTED_KEY
+from .selectors import mfa_enrolled
 
 MFA_OK_KEY = "cd_mfa_ok"
 
@@ -55,23 +57,27 @@ def _mfa_exempt_paths() -> tuple[str, ...]:
 
 
 class MfaRequiredMiddleware:
-    """Until a person has enrolled an authenticator they can do nothing but enrol (or leave)."""
+    """Until a person has enrolled an authenticator they can do nothing but enrol (or leave).
+
+    This covers everything reached with a session, pages and API alike. A request with an API
+    token carries no session, so `services.api_token_authenticate` checks enrolment itself.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if settings.CLINICDESK_MFA_REQUIRED and request.user.is_authenticated and not request.session.get(MFA_OK_KEY):
-            from allauth.mfa.models import Authenticator
-
-            if Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():
+            if mfa_enrolled(user=request.user):
                 request.session[MFA_OK_KEY] = True
             else:
                 # Until enrolled, the layout hides navigation that would only bounce back here.
                 request.mfa_pending = True
             if getattr(request, "mfa_pending", False) and not request.path.startswith(_mfa_exempt_paths()):
                 if request.path.startswith("/api/"):
-                    return problem(403, "Set up two-factor authentication in the app before using the API.")
+                    refused = problem(403, "Set up two-factor authentication in the app before using the API.")
+                    refusal_log(request, status=403, reason="two-factor sign-in not set up", response=refused)
+                    return refused
                 messages.warning(request, "Set up two-factor authentication to continue. It takes a minute.")
                 return HttpResponseRedirect(reverse("mfa_activate_totp"))
         return self.get_response(request)

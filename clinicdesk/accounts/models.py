@@ -22,6 +22,9 @@ class User(AbstractUser):
     role = models.CharField(max_length=32, choices=Role.choices)
     display_name = models.CharField(max_length=150, blank=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    # When the password last changed or the second factor was reset or removed, by anyone.
+    # API tokens issued before it stop working, as sessions end; None until the first change.
+    credentials_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["username"]
@@ -56,7 +59,9 @@ class ApiToken(models.Model):
     """A personal API token. Only its SHA-256 is stored; the secret is shown once.
 
     The token acts with its owner's current role (never more), stops working when it
-    expires, is revoked, or its owner is deactivated.
+    expires, is revoked, its owner is deactivated, or its owner's password or second factor
+    changes after it was issued. While MFA is required, its owner must also be enrolled
+    (checked by `services.api_token_authenticate`, which reads the authenticators).
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -75,9 +80,39 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-    def is_usable(self, now) -> bool:
-        """False once revoked, expired, or when the owner is deactivated."""
-        return self.revoked_at is None and self.expires_at > now and self.user.is_active
+    def ended_because(self, now) -> str | None:
+        """Why the token no longer works at `now` (one of TOKEN_ENDINGS), or None while it does.
+
+        The first reason that applies, in this order: revoked, expired, owner deactivated,
+        owner's credentials changed after it was issued. A token issued at the very moment of
+        the change (the same microsecond, or under a stopped test clock) counts as issued after
+        it, because a new account's first password is such a change.
+        """
+        changed = self.user.credentials_changed_at
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        if not self.user.is_active:
+            return "deactivated"
+        if changed is not None and self.created_at < changed:
+            return "credentials"
+        return None
+
+    @property
+    def ending_label(self) -> str:
+        """What the owner's token list says: "" while the token works, else why it ended."""
+        ended = self.ended_because(clock.now())
+        return TOKEN_ENDINGS[ended] if ended else ""
+
+
+# What the owner's token list says about a token that ended, by `ApiToken.ended_because`.
+TOKEN_ENDINGS = {
+    "revoked": "Revoked",
+    "expired": "Expired",
+    "deactivated": "Owner deactivated",
+    "credentials": "Ended by a password or two-factor change",
+}
 
 
 class EmergencyAccess(models.Model):

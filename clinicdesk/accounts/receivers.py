@@ -13,7 +13,8 @@ from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.request_context import current_origin
 
-from .services import session_ended, session_started, staff_change_record
+from .lockout import code_failure_count
+from .services import credentials_epoch_advance, session_ended, session_started, staff_change_record
 
 SESSION_STARTED_KEY = "cd_started"
 
@@ -64,15 +65,17 @@ def on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
 
 
 @receiver(authentication_failed)
-def on_mfa_failed(sender, request, user, **kwargs) -> None:
+def on_mfa_failed(sender, request, user, reauthentication=False, **kwargs) -> None:
+    """A wrong TOTP or recovery code: audited, and counted towards the lockout like a password."""
     audit_record(
         actor=None,
         actor_username=user.get_username(),
         action=Action.LOGIN_FAILED,
         object_type="mfa",
         outcome=Outcome.FAILURE,
-        detail="wrong MFA code",
+        detail="wrong MFA code" + (" (asked again before a change)" if reauthentication else ""),
     )
+    code_failure_count(request=request, user=user)
 
 
 def _mfa_changed(user, what: str) -> None:
@@ -86,6 +89,9 @@ def on_authenticator_added(sender, request, user, authenticator, **kwargs) -> No
 
 @receiver(authenticator_removed)
 def on_authenticator_removed(sender, request, user, authenticator, **kwargs) -> None:
+    # Switching a second factor off (possible only while MFA is not required) ends the
+    # person's API tokens, as a reset by the office manager does.
+    credentials_epoch_advance(user=user)
     _mfa_changed(user, f"{authenticator.type} removed")
 
 
@@ -94,6 +100,8 @@ def on_authenticator_reset(sender, request, user, authenticator, **kwargs) -> No
     _mfa_changed(user, f"{authenticator.type} regenerated")
 
 
+# The API tokens of a person who changes their password stop working through Django's
+# password-change hook (validators.CredentialsEpoch), as every other password change does.
 @receiver(password_changed)
 def on_password_changed(sender, request, user, **kwargs) -> None:
     staff_change_record(actor=user, user=user, field="password", detail="password changed by its owner")

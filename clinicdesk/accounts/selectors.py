@@ -39,14 +39,22 @@ def emergency_access_reviewed(*, limit: int = 50) -> QuerySet[EmergencyAccess]:
 
 
 def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
-    return ApiToken.objects.filter(user=user).order_by("-created_at")
+    return ApiToken.objects.filter(user=user).select_related("user").order_by("-created_at")
+
+
+def mfa_enrolled(*, user: User) -> bool:
+    """True when `user` has a TOTP authenticator (recovery codes alone do not count).
+
+    The one definition of "enrolled" for the sign-in pages, the API tokens and the staff page.
+    """
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 def staff_security_summary(*, user: User) -> dict:
     """What the staff page shows about a person's sign-in: MFA enrolled, live sessions."""
-    from allauth.mfa.models import Authenticator
-
     return {
-        "has_mfa": Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
+        "has_mfa": mfa_enrolled(user=user),
         "session_count": StaffSession.objects.filter(user=user).count(),
     }

@@ -20,7 +20,9 @@ from clinicdesk.core.capabilities import Role
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.patient_refs import patient_ref_or_refuse
 
+from .lockout import lockout_clear
 from .models import ApiToken, EmergencyAccess, RestrictedRecord, StaffSession, User
+from .selectors import mfa_enrolled
 from .signals import staff_deactivated
 
 TOKEN_PREFIX = "cdk_"
@@ -89,6 +91,21 @@ def staff_change_record(*, actor: User, user: User, field: str, detail: str) -> 
     )
 
 
+def credentials_epoch_advance(*, user: User) -> None:
+    """Mark `user`'s credentials as changed now: every API token issued until now stops working.
+
+    Called for every password change, whichever way it is made (our services, allauth's
+    pages, Django's `changepassword` command), through Django's password-change hook
+    (`validators.CredentialsEpoch`), and for second-factor resets and removals. A timestamp
+    rather than revoking token rows: a token issued at the same moment in another transaction
+    is caught too, and a path that knows nothing about tokens still ends them. The callers
+    write the audit event.
+    """
+    now = clock.now()
+    User.objects.filter(pk=user.pk).update(credentials_changed_at=now)
+    user.credentials_changed_at = now
+
+
 def _end_sessions(user: User) -> int:
     """Delete every server-side session of `user`; the next request of each is signed out."""
     keys = list(StaffSession.objects.filter(user=user).values_list("session_key", flat=True))
@@ -151,20 +168,28 @@ def staff_reactivate(*, actor: User, user: User) -> User:
 
 @transaction.atomic
 def staff_reset_mfa(*, actor: User, user: User) -> User:
-    """Remove the person's authenticators (lost phone); they enrol again at next sign-in."""
+    """Remove the person's authenticators (lost phone); they enrol again at next sign-in.
+
+    Their sessions end, their API tokens stop working and a lockout of the account is lifted.
+    """
     if user.pk == actor.pk:
         raise ValidationError({"__all__": "Reset your own MFA from My account, not here."})
     if user.role == Role.ADMIN:
         _only_admin_grants_admin(actor, Role.ADMIN)
     removed, _ = Authenticator.objects.filter(user=user).delete()
     _end_sessions(user)
+    lockout_clear(username=user.username)
+    credentials_epoch_advance(user=user)
     staff_change_record(actor=actor, user=user, field="mfa", detail=f"MFA reset; {removed} authenticator(s) removed")
     return user
 
 
 @transaction.atomic
 def staff_set_password(*, actor: User, user: User, password: str) -> User:
-    """Set a temporary password for someone who forgot theirs; their sessions end."""
+    """Set a temporary password for someone who forgot theirs.
+
+    Their sessions end, their API tokens stop working and a lockout of the account is lifted.
+    """
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -172,6 +197,7 @@ def staff_set_password(*, actor: User, user: User, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
     _end_sessions(user)
+    lockout_clear(username=user.username)
     staff_change_record(actor=actor, user=user, field="password", detail="password set by manager")
     return user
 
@@ -200,12 +226,17 @@ def token_digest(secret: str) -> str:
 
 @transaction.atomic
 def api_token_create(*, actor: User, name: str, days: int) -> tuple[ApiToken, str]:
-    """Create a token for `actor`. Returns the row and the secret, which is never stored."""
+    """Create a token for `actor`. Returns the row and the secret, which is never stored.
+
+    While MFA is required, `actor` must be enrolled: the API would refuse the token anyway.
+    """
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the token a name, e.g. the program that will use it."})
     if not 1 <= days <= settings.CLINICDESK_API_TOKEN_MAX_DAYS:
         raise ValidationError({"days": f"A token lasts from 1 to {settings.CLINICDESK_API_TOKEN_MAX_DAYS} days."})
+    if settings.CLINICDESK_MFA_REQUIRED and not mfa_enrolled(user=actor):
+        raise ValidationError({"__all__": "Set up two-factor sign-in first: the API accepts no token before that."})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=actor,
@@ -241,16 +272,56 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     return token
 
 
+class TokenRefused(Exception):
+    """A known API token that may not be used now. `status` 401 or 403, `detail` says why."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def _token_refusal(token: ApiToken, now) -> tuple[str, int, str] | None:
+    """(audit reason, status, plain-English detail) when `token` may not be used at `now`."""
+    ended = token.ended_because(now)
+    if ended == "revoked":
+        return "revoked", 401, "This token was revoked. Create a new one under My account."
+    if ended == "expired":
+        return "expired", 401, f"This token expired on {token.expires_at:%Y-%m-%d}. Create a new one under My account."
+    if ended == "deactivated":
+        return "account deactivated", 401, "This token's owner is deactivated, so the token no longer works."
+    if ended == "credentials":
+        return (
+            "issued before the owner's last password or two-factor change",
+            401,
+            "This token was issued before its owner's password or two-factor sign-in last changed, "
+            "so it no longer works. Create a new one under My account.",
+        )
+    if settings.CLINICDESK_MFA_REQUIRED and not mfa_enrolled(user=token.user):
+        return (
+            "owner has not set up two-factor sign-in",
+            403,
+            "This token's owner must set up two-factor sign-in before the API accepts it.",
+        )
+    return None
+
+
 def api_token_authenticate(*, secret: str) -> User | None:
-    """The owner of a usable token, or None. Refusals of a known token are audited."""
+    """The owner of a usable token; None for a secret that is no token of ours.
+
+    Raises TokenRefused for a known token that may not be used (revoked, expired, owner
+    deactivated, issued before the owner's last password or second-factor change, or owner not
+    enrolled while MFA is required); each refusal is audited.
+    """
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = ApiToken.objects.select_related("user").filter(digest=token_digest(secret)).first()
     if token is None:
         return None
     now = clock.now()
-    if not token.is_usable(now):
-        why = "revoked" if token.revoked_at else ("account deactivated" if not token.user.is_active else "expired")
+    refusal = _token_refusal(token, now)
+    if refusal is not None:
+        why, status, detail = refusal
         audit_record(
             actor=None,
             actor_username=token.user.username,
@@ -260,7 +331,7 @@ def api_token_authenticate(*, secret: str) -> User | None:
             outcome=Outcome.DENIED,
             detail=f"API token refused: {why}",
         )
-        return None
+        raise TokenRefused(status, detail)
     # Touch at most once a minute so a busy client does not write on every request.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

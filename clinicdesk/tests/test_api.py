@@ -12,6 +12,7 @@ from clinicdesk.accounts.services import api_token_create, staff_deactivate, tok
 from clinicdesk.audit.models import Action, AuditEvent, Outcome
 from clinicdesk.core import clock as app_clock
 from clinicdesk.core.capabilities import Role
+from conftest import api_token_for, enrol_totp
 
 PROBLEM = "application/problem+json"
 
@@ -22,7 +23,7 @@ def _bearer(secret: str) -> dict:
 
 @pytest.fixture
 def manager_token(office_manager):
-    return api_token_create(actor=office_manager, name="scripts", days=30)[1]
+    return api_token_for(office_manager, name="scripts", days=30)
 
 
 def test_a_token_works_and_acts_with_its_owners_role(client, manager_token):
@@ -52,7 +53,7 @@ def test_the_token_page_shows_the_secret_once(as_user, front_desk):
 
 
 def test_a_token_cannot_do_more_than_its_owner(client, front_desk):
-    secret = api_token_create(actor=front_desk, name="x", days=1)[1]
+    secret = api_token_for(front_desk, name="x", days=1)
     response = client.get("/api/v1/staff", **_bearer(secret))
     assert response.status_code == 403 and response["Content-Type"] == PROBLEM
     assert response.json()["status"] == 403
@@ -60,6 +61,7 @@ def test_a_token_cannot_do_more_than_its_owner(client, front_desk):
 
 
 def test_a_revoked_token_is_refused(as_user, client, front_desk):
+    enrol_totp(front_desk)
     token, secret = api_token_create(actor=front_desk, name="x", days=1)
     browser = as_user(front_desk)
     assert browser.post(f"/me/tokens/{token.public_id}/revoke/").status_code == 302
@@ -69,13 +71,14 @@ def test_a_revoked_token_is_refused(as_user, client, front_desk):
 
 
 def test_an_expired_token_is_refused(client, front_desk):
+    enrol_totp(front_desk)
     token, secret = api_token_create(actor=front_desk, name="x", days=1)
     ApiToken.objects.filter(pk=token.pk).update(expires_at=app_clock.now() - timedelta(seconds=1))
     assert client.get("/api/v1/me", **_bearer(secret)).status_code == 401
 
 
 def test_a_token_of_a_deactivated_person_is_refused_and_audited(client, office_manager, front_desk):
-    secret = api_token_create(actor=front_desk, name="x", days=1)[1]
+    secret = api_token_for(front_desk, name="x", days=1)
     staff_deactivate(actor=office_manager, user=front_desk)
     response = client.get("/api/v1/me", **_bearer(secret))
     assert response.status_code == 401
@@ -89,6 +92,7 @@ def test_a_token_of_a_deactivated_person_is_refused_and_audited(client, office_m
 
 
 def test_nobody_revokes_someone_elses_token(as_user, front_desk, biller):
+    enrol_totp(front_desk)
     token, _ = api_token_create(actor=front_desk, name="x", days=1)
     response = as_user(biller).post(f"/me/tokens/{token.public_id}/revoke/")
     assert response.status_code == 404
@@ -128,7 +132,7 @@ def test_invalid_fields_are_a_422_problem_naming_each_field(client, manager_toke
 
 @pytest.mark.parametrize("value", ["0", "1700000000", "yesterday", "2026-13-45", "03/01/2026"])
 def test_a_date_that_is_not_iso_text_is_rejected(client, auditor, value):
-    secret = api_token_create(actor=auditor, name="x", days=1)[1]
+    secret = api_token_for(auditor, name="x", days=1)
     response = client.get("/api/v1/audit/events", {"date_from": value}, **_bearer(secret))
     assert response.status_code == 422 and response["Content-Type"] == PROBLEM
     assert response.json()["errors"][0]["field"] == "date_from"
@@ -148,7 +152,7 @@ def test_a_date_as_a_json_number_is_rejected():
 
 
 def test_an_iso_date_filters_the_audit_events(client, auditor):
-    secret = api_token_create(actor=auditor, name="x", days=1)[1]
+    secret = api_token_for(auditor, name="x", days=1)
     today = app_clock.today().isoformat()
     response = client.get("/api/v1/audit/events", {"date_from": today, "date_to": today}, **_bearer(secret))
     assert response.status_code == 200

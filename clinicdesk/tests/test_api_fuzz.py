@@ -15,10 +15,9 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from clinicdesk.accounts.services import api_token_create
 from clinicdesk.api import api
 from clinicdesk.core.capabilities import Role
-from conftest import make_staff
+from conftest import api_token_for, make_staff
 
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
 app = get_wsgi_application()
@@ -32,7 +31,7 @@ def tokens(db):
     request_finished.disconnect(close_old_connections)
     manager = make_staff("fuzz_manager", Role.OFFICE_MANAGER)
     clerk = make_staff("fuzz_clerk", Role.FRONT_DESK)
-    yield [api_token_create(actor=person, name="fuzz", days=1)[1] for person in (manager, clerk)]
+    yield [api_token_for(person, name="fuzz", days=1) for person in (manager, clerk)]
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

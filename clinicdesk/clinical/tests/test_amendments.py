@@ -8,12 +8,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from clinicdesk.accounts.services import api_token_create
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.clinical import notes
 from clinicdesk.clinical.models import Addendum, AmendmentRequest
 from clinicdesk.core import clock as app_clock
 from clinicdesk.core.errors import Conflict
+from conftest import api_token_for
 
 from .factories import make_clinic, make_encounter
 
@@ -113,7 +113,7 @@ def test_the_pages_record_list_and_decide(as_user, office_manager, clinician, si
 
 
 def test_the_api_records_and_denies(client, office_manager, biller, signed):
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=office_manager, name='t', days=1)[1]}"}
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(office_manager, name='t', days=1)}"}
     path = f"/api/v1/clinical/patients/{signed.encounter.patient.mrn}/amendment-requests"
     made = client.post(path, data={"received_on": "2026-03-02", "requested_change": CHANGE,
                                    "note": str(signed.public_id)}, content_type="application/json", **auth)  # fmt: skip
@@ -126,7 +126,7 @@ def test_the_api_records_and_denies(client, office_manager, biller, signed):
                          content_type="application/json", **auth)  # fmt: skip
     assert denied.status_code == 200 and denied.json()["status"] == "denied"
     assert [r["status"] for r in client.get(path, **auth).json()] == ["denied"]
-    biller_auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=biller, name='t', days=1)[1]}"}
+    biller_auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(biller, name='t', days=1)}"}
     assert client.get(path, **biller_auth).status_code == 403
 
 

@@ -38,7 +38,7 @@ import pytest
 from django.urls import URLPattern, reverse
 from pypdf import PdfReader
 
-from clinicdesk.accounts.services import api_token_create, emergency_access_grant, record_restrict
+from clinicdesk.accounts.services import emergency_access_grant, record_restrict
 from clinicdesk.audit.models import Action, AuditEvent
 from clinicdesk.clinical import notes
 from clinicdesk.clinical.allergies import allergy_add
@@ -48,7 +48,7 @@ from clinicdesk.clinical.recalls import recall_create
 from clinicdesk.clinical.urls import urlpatterns as clinical_patterns
 from clinicdesk.clinical.vitals import VitalsInput, vitals_record
 from clinicdesk.core import clock as app_clock
-from conftest import sign_in
+from conftest import api_token_for, sign_in
 
 from .factories import make_clinic, make_encounter
 from .test_problem_fixtures import icd10  # noqa: F401 - the sample ICD-10 codes, as a fixture
@@ -244,7 +244,7 @@ def _markers_in(text: str) -> set[str]:
 def _walk(client, d: Data, role: str, user, routes, violations, seen: dict, found: dict) -> None:
     client.logout()
     sign_in(client, user)
-    token = api_token_create(actor=user, name="mn", days=1)[1]
+    token = api_token_for(user, name="mn", days=1)
     for label, url, _patient in routes:
         before = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
         try:
@@ -300,7 +300,7 @@ def test_every_clinical_route_gives_each_role_only_what_it_may_see(client, data)
                 violations.append(f"{label} as {role}: expected 200 with {sorted(missing)}, got {status}")
     client.logout()
     sign_in(client, data.users["biller"])
-    token = api_token_create(actor=data.users["biller"], name="mn2", days=1)[1]
+    token = api_token_for(data.users["biller"], name="mn2", days=1)
     dx_api = f"/api/v1/clinical/encounters/{data.enc.public_id}/diagnoses"
     dx_page = reverse("clinical:encounter_diagnoses", args=[data.enc.public_id])
     for url in (dx_api, dx_page):
@@ -332,7 +332,7 @@ def test_a_restricted_patient_needs_emergency_access_on_every_route(client, data
     clinician = data.users["clinician"]
     routes = page_routes(data) + api_routes(data)
     sign_in(client, clinician)
-    token = api_token_create(actor=clinician, name="mn", days=1)[1]
+    token = api_token_for(clinician, name="mn", days=1)
     open_before = {label for label, url, _p in routes if _get(client, url, token).status_code == 200}
     assert len(open_before) > 15, open_before  # the clinician really opens the chart first
     record_restrict(actor=data.users["office_manager"], patient_id=data.patient.mrn, note="staff chart")

@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from clinicdesk.accounts.services import api_token_create
 from clinicdesk.clinical import notes
 from clinicdesk.clinical.models import Encounter, VisitNote
+from conftest import api_token_for
 
 from .factories import make_clinic, make_encounter
 
@@ -17,7 +17,7 @@ SECRET = "Patient confides sensitive history"
 
 
 def _auth(user) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=user, name='test', days=1)[1]}"}
+    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(user, name='test', days=1)}"}
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from clinicdesk.accounts.services import api_token_create
 from clinicdesk.clinical.models import Recall, RecallStatus
 from clinicdesk.core import clock as app_clock
+from conftest import api_token_for
 
 from .test_recalls import backdate, new_recall, rp  # noqa: F401 (fixture used by name)
 
@@ -14,7 +14,7 @@ BASE = "/api/v1/clinical/recalls"
 
 
 def _auth(user) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=user, name='api', days=1)[1]}"}
+    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(user, name='api', days=1)}"}
 
 
 def _post(client, path, body, user):

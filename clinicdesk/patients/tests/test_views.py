@@ -128,9 +128,9 @@ def test_an_unknown_mrn_is_a_404(as_user, front_desk, db):
 
 
 def test_the_api_registers_and_reads_a_patient(client, front_desk):
-    from clinicdesk.accounts.services import api_token_create
+    from conftest import api_token_for
 
-    token = api_token_create(actor=front_desk, name="kiosk", days=1)[1]
+    token = api_token_for(front_desk, name="kiosk", days=1)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     created = client.post(
         "/api/v1/patients",
@@ -185,10 +185,10 @@ def test_the_api_registers_and_reads_a_patient(client, front_desk):
 
 
 def test_the_api_changes_only_the_fields_sent(client, front_desk, patient):
-    from clinicdesk.accounts.services import api_token_create
     from clinicdesk.patients.models import PatientFieldChange
+    from conftest import api_token_for
 
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=front_desk, name='k', days=1)[1]}"}
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(front_desk, name='k', days=1)}"}
     url = f"/api/v1/patients/{patient.mrn}"
     response = client.patch(
         url,

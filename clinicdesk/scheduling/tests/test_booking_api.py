@@ -8,9 +8,9 @@ import urllib.error
 import urllib.request
 from datetime import date, timedelta
 
-from clinicdesk.accounts.services import api_token_create
 from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.models import HOLDING_STATUSES, Appointment
+from conftest import api_token_for
 
 from .factories import make_location, make_provider, make_room, make_template, make_type
 from .test_booking import WEEKDAYS_8_TO_5, _patient
@@ -44,7 +44,7 @@ def _body(patient, provider, location, kind, at, **extra):
 def test_book_read_move_and_cancel_over_the_api(client, office_manager, front_desk, clinician):
     location, room, provider, kind = _setup(office_manager, clinician)
     jane = _patient(front_desk)
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=front_desk, name='desk', days=1)[1]}"}
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(front_desk, name='desk', days=1)}"}
     at = _next_monday_10_utc()
     made = client.post(
         "/api/v1/scheduling/appointments",
@@ -90,7 +90,7 @@ def test_book_read_move_and_cancel_over_the_api(client, office_manager, front_de
 def test_bad_requests_name_the_field(client, office_manager, front_desk, clinician):
     location, _room, provider, kind = _setup(office_manager, clinician)
     jane = _patient(front_desk)
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=front_desk, name='desk', days=1)[1]}"}
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(front_desk, name='desk', days=1)}"}
     at = _next_monday_10_utc()
     naive = _body(jane, provider, location, kind, at)
     naive["starts_at"] = at.replace(tzinfo=None).isoformat()
@@ -105,7 +105,7 @@ def test_bad_requests_name_the_field(client, office_manager, front_desk, clinici
 
 def test_the_biller_cannot_book(client, office_manager, front_desk, biller, clinician):
     location, _room, provider, kind = _setup(office_manager, clinician)
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=biller, name='b', days=1)[1]}"}
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(biller, name='b', days=1)}"}
     body = _body(_patient(front_desk), provider, location, kind, _next_monday_10_utc())
     answer = client.post("/api/v1/scheduling/appointments", data=body, content_type="application/json", **auth)
     assert answer.status_code in (403, 404) and not Appointment.objects.exists()
@@ -118,7 +118,7 @@ def test_32_simultaneous_http_bookings_of_one_slot_make_one_appointment(live_app
     front_desk = make_staff("fd-http", "front_desk")
     clinician = make_staff("dr-http", "clinician")
     location, _room, provider, kind = _setup(office_manager, clinician)
-    token = api_token_create(actor=front_desk, name="race", days=1)[1]
+    token = api_token_for(front_desk, name="race", days=1)
     patients = [_patient(front_desk, f"Racer{n}", "Http") for n in range(32)]
     at = _next_monday_10_utc()
     barrier = threading.Barrier(len(patients))

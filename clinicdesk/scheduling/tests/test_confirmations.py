@@ -8,10 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
-from clinicdesk.accounts.services import api_token_create
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.scheduling.confirmations import ConfirmationFilter, access_confirmations, default_window
 from clinicdesk.scheduling.models import Appointment, ConfirmationStatus
+from conftest import api_token_for
 
 from .test_booking import AT_10, _book, _patient, practice  # noqa: F401 (fixture)
 
@@ -88,7 +88,7 @@ def test_the_page_lists_and_one_click_records_the_answer(practice, as_user, fron
 
 def test_the_api_lists_by_confirmation(client, practice, front_desk):  # noqa: F811
     _three(practice)
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=front_desk, name='t', days=1)[1]}"}
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(front_desk, name='t', days=1)}"}
     url = f"/api/v1/scheduling/confirmations?location={practice['location'].public_id}&start=2026-12-07&end=2026-12-07"
     answer = client.get(url + "&confirmation=left_message", **auth)
     assert answer.status_code == 200 and [a["patient_mrn"] for a in answer.json()] == [practice["joe"].mrn]

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from clinicdesk.accounts.services import api_token_create
 from clinicdesk.scheduling.models import Appointment, AppointmentSeries
+from conftest import api_token_for
 
 from .factories import make_weekday_practice
 from .test_series import book_one, local, monday_at, rows
@@ -20,7 +20,7 @@ def p(office_manager, front_desk, clinician):
 
 @pytest.fixture
 def api(client, p):
-    token = api_token_create(actor=p.actor, name="desk", days=1)[1]
+    token = api_token_for(p.actor, name="desk", days=1)
 
     def post(path, body):
         return client.post(

@@ -6,14 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from clinicdesk.accounts.services import api_token_create
 from clinicdesk.core import clock as app_clock
 from clinicdesk.core.capabilities import Role, role_can
 from clinicdesk.core.guards import PUBLIC
 from clinicdesk.scheduling.booking import appointment_cancel
 from clinicdesk.scheduling.models import Appointment, OfferStatus, WaitlistEntry, WaitlistOffer
 from clinicdesk.tests.test_routes import ROUTES, _request
-from conftest import enrol_totp, make_staff
+from conftest import api_token_for, enrol_totp, make_staff
 
 from .test_booking import _patient, practice  # noqa: F401 (fixture used by name)
 from .test_booking_views import at, book_now, clinic  # noqa: F401 (fixture used by name)
@@ -22,7 +21,7 @@ BASE = "/api/v1/scheduling/waitlist"
 
 
 def _auth(user) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=user, name='desk', days=1)[1]}"}
+    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(user, name='desk', days=1)}"}
 
 
 @pytest.fixture
