@@ -20,11 +20,12 @@ which converts time zones row by row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, Func, Value, When
+from django.core.cache import cache
+from django.db.models import Case, CharField, Count, Func, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -67,23 +68,45 @@ RULE_TITLES = {
 }
 
 
+_ROLE_LABELS = dict(Role.choices)
+
+
 @dataclass(frozen=True)
 class Anomaly:
+    """One finding. Its sentence and the filtered report it opens are worked out when shown:
+    a month of findings is listed in full only on the anomalies page."""
+
     rule: str
     person: str  # username (the audit trail keeps it even when the account is renamed)
-    role: str  # role label at the time
+    role_code: str  # role at the time
     day: date  # practice day
     count: int  # patients (many_patients, after_hours) or openings (emergency)
-    text: str  # one line for people: "luis opened 42 patients' records, Mon 12/07 14:00-15:00"
-    url: str  # the audit report filtered to it
+    starts: time | None = None  # the hour (many_patients) or the night (after_hours) it concerns
+    ends: time | None = None
 
+    @property
+    def role(self) -> str:
+        return _ROLE_LABELS.get(self.role_code, self.role_code or "no role")
 
-def _report(**query: str) -> str:
-    return f"{reverse('audit:report')}?{urlencode(query)}"
+    @property
+    def text(self) -> str:
+        """One line for people: "luis opened 42 patients' records, Mon 12/07 14:00-15:00"."""
+        who, n, day = self.person or "someone", self.count, f"{self.day:%a %m/%d}"
+        if self.rule == MANY_PATIENTS:
+            return f"{who} opened {n} patients' records, {day} {self.starts:%H:%M}-{self.ends:%H:%M}"
+        if self.rule == AFTER_HOURS:
+            return f"{who} opened {n} patient{'s' if n != 1 else ''}' records after hours, {day}"
+        return f"{who} opened {n} restricted record{'s' if n != 1 else ''} with emergency access, {day}"
 
-
-def _role(code: str) -> str:
-    return Role(code).label if code in Role.values else (code or "no role")
+    @property
+    def url(self) -> str:
+        """The audit report filtered to the person, the day, the action and the hours concerned."""
+        action = Action.EMERGENCY_ACCESS if self.rule == EMERGENCY else Action.READ
+        query = {"person": self.person, "action": action, "date_from": self.day.isoformat(),
+                 "date_to": self.day.isoformat()}  # fmt: skip
+        if self.starts is not None and self.ends is not None:
+            query |= {"time_from": f"{self.starts:%H:%M}", "time_to": f"{self.ends:%H:%M}"}
+        return f"{reverse('audit:report')}?{urlencode(query)}"
 
 
 def _reads(since: datetime, until: datetime):
@@ -142,10 +165,40 @@ def _at(day: date, hour: int, zone) -> datetime:
     )
 
 
+def _order(anomaly: Anomaly) -> tuple:
+    """Rules in RULES order; within one, most patients first (emergency openings: newest day first)."""
+    if anomaly.rule == EMERGENCY:
+        return (RULES.index(anomaly.rule), -anomaly.day.toordinal(), -anomaly.count, anomaly.person)
+    return (RULES.index(anomaly.rule), -anomaly.count, anomaly.day, anomaly.starts or time.min, anomaly.person)
+
+
 def anomalies_find(*, since: datetime, until: datetime) -> list[Anomaly]:
-    """Every finding of the three rules between `since` and `until`, most patients first within a
-    rule, rules in RULES order. Practice time for hours and days. Three grouped queries that do
-    no time zone work per row (see _HourBucket and _day_of)."""
+    """Every finding of the three rules between `since` and `until`, sorted by `_order`. Practice
+    time for hours and days.
+
+    Each rule counts within one practice day, and the audit trail only grows at its end, so the
+    findings of the days before today never change: they are kept in the cache, under a key that
+    also holds how many events those days have and the hash of their last one (an event written
+    into the past, as a bulk load might, makes a new key). Today's are counted each time. Without
+    the cache: three grouped queries, none of which converts time zones row by row.
+    """
+    zone = timezone.get_default_timezone()
+    today_start = datetime.combine(until.astimezone(zone).date(), time.min, zone)
+    if since >= today_start:
+        return sorted(_find(since, until), key=_order)
+    past = AuditEvent.objects.filter(at__gte=since, at__lt=today_start)
+    last = past.order_by("-at", "-seq").values_list("hash", flat=True).first() or ""
+    start, end = after_hours()
+    key = f"audit-anomalies:{since.isoformat()}:{today_start.isoformat()}:{patients_per_hour()}:{start}-{end}:{past.count()}:{last}"
+    earlier = cache.get(key)
+    if earlier is None:
+        earlier = _find(since, today_start)
+        cache.set(key, earlier, timeout=36 * 3600)
+    return sorted([*earlier, *_find(today_start, until)], key=_order)
+
+
+def _find(since: datetime, until: datetime) -> list[Anomaly]:
+    """The three rules' findings between `since` and `until` (whole practice days, or today so far)."""
     zone = timezone.get_default_timezone()
     found: list[Anomaly] = []
     limit = patients_per_hour()
@@ -160,18 +213,11 @@ def anomalies_find(*, since: datetime, until: datetime) -> list[Anomaly]:
         .order_by("-n", "hour", "actor_username")
     )
     for row in busy:
-        utc_hour = datetime.strptime(row["hour"], "%Y-%m-%d %H").replace(tzinfo=UTC) - timedelta(minutes=shift)
+        utc_hour = datetime.fromisoformat(f"{row['hour']}:00+00:00") - timedelta(minutes=shift)
         hour = utc_hour.astimezone(zone)
         ends = (hour + timedelta(hours=1)).time()
-        window = f"{hour:%H:%M}-{ends:%H:%M}"
-        found.append(
-            Anomaly(
-                MANY_PATIENTS, row["actor_username"], _role(row["actor_role"]), hour.date(), row["n"],
-                f"{row['actor_username']} opened {row['n']} patients' records, {hour:%a %m/%d} {window}",
-                _report(person=row["actor_username"], action=Action.READ, date_from=hour.date().isoformat(),
-                        date_to=hour.date().isoformat(), time_from=f"{hour:%H:%M}", time_to=f"{ends:%H:%M}"),
-            )
-        )  # fmt: skip
+        found.append(Anomaly(MANY_PATIENTS, row["actor_username"], row["actor_role"], hour.date(), row["n"],
+                             hour.time(), ends))  # fmt: skip
     start, end = after_hours()
     days = _days(since, until, zone)
     if start > end:  # through midnight: the early morning and the evening of each day
@@ -179,25 +225,22 @@ def anomalies_find(*, since: datetime, until: datetime) -> list[Anomaly]:
         nights += [(_at(d, start, zone), _at(d, 24, zone), d) for d in days]
     else:
         nights = [(_at(d, start, zone), _at(d, end, zone), d) for d in days]
+    in_the_night = Q()
+    for begins, ends_at, _ in nights:
+        in_the_night |= Q(at__gte=begins, at__lt=ends_at)
     late = (
         _reads(since, until)
+        .filter(in_the_night)  # the day of a row is worked out for night rows only
         .annotate(day=_day_of(nights))
         .filter(day__isnull=False)
         .values("actor_username", "actor_role", "day")
         .annotate(n=Count("patient_id", distinct=True))
         .order_by("-n", "day", "actor_username")
     )
+    night_from, night_to = time(start % 24), time(end % 24)
     for row in late:
-        day = date.fromisoformat(row["day"])
-        found.append(
-            Anomaly(
-                AFTER_HOURS, row["actor_username"], _role(row["actor_role"]), day, row["n"],
-                f"{row['actor_username']} opened {row['n']} patient{'s' if row['n'] != 1 else ''}' records after hours, "
-                f"{day:%a %m/%d}",
-                _report(person=row["actor_username"], action=Action.READ, date_from=day.isoformat(),
-                        date_to=day.isoformat(), time_from=f"{start:02d}:00", time_to=f"{end:02d}:00"),
-            )
-        )  # fmt: skip
+        found.append(Anomaly(AFTER_HOURS, row["actor_username"], row["actor_role"], date.fromisoformat(row["day"]),
+                             row["n"], night_from, night_to))  # fmt: skip
     whole_days = [(_at(d, 0, zone), _at(d, 24, zone), d) for d in days]
     emergencies = (
         AuditEvent.objects.filter(at__gte=since, at__lt=until, action=Action.EMERGENCY_ACCESS)
@@ -208,16 +251,8 @@ def anomalies_find(*, since: datetime, until: datetime) -> list[Anomaly]:
         .order_by("-day", "-n", "actor_username")
     )
     for row in emergencies:
-        day = date.fromisoformat(row["day"])
-        found.append(
-            Anomaly(
-                EMERGENCY, row["actor_username"], _role(row["actor_role"]), day, row["n"],
-                f"{row['actor_username'] or 'someone'} opened {row['n']} restricted record"
-                f"{'s' if row['n'] != 1 else ''} with emergency access, {day:%a %m/%d}",
-                _report(person=row["actor_username"], action=Action.EMERGENCY_ACCESS, date_from=day.isoformat(),
-                        date_to=day.isoformat()),
-            )
-        )  # fmt: skip
+        found.append(Anomaly(EMERGENCY, row["actor_username"], row["actor_role"], date.fromisoformat(row["day"]),
+                             row["n"]))  # fmt: skip
     return found
 
 

@@ -114,3 +114,29 @@ def test_the_anomalies_page_lists_every_finding_with_what_each_rule_looks_for(
 
 def test_the_front_desk_is_refused_the_anomalies(as_user, front_desk):
     assert as_user(front_desk).get("/audit/anomalies/").status_code == 403
+
+
+def test_the_auditors_page_costs_the_same_queries_however_many_reads_and_findings(
+    as_user, auditor, front_desk, nurse, clinician, clock
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        client = as_user(auditor)
+        client.get("/")
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/").status_code == 200
+        return len(captured)
+
+    clock.set(NOW)
+    reads(nurse, datetime(2026, 3, 3, 21, 0, tzinfo=NY), 1)
+    before = queries()
+    week(clock, front_desk, nurse, clinician)
+    reads(
+        clinician, datetime(2026, 3, 2, 9, 0, tzinfo=NY), anomalies.patients_per_hour() + 5, step=timedelta(seconds=30)
+    )
+    assert (
+        figure(as_user(auditor).get("/").content.decode(), "Access anomalies", "Many records in one hour").value == "2"
+    )
+    assert queries() == before

@@ -187,3 +187,28 @@ def test_the_front_desk_sees_recalls_due_and_overdue_at_its_location(as_user, fr
     assert (late.value, late.attention) == ("1", True)
     assert rows(client.get(late.url).content.decode(), "recall") == ids(overdue)
     assert Recall.objects.filter(status="due").count() == 3
+
+
+def test_the_clinicians_page_costs_the_same_queries_however_many_notes_and_visits(as_user, clinician, nurse, clinic):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        client = as_user(clinician)
+        client.get("/")
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/").status_code == 200
+        return len(captured)
+
+    visit(clinic, 0, at(8), "arrived", arrived_at=at(7, 55))
+    before = queries()
+    for n in range(1, 5):
+        appointment = visit(clinic, n, at(8 + n), "roomed", arrived_at=at(7 + n, 50), roomed_at=at(8 + n))
+        encounter = make_encounter(clinician, clinic, day=TODAY, appointment=appointment)
+        VisitNote.objects.create(encounter=encounter, subjective="Draft.", author=nurse, last_edited_by=nurse)
+        Recall.objects.create(patient=clinic.people[n], appointment_type=clinic.kind, due_on=TODAY, reason="Labs",
+                              created_by=clinician, created_at=at(9))  # fmt: skip
+    page = as_user(clinician).get("/").content.decode()
+    assert figure(page, "Notes and follow-ups", "Notes to sign").value == "4"
+    assert figure(page, "Your patients today", "In the building").value == "5"
+    assert queries() == before

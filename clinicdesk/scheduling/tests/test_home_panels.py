@@ -225,3 +225,28 @@ def test_the_home_page_costs_the_same_queries_however_busy_the_practice_is(as_us
                                      created_by=practice.actor)  # fmt: skip
     assert figure(as_user(front_desk).get("/").content.decode(), "Today's arrivals", "Checked in").value == "17"
     assert {person.username: queries(person) for person in (front_desk, nurse)} == before
+
+
+def test_the_office_managers_page_costs_the_same_queries_for_one_clinic_or_three(as_user, office_manager, day):
+    def queries() -> int:
+        client = as_user(office_manager)
+        client.get("/")
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/").status_code == 200
+        return len(captured)
+
+    one = queries()
+    kind = day.practice.kind
+    for n, name in enumerate(("Harbor Clinic", "Riverside Clinic")):
+        place = make_location(office_manager, name=name)
+        visitor = make_patient(office_manager, ("Hana", "Rio")[n], "Visitor")
+        doctor = make_provider(
+            office_manager, make_staff(f"doc{n}", "clinician"), [place], npi=("1245319599", "1679576722")[n]
+        )
+        for hour in (8, 9, 10):
+            make_appointment(office_manager, patient=visitor, provider=doctor, location=place, kind=kind,
+                             starts_at=at(hour, 5 * n), status="completed", arrived_at=at(hour, 5 * n),
+                             with_provider_at=at(hour, 5 * n + 10), checked_out_at=at(hour, 5 * n + 30))  # fmt: skip
+    page = as_user(office_manager).get("/").content.decode()
+    assert [f.value for f in panels(page)["Today's visits"] if f.label == "Visits today"] == ["3", "9", "3"]
+    assert queries() == one
