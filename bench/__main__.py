@@ -6,6 +6,7 @@
     python -m bench --only scheduling [--database sqlite|postgresql]   only the scheduling benchmarks
     python -m bench --only codes [--database sqlite|postgresql]   only the ICD-10-CM search benchmark
     python -m bench --only clinical [--database sqlite|postgresql]   only the clinical chart benchmark
+    python -m bench --only home [--database sqlite|postgresql]   only the home page benchmark (demo practice)
 
 The patient benchmarks (1,000,000 patients; 50,000 with --quick) write their own file,
 bench/RESULTS-patients.md (bench/data/RESULTS-patients-quick.md with --quick), linked from
@@ -30,12 +31,13 @@ from pathlib import Path
 import psycopg
 from rich.console import Console
 
-from . import clinical_run, codes_run, report, report_scheduling
+from . import clinical_run, codes_run, home_run, report, report_scheduling
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"
 PG_SERVER = os.environ.get("CLINICDESK_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
-PG_DATABASE = "cd_bench"
+# Several people benchmarking on one server each name their own throwaway database.
+PG_DATABASE = os.environ.get("CLINICDESK_BENCH_PG_DATABASE", "cd_bench")
 
 SIZES = {
     "full": {"events": 1_000_000, "append_seconds": 5.0, "reads": 2_000, "verify_rounds": 2},
@@ -51,6 +53,7 @@ CODES_SIZES = {"full": {"searches": 200}, "quick": {"searches": 200}}  # the who
 CLINICAL_LINK = "Clinical benchmarks (the chart page of a patient with 700 encounters): see [RESULTS-clinical.md](RESULTS-clinical.md)."
 CODES_LINK = "ICD-10-CM benchmarks (search as you type, loading the codes): see [RESULTS-codes.md](RESULTS-codes.md)."
 SCHEDULING_LINK = "Scheduling benchmarks (slot search, calendar pages, flow board, booking over HTTP): see [RESULTS-scheduling.md](RESULTS-scheduling.md)."
+HOME_LINK = "Home page benchmarks (each role's page with the demo practice): see [RESULTS-home.md](RESULTS-home.md)."
 PATIENTS_LINK = "Patient benchmarks (search, import, registration): see [RESULTS-patients.md](RESULTS-patients.md)."
 
 console = Console()
@@ -160,7 +163,9 @@ def main() -> None:
     parser.add_argument("--output", type=Path, help="where to write the Markdown results")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
     parser.add_argument(
-        "--only", choices=("audit", "patients", "scheduling", "codes", "clinical"), help="run one part (default: all)"
+        "--only",
+        choices=("audit", "patients", "scheduling", "codes", "clinical", "home"),
+        help="run one part (default: all)",
     )
     parser.add_argument("--patients", type=int, help="patients for the patient benchmarks (default 1,000,000)")
     parser.add_argument(
@@ -170,7 +175,7 @@ def main() -> None:
     mode = "quick" if args.quick else "full"
     size = SIZES[mode]
     patient_size = dict(PATIENT_SIZES[mode], **({"patients": args.patients} if args.patients else {}))
-    parts = [args.only] if args.only else ["audit", "patients", "scheduling", "codes", "clinical"]
+    parts = [args.only] if args.only else ["audit", "patients", "scheduling", "codes", "clinical", "home"]
     output = args.output or (DATA_DIR / "RESULTS-quick.md" if args.quick else BENCH_DIR / "RESULTS.md")
     patients_output = (
         output.with_name(output.stem + "-patients.md")
@@ -190,6 +195,7 @@ def main() -> None:
     scheduling_results: dict[str, dict] = {}
     codes_results: dict[str, dict] = {}
     clinical_results: dict[str, dict] = {}
+    home_results: dict[str, dict] = {}
     timings: dict[str, float] = {}
     try:
         if "audit" in parts:
@@ -217,6 +223,7 @@ def main() -> None:
             ("scheduling", scheduling_results, ["--history", str(SCHEDULING_SIZES[mode]["history"])]),
             ("codes", codes_results, ["--searches", str(CODES_SIZES[mode]["searches"])]),
             ("clinical", clinical_results, []),
+            ("home", home_results, []),
         ):
             if part not in parts:
                 continue
@@ -234,7 +241,8 @@ def main() -> None:
         if not args.keep:
             admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
             for path in (*_sqlite_files(), *_sqlite_files("bench-patients"), *_sqlite_files("bench-scheduling"),
-                         *_sqlite_files("bench-codes"), *_sqlite_files("bench-clinical"), csv,
+                         *_sqlite_files("bench-codes"), *_sqlite_files("bench-clinical"),
+                         *_sqlite_files("bench-home"), csv,
                          csv.with_suffix(".rejects.csv")):  # fmt: skip
                 path.unlink(missing_ok=True)
         admin.close()
@@ -294,6 +302,7 @@ def main() -> None:
     for part, part_results, table_of, title, part_link in (
         ("codes", codes_results, codes_run.codes_table, "ICD-10-CM benchmark results", CODES_LINK),
         ("clinical", clinical_results, clinical_run.chart_table, "Clinical benchmark results", CLINICAL_LINK),
+        ("home", home_results, home_run.home_table, "Home page benchmark results", HOME_LINK),
     ):
         if not part_results:
             continue
@@ -340,6 +349,8 @@ def main() -> None:
         links.append(CODES_LINK)
     if (BENCH_DIR / "RESULTS-clinical.md").exists() and not args.quick:
         links.append(CLINICAL_LINK)
+    if (BENCH_DIR / "RESULTS-home.md").exists() and not args.quick:
+        links.append(HOME_LINK)
     _write(output, "Benchmark results", facts, tables, links)
 
 
