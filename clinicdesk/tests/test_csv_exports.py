@@ -52,12 +52,12 @@ def _writes_csv_directly(source: str) -> bool:
     """True when the module calls csv.writer / csv.DictWriter itself."""
     names = ("writer", "DictWriter")
     for node in ast.walk(ast.parse(source)):
-        called = isinstance(node, ast.Attribute) and node.attr in names
-        if called and isinstance(node.value, ast.Name) and node.value.id == "csv":  # type: ignore[attr-defined]
-            return True
-        imported = isinstance(node, ast.ImportFrom) and node.module == "csv"
-        if imported and any(alias.name in names for alias in node.names):  # type: ignore[attr-defined]
-            return True
+        if isinstance(node, ast.Attribute) and node.attr in names:
+            if isinstance(node.value, ast.Name) and node.value.id == "csv":
+                return True
+        if isinstance(node, ast.ImportFrom) and node.module == "csv":
+            if any(alias.name in names for alias in node.names):
+                return True
     return False
 
 
