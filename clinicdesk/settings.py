@@ -146,6 +146,8 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "clinicdesk.core.context_processors.shell",
             ],
+            # People's dates and times (|date_text, |datetime_text, ...) in every template.
+            "builtins": ["clinicdesk.core.templatetags.datetimes"],
         },
     }
 ]

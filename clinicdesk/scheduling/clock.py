@@ -1,13 +1,16 @@
-"""How scheduling shows a time of day to staff: 12-hour with AM/PM ("9:30 AM").
+"""How scheduling shows a time of day to staff: 12-hour with AM/PM ("9:30 AM"), the house
+style of core/datetimes.py.
 
-US outpatient practices read the 12-hour clock, so every page, PDF and message of scheduling
-says times this one way. Machine-readable values (form inputs, `datetime` attributes, the API)
+US outpatient practices read the 12-hour clock, so every page, PDF and message says times this
+one way. Machine-readable values (form inputs, `datetime` attributes, the API)
 keep ISO 8601 and 24-hour `HH:MM`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time
+
+from clinicdesk.core.datetimes import time_text
 
 
 def clock_text(moment: datetime | time, *, seconds: bool = False) -> str:
@@ -16,9 +19,7 @@ def clock_text(moment: datetime | time, *, seconds: bool = False) -> str:
 
     An aware datetime is read in its own zone: convert it to the location's zone first.
     """
-    hour = moment.hour % 12 or 12
-    extra = f":{moment.second:02d}" if seconds else ""
-    return f"{hour}:{moment.minute:02d}{extra} {'AM' if moment.hour < 12 else 'PM'}"
+    return time_text(moment.replace(tzinfo=None), seconds=seconds)
 
 
 def clock_range(start: datetime | time, end: datetime | time) -> str:
