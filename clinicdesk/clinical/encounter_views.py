@@ -33,6 +33,7 @@ from . import encounters, note_templates, selectors, vitals
 from .access import access_encounter, access_today_visits, access_vitals, reads_clinical_detail
 from .encounter_forms import InErrorForm, NoteTemplateForm, UnscheduledForm, VitalsForm
 from .models import Encounter, Vitals
+from .recall_views import follow_up_rows
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -183,7 +184,10 @@ def encounter_page(request: StaffRequest, public_id: UUID) -> HttpResponse:
     full = reads_clinical_detail(request.user)
     context = {"enc": encounter, "full": full, "age": encounter.patient.age_on(encounter.date_of_service)}
     if full:
-        context |= _vitals_context(request, encounter) | {"note_url": _note_url(encounter)}
+        context |= _vitals_context(request, encounter) | {
+            "note_url": _note_url(encounter),
+            "follow_ups": follow_up_rows(request, encounter),
+        }
     return render(request, "clinical/encounter_page.html", context)
 
 
@@ -192,7 +196,12 @@ def _vitals_answer(request: StaffRequest, encounter: Encounter, context: dict, *
         return render(request, "clinical/encounter_page.html#vitals_section", context)
     if ok:
         return redirect(f"{reverse('clinical:encounter', args=[encounter.public_id])}#vitals")
-    page = {"full": True, "age": encounter.patient.age_on(encounter.date_of_service), "note_url": _note_url(encounter)}
+    page = {
+        "full": True,
+        "age": encounter.patient.age_on(encounter.date_of_service),
+        "note_url": _note_url(encounter),
+        "follow_ups": follow_up_rows(request, encounter),
+    }
     return render(request, "clinical/encounter_page.html", context | page, status=422)
 
 

@@ -9,6 +9,7 @@ the note editor can place it in the page (`hx-get` of `clinical:recall_new`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -28,7 +29,7 @@ from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
 
-from . import recalls
+from . import recalls, selectors
 from .access import access_encounter, access_recall, access_recall_worklist
 from .models import Encounter, Recall
 from .recall_forms import CloseForm, ContactForm, RecallForm, WorklistFilterForm
@@ -42,6 +43,38 @@ def book_url(recall: Recall) -> str:
     if recall.encounter is not None:
         query["location"] = str(recall.encounter.location.public_id)
     return reverse("scheduling:book") + "?" + urlencode(query)
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    """One follow-up of a visit as the encounter page lists it."""
+
+    recall: Recall
+    state: str
+    label: str
+    book_url: str  # "" when it is booked, closed, or the reader does not book
+    appointment_url: str  # the booked appointment, when there is one
+
+
+def follow_up_rows(request: StaffRequest, encounter: Encounter) -> list[FollowUpRow]:
+    """The follow-ups added from `encounter` (opened through access_encounter), with what to do next."""
+    today = clock.today()
+    can_book = role_can(request.user.role, Cap.SCHEDULE_WRITE)
+    rows = []
+    for recall in selectors.encounter_recalls_unchecked(encounter=encounter):
+        state, label, _late = recalls.recall_state(recall, today)
+        bookable = can_book and state not in (recalls.View.SCHEDULED, recalls.View.CLOSED)
+        appointment = recall.appointment
+        rows.append(
+            FollowUpRow(
+                recall=recall,
+                state=state,
+                label=label,
+                book_url=book_url(recall) if bookable else "",
+                appointment_url=reverse("scheduling:appointment", args=[appointment.public_id]) if appointment else "",
+            )
+        )
+    return rows
 
 
 def _is_htmx(request: StaffRequest) -> bool:
@@ -175,9 +208,16 @@ def recall_close(request: StaffRequest, public_id) -> HttpResponse:
 
 
 def _new_form_response(
-    request: StaffRequest, *, form: RecallForm, action: str, patient, encounter: Encounter | None, status: int
+    request: StaffRequest,
+    *,
+    form: RecallForm,
+    action: str,
+    patient,
+    encounter: Encounter | None,
+    status: int,
+    added: str = "",
 ) -> HttpResponse:
-    context = {"form": form, "action": action, "patient": patient, "encounter": encounter}
+    context = {"form": form, "action": action, "patient": patient, "encounter": encounter, "added": added}
     template = "clinical/recall_form.html"
     if _is_htmx(request):
         template += "#recall_form"
@@ -185,6 +225,11 @@ def _new_form_response(
         # shows the errors beside the fields comes back as 200; the page itself answers 422.
         status = 200 if status >= 400 else status
     response = render(request, template, context, status=status)
+    if _is_htmx(request) and added and encounter is not None:
+        # The encounter page's list of follow-ups and its status line change beside the form
+        # (out of band), so the new row appears and a screen reader hears the confirmation.
+        listed = {"enc": encounter, "follow_ups": follow_up_rows(request, encounter), "added": added, "oob": True}
+        response.content += render(request, "clinical/encounter_page.html#follow_up_list", listed).content
     patch_vary_headers(response, ("HX-Request",))
     return response
 
@@ -215,16 +260,18 @@ def _recall_new(request: StaffRequest, *, patient, encounter: Encounter | None, 
             apply_service_errors(form, exc)
             status = _status(exc) if isinstance(exc, ValidationError) else 403
         else:
-            text = f"Follow-up added: {recall.appointment_type.name} due {recall.due_on:%m/%d/%Y}."
+            text = f"Follow-up added: {recall.reason}, {recall.appointment_type.name} due {recall.due_on:%m/%d/%Y}."
             if _is_htmx(request):
+                # The confirmation is in the answer itself (not a message for the next page).
                 fresh = RecallForm(initial={"provider": recall.provider.public_id if recall.provider else None})
                 response = _new_form_response(
-                    request, form=fresh, action=action, patient=patient, encounter=encounter, status=201
+                    request, form=fresh, action=action, patient=patient, encounter=encounter, status=201, added=text
                 )
                 response["HX-Trigger"] = "recallAdded"
-                messages.success(request, text)
                 return response
             messages.success(request, text)
+            if encounter is not None:
+                return redirect(reverse("clinical:encounter", args=[encounter.public_id]) + "#follow-up")
             return redirect("clinical:chart", mrn=patient.mrn)
     return _new_form_response(request, form=form, action=action, patient=patient, encounter=encounter, status=status)
 

@@ -20,7 +20,7 @@ from clinicdesk.patients.models import Patient
 from clinicdesk.scheduling.models import Appointment, AppointmentType, Provider
 
 from .encounters import IN_CLINIC_STATUSES
-from .models import Addendum, Encounter, NoteStatus, NoteTemplate, VisitNote, Vitals
+from .models import Addendum, Encounter, NoteStatus, NoteTemplate, Recall, VisitNote, Vitals
 
 VITALS_SHOWN = 20
 ENCOUNTERS_LISTED_MAX = 200
@@ -138,3 +138,13 @@ def signed_note_of_patient_unchecked(*, patient: Patient, public_id: Any) -> Vis
     except (TypeError, ValueError, AttributeError):
         return None
     return next((n for n in signed_notes_of_unchecked(patient=patient) if n.public_id == wanted), None)
+
+
+def encounter_recalls_unchecked(*, encounter: Encounter) -> list[Recall]:
+    """The follow-ups added from `encounter` (already opened through `access_encounter`), by due
+    date, closed and booked ones included, with the booked appointment for its link."""
+    return list(
+        Recall.objects.filter(encounter=encounter)
+        .select_related("appointment_type", "provider__user", "appointment", "patient")
+        .order_by("due_on", "created_at", "pk")
+    )

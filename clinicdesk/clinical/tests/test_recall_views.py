@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from django.urls import reverse
 
+from clinicdesk.accounts.services import record_restrict
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.clinical.models import Recall, RecallStatus
 from clinicdesk.core import clock as app_clock
 
-from .test_recalls import backdate, new_recall, rp  # noqa: F401 (fixture used by name)
+from .test_recalls import backdate, book, new_recall, next_weekday_at, rp  # noqa: F401 (fixture used by name)
 
 WORKLIST = "/clinical/recalls/"
 
@@ -115,7 +116,7 @@ def test_a_nurse_adds_a_follow_up_from_the_visit(rp, as_user, nurse):  # noqa: F
         url, {"interval": "2 weeks", "reason": "BP check", "appointment_type": str(rp.kind.public_id)}
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("clinical:chart", args=[rp.jane.mrn])
+    assert response["Location"] == reverse("clinical:encounter", args=[rp.encounter.public_id]) + "#follow-up"
     recall = Recall.objects.get()
     assert recall.encounter == rp.encounter
     assert recall.due_on == rp.encounter.date_of_service + timedelta(weeks=2)
@@ -155,3 +156,71 @@ def test_the_front_desk_cannot_add_follow_ups(rp, as_user, front_desk):  # noqa:
 def test_the_navigation_offers_recalls_to_the_front_desk_only_among_desk_and_billing(rp, as_user, front_desk, biller):  # noqa: F811
     assert 'href="/clinical/recalls/"' in as_user(front_desk).get(WORKLIST).content.decode()
     assert 'href="/clinical/recalls/"' not in as_user(biller).get("/").content.decode()
+
+
+# --- Follow-ups on the encounter page --------------------------------------------------------
+
+
+def _add_on_the_encounter_page(client, rp, reason: str, interval: str):  # noqa: F811
+    url = reverse("clinical:recall_new", args=[rp.encounter.public_id])
+    data = {"interval": interval, "reason": reason, "appointment_type": str(rp.kind.public_id)}
+    return client.post(url, data, headers={"HX-Request": "true"})
+
+
+def test_a_follow_up_added_on_the_encounter_page_is_confirmed_and_listed_with_a_book_link(clock, rp, as_user, nurse):  # noqa: F811
+    client = as_user(nurse)
+    page = client.get(reverse("clinical:encounter", args=[rp.encounter.public_id])).content.decode()
+    assert "No follow-ups from this visit yet." in page and 'id="follow-up-status" role="status"' in page
+
+    added = _add_on_the_encounter_page(client, rp, "BP check", "2 weeks")
+    assert added.status_code == 201 and added["HX-Trigger"] == "recallAdded"
+    fragment = added.content.decode()
+    recall = Recall.objects.get()
+    due = (rp.encounter.date_of_service + timedelta(weeks=2)).strftime("%m/%d/%Y")
+    # The confirmation goes into the page's live region and the list is replaced beside the form.
+    assert 'id="follow-up-status" role="status" hx-swap-oob="innerHTML"' in fragment
+    assert f"Follow-up added: BP check, {rp.kind.name} due {due}." in fragment
+    assert 'id="follow-up-list" hx-swap-oob="true"' in fragment
+    assert f'id="follow-up-{recall.public_id}"' in fragment and 'id="recall-form"' in fragment
+    # The confirmation is shown now, not again as a stale message on the next page.
+    assert "Follow-up added" not in client.get(reverse("clinical:recalls")).content.decode()
+
+    assert _add_on_the_encounter_page(client, rp, "Lab review", "1 month").status_code == 201
+    page = client.get(reverse("clinical:encounter", args=[rp.encounter.public_id])).content.decode()
+    rows = list(Recall.objects.order_by("due_on"))
+    assert [r.reason for r in rows] == ["BP check", "Lab review"]
+    assert page.index("BP check") < page.index("Lab review")
+    assert "No follow-ups from this visit yet." not in page
+    for row in rows:
+        assert f'id="follow-up-{row.public_id}"' in page
+        assert row.due_on.strftime("%m/%d/%Y") in page
+    # The nurse books (schedule.write): each follow-up not yet booked has its Book link.
+    assert page.count("Not booked") == 2
+    assert page.count(f"/scheduling/book/?patient={rp.jane.mrn}") == 2
+
+
+def test_a_booked_follow_up_links_its_appointment_instead_of_book(clock, rp, as_user, nurse):  # noqa: F811
+    new_recall(nurse, rp, encounter=rp.encounter)
+    appointment = book(rp, at=next_weekday_at(10, days_ahead=14))
+    recall = Recall.objects.get()
+    assert recall.status == RecallStatus.SCHEDULED and recall.appointment == appointment
+    page = as_user(nurse).get(reverse("clinical:encounter", args=[rp.encounter.public_id])).content.decode()
+    assert reverse("scheduling:appointment", args=[appointment.public_id]) in page
+    assert "Not booked" not in page and "/scheduling/book/?" not in page
+
+
+def test_follow_ups_show_to_readers_of_the_visit(clock, rp, as_user, clinician, front_desk, biller, office_manager):  # noqa: F811
+    """The clinician sees them without Book links; front desk and biller only see the visit took place."""
+    new_recall(clinician, rp, encounter=rp.encounter, reason="Wound check")
+    url = reverse("clinical:encounter", args=[rp.encounter.public_id])
+    page = as_user(clinician).get(url).content.decode()
+    assert "Wound check" in page and "Not booked" in page and "/scheduling/book/?" not in page
+    # Roles that see only that the visit took place do not see what was planned in it.
+    for person in (front_desk, biller):
+        response = as_user(person).get(url)
+        assert response.status_code == 200
+        assert "Wound check" not in response.content.decode() and 'id="follow-up-list"' not in response.content.decode()
+    # A restricted record shows nothing without emergency access.
+    record_restrict(actor=office_manager, patient_id=rp.jane.mrn, note="staff member's own chart")
+    refused = as_user(clinician).get(url)
+    assert refused.status_code == 302 and "emergency" in refused["Location"]
