@@ -7,4 +7,6 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        from . import backups, home_panels, receivers  # noqa: F401  (signal receivers, checks, home panel)
+        from . import backups, home_panels, jobs, receivers  # noqa: F401  (signal receivers, checks, home panel)
+
+        jobs.register()

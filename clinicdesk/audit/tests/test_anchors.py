@@ -221,3 +221,26 @@ def test_an_anchor_file_with_a_mangled_line_is_refused_naming_the_line(ten_event
     path.write_text(FILE_HEADER)
     with pytest.raises(CommandError, match="holds no anchor yet"):
         call_command("audit", "verify", "--no-progress", "--anchors", str(path))
+
+
+def test_the_hourly_job_appends_the_head_once_per_hour_however_often_the_scheduler_looks(db, clock, settings, tmp_path):
+    from clinicdesk.core.models import RunOutcome, ScheduledRun
+    from clinicdesk.core.scheduler import REGISTRY
+    from clinicdesk.core.scheduler.services import scheduler_tick
+
+    settings.CLINICDESK_AUDIT_ANCHOR_FILE = tmp_path / "anchors.log"
+    job = REGISTRY.get("audit.anchor")
+    assert job is not None and job.describe() == "every hour"
+    clock.set(datetime(2026, 5, 12, 14, 5, tzinfo=UTC))
+    audit_record(actor=None, actor_username="system:test", action=Action.CREATE, object_type="anchor_test")
+    for minutes in (0, 20, 40):  # three looks in one hour: one anchor
+        clock.set(datetime(2026, 5, 12, 14, 5 + minutes, tzinfo=UTC))
+        scheduler_tick(holder="test", jobs=[job])
+    clock.set(datetime(2026, 5, 12, 15, 1, tzinfo=UTC))  # the next hour: a second one
+    scheduler_tick(holder="test", jobs=[job])
+    runs = list(ScheduledRun.objects.filter(job="audit.anchor").order_by("period_start"))
+    assert [r.outcome for r in runs] == [RunOutcome.SUCCEEDED] * 2, [r.detail for r in runs]
+    heads = anchors_read(settings.CLINICDESK_AUDIT_ANCHOR_FILE)
+    newest = AuditEvent.objects.order_by("-seq").first()
+    assert [h.seq for h in heads] == [newest.seq, newest.seq] and heads[0].hash == newest.hash
+    assert runs[0].detail.startswith(f"seq: {newest.seq}, hash: {newest.hash[:16]}")
