@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Role
+from clinicdesk.core.models import PublicIdModel
 
 
-class User(AbstractUser):
+class User(AbstractUser, PublicIdModel):
     """A member of staff. Nobody signs up: the office manager creates accounts.
 
     `role` drives every permission through the capability matrix in `core.capabilities`;
@@ -18,7 +17,6 @@ class User(AbstractUser):
     Accounts are deactivated, never deleted, because the audit trail points at them.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     role = models.CharField(max_length=32, choices=Role.choices)
     display_name = models.CharField(max_length=150, blank=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
@@ -55,7 +53,7 @@ class StaffSession(models.Model):
         return f"session of {self.user_id} since {self.started_at:%Y-%m-%d %H:%M}"
 
 
-class ApiToken(models.Model):
+class ApiToken(PublicIdModel):
     """A personal API token. Only its SHA-256 is stored; the secret is shown once.
 
     The token acts with its owner's current role (never more), stops working when it
@@ -64,7 +62,6 @@ class ApiToken(models.Model):
     (checked by `services.api_token_authenticate`, which reads the authenticators).
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, db_index=True)
@@ -115,14 +112,13 @@ TOKEN_ENDINGS = {
 }
 
 
-class EmergencyAccess(models.Model):
+class EmergencyAccess(PublicIdModel):
     """A "break the glass" grant: one person, one restricted record, for a limited time.
 
     Granted on a typed reason, written to the audit trail as emergency-access, and listed
     for the office manager (or privacy officer) to review with a comment.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="emergency_grants")
     patient_id = models.CharField(max_length=64, db_index=True)
     reason = models.CharField(max_length=500)

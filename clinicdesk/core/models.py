@@ -1,5 +1,39 @@
-"""The core app's tables: the scheduler's (clinicdesk/core/scheduler/models.py)."""
+"""The core app's tables (the scheduler's, clinicdesk/core/scheduler/models.py) and the abstract
+base models every app's records inherit."""
 
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from . import clock
 from .scheduler.models import RunOutcome, ScheduledRun, SchedulerLease
 
-__all__ = ["RunOutcome", "ScheduledRun", "SchedulerLease"]
+__all__ = ["PublicIdModel", "RunOutcome", "ScheduledRun", "SchedulerLease", "TimestampedModel"]
+
+
+class PublicIdModel(models.Model):
+    """A record named outside the server by `public_id`, a random UUID; the integer key stays inside.
+
+    URLs, API payloads and audit events carry `public_id` only. Look a record up by it with
+    `core.lookups.get_or_404` or `uuid_or_404`, which answer 404 for a malformed id too.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class TimestampedModel(PublicIdModel):
+    """A `PublicIdModel` that also keeps when it was created (the clock's time) and last saved.
+
+    `updated_at` is set by every `save()`, and not by `QuerySet.update()`, which bypasses it.
+    """
+
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True

@@ -25,6 +25,7 @@ from typing import Annotated, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from pydantic import BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
@@ -221,6 +222,51 @@ class MoneyField(forms.Field):
         if isinstance(value, int) and not isinstance(value, bool):
             return str(Money(value).to_decimal())
         return value
+
+
+# --- Models: a column of integer cents. ---
+
+
+class CentsField(models.BigIntegerField):
+    """A model field of integer cents: `copay_cents = CentsField(null=True, blank=True)`.
+
+    The column is a plain BIGINT (as a BigIntegerField's), and the value on the instance is an
+    int of cents, never a float or Decimal. Edge cases, decided:
+    - A Money is stored as its cents; an int is cents already.
+    - A float, a Decimal, a str or a bool is refused when the row is saved or queried (TypeError
+      naming the field): 25.5 could be dollars or cents, and a float cannot hold every amount.
+      `full_clean()` refuses them too, as a ValidationError on the field.
+    - The field does not constrain the sign: a copay is never negative, a refund is. Add the
+      `CheckConstraint` the column needs beside it (see Coverage.copay_cents).
+    - Its form field is a `MoneyField`: people type dollars, the form cleans to cents.
+    Name the column `<what>_cents`, as the API names its fields.
+    """
+
+    description = "Integer cents"
+
+    def _cents(self, value: Any) -> Any:
+        if value is None or isinstance(value, models.expressions.Combinable):
+            return value
+        if isinstance(value, Money):
+            return value.cents
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise TypeError(f"{self.name} holds integer cents, not {type(value).__name__} {value!r}")
+
+    def get_prep_value(self, value: Any) -> Any:
+        return super().get_prep_value(self._cents(value))
+
+    def to_python(self, value: Any) -> int | None:
+        try:
+            return self._cents(value)
+        except TypeError as exc:
+            raise ValidationError(
+                "%(field)s must be a whole number of cents.", code="invalid", params={"field": self.name}
+            ) from exc
+
+    def formfield(self, **kwargs: Any) -> Any:
+        # Skip IntegerField's: its min_value/max_value mean nothing to a MoneyField.
+        return models.Field.formfield(self, **{"form_class": MoneyField, **kwargs})
 
 
 # --- API: amounts are JSON integers of cents. ---

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from django.conf import settings
@@ -8,6 +7,8 @@ from django.db import models
 
 from clinicdesk.core import clock
 from clinicdesk.core.fields import BlindIndexField, BlindIndexManager, EncryptedTextField
+from clinicdesk.core.models import PublicIdModel, TimestampedModel
+from clinicdesk.core.money import CentsField
 
 
 class Sex(models.TextChoices):
@@ -24,7 +25,7 @@ class PatientStatus(models.TextChoices):
     DECEASED = "deceased", "Deceased"
 
 
-class Patient(models.Model):
+class Patient(TimestampedModel):
     """A patient of the practice. Found by MRN (public) or public_id; never by integer key.
 
     Age and display name are derived, never stored. The SSN is encrypted at rest; only its
@@ -33,7 +34,6 @@ class Patient(models.Model):
     the emergency-access rule is enforced in one place.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     mrn = models.CharField("MRN", max_length=8, unique=True)
     first_name = models.CharField(max_length=100)
     middle_name = models.CharField(max_length=100, blank=True)
@@ -65,8 +65,6 @@ class Patient(models.Model):
     alerts = models.TextField(blank=True, help_text="Shown to the front desk on the chart header.")
     # The id this patient had in the system an import came from; makes re-running an import a no-op.
     external_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     objects: BlindIndexManager[Patient] = BlindIndexManager()
 
@@ -177,14 +175,13 @@ class PayerType(models.TextChoices):
     SELF_PAY = "self_pay", "Self-pay"
 
 
-class Payer(models.Model):
+class Payer(TimestampedModel):
     """An insurer (or "self-pay") the practice bills. Not PHI: the directory is shared by all patients.
 
     A payer that stops being used is made inactive rather than deleted, because past
     coverages and claims still point at it; inactive payers are not offered for new coverages.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     payer_id = models.CharField("X12 payer id", max_length=80, blank=True, help_text="From the clearinghouse list.")
     payer_type = models.CharField(max_length=20, choices=PayerType.choices)
@@ -195,8 +192,6 @@ class Payer(models.Model):
     zip_code = models.CharField(max_length=10, blank=True)
     phone = models.CharField(max_length=20, blank=True)
     active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "payer_id"]
@@ -227,7 +222,7 @@ class Relationship(models.TextChoices):
     OTHER = "G8", "Other relationship"
 
 
-class Coverage(models.Model):
+class Coverage(PublicIdModel):
     """One insurance policy of one patient, at one priority, over a span of dates.
 
     Coverages are never overwritten. A coverage is *active* while `ended_at` is null; ending it
@@ -240,7 +235,6 @@ class Coverage(models.Model):
     fields stay blank; otherwise they hold the other person's name, birth date, sex and address.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="coverages")
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="coverages")
     priority = models.CharField(max_length=10, choices=CoveragePriority.choices)
@@ -264,7 +258,7 @@ class Coverage(models.Model):
     # What the patient pays at each visit, in cents, when the card states an amount; the notes
     # say the rest (e.g. "specialist $50"). Cents, not a DecimalField: SQLite keeps decimals as
     # floats (see clinicdesk/core/money.py).
-    copay_cents = models.BigIntegerField(null=True, blank=True)
+    copay_cents = CentsField(null=True, blank=True)
     copay_notes = models.CharField(max_length=200, blank=True)
     coinsurance_notes = models.CharField(max_length=200, blank=True)
     deductible_notes = models.CharField(max_length=200, blank=True)
@@ -348,7 +342,7 @@ class ContactTime(models.TextChoices):
     EVENING = "evening", "Evening (5–8)"
 
 
-class CommPreference(models.Model):
+class CommPreference(PublicIdModel):
     """How the patient may be contacted on one channel: the current state, one row per patient and channel.
 
     The row is updated in place, so every change also appends a `CommPreferenceChange` with
@@ -356,7 +350,6 @@ class CommPreference(models.Model):
     lost. No row for a channel means consent was never recorded, which counts as "no".
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="comm_preferences")
     channel = models.CharField(max_length=10, choices=CommChannel.choices)
     consent = models.BooleanField(default=False)
@@ -419,7 +412,7 @@ class GuarantorRelationship(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Guarantor(models.Model):
+class Guarantor(PublicIdModel):
     """Who is responsible for the patient's bill, from `created_at` until superseded.
 
     Exactly one current row (superseded_at null) per patient, enforced by a partial unique
@@ -429,7 +422,6 @@ class Guarantor(models.Model):
     `guarantor_patient`; for "self" everything is blank.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="guarantors")
     kind = models.CharField(max_length=10, choices=GuarantorKind.choices, default=GuarantorKind.SELF)
     guarantor_patient = models.ForeignKey(
@@ -490,14 +482,13 @@ class NppMethod(models.TextChoices):
     REFUSED = "refused", "Refused to acknowledge"
 
 
-class NppAcknowledgment(models.Model):
+class NppAcknowledgment(PublicIdModel):
     """The patient acknowledged (or refused to acknowledge) one version of the Notice of Privacy Practices.
 
     Append-only: a new version of the notice gets a new row. A refusal is recorded with the
     reason, which is the "good faith effort" HIPAA asks the practice to document.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="npp_acknowledgments")
     version = models.CharField(max_length=40)
     acknowledged_on = models.DateField()
@@ -523,14 +514,13 @@ class ConsentKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Consent(models.Model):
+class Consent(PublicIdModel):
     """A consent or authorization the patient signed. Revoked, never deleted.
 
     A release of information names its recipient (name and relationship), what may be shared
     (`scope`) and when the authorization expires. `is_active_on(day)` is what the chart shows.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     kind = models.CharField(max_length=10, choices=ConsentKind.choices)
     signed_on = models.DateField()
@@ -576,14 +566,13 @@ class Consent(models.Model):
         return self.is_active_on(clock.today())
 
 
-class Restriction(models.Model):
+class Restriction(PublicIdModel):
     """A restriction the patient requested on uses or disclosures (HIPAA 164.522(a)).
 
     `agreed` is null while nobody has decided; the practice may refuse most requests, so the
     answer and who gave it are recorded.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="restrictions")
     text = models.TextField()
     requested_on = models.DateField()
@@ -620,10 +609,9 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Stopped"
 
 
-class ImportJob(models.Model):
+class ImportJob(PublicIdModel):
     """One uploaded patient list and how far its import has got (the upload page polls this)."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=clock.now)
     original_name = models.CharField(max_length=255)
@@ -697,7 +685,7 @@ class DisclosureMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Disclosure(models.Model):
+class Disclosure(PublicIdModel):
     """One disclosure of a patient's information outside the practice, kept for the accounting.
 
     Written by `disclosures.disclosure_record` (a disclosure made outside ClinicDesk, recorded
@@ -708,7 +696,6 @@ class Disclosure(models.Model):
     written (the same moment for copies the product made).
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="disclosures")
     disclosed_on = models.DateField()
     recorded_at = models.DateTimeField(default=clock.now)

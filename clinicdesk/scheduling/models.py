@@ -6,14 +6,13 @@ point of the scheduling issue) will point at them.
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from clinicdesk.core import clock
+from clinicdesk.core.models import PublicIdModel, TimestampedModel
 
 from .validators import COLOR_SQL_REGEX, NPI_SQL_REGEX
 
@@ -46,7 +45,7 @@ class Weekday(models.IntegerChoices):
 WEEKDAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class Location(models.Model):
+class Location(TimestampedModel):
     """A site where patients are seen.
 
     `time_zone` is the IANA name the site's clocks follow; appointment times are stored in UTC
@@ -54,7 +53,6 @@ class Location(models.Model):
     package (e.g. US / NY) and decide which public holidays the site is closed on.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=120)
     address_line1 = models.CharField(max_length=200)
     address_line2 = models.CharField(max_length=200, blank=True)
@@ -66,8 +64,6 @@ class Location(models.Model):
     holiday_country = models.CharField(max_length=2, default=default_holiday_country)
     holiday_subdivision = models.CharField(max_length=10, blank=True, default=default_holiday_subdivision)
     active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -108,15 +104,12 @@ class OpeningHours(models.Model):
         return WEEKDAY_KEYS[self.weekday]
 
 
-class Room(models.Model):
+class Room(TimestampedModel):
     """An exam or procedure room at one location. Inactive rooms are not offered for booking."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="rooms")
     name = models.CharField(max_length=60)
     active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["location__name", "name"]
@@ -129,7 +122,7 @@ class Room(models.Model):
         return f"{self.location.name} · {self.name}"
 
 
-class Provider(models.Model):
+class Provider(TimestampedModel):
     """A member of staff whom patients book: a clinician, or a nurse/MA for nurse visits.
 
     Clinicians must have an NPI and a taxonomy code (claims carry both). Nurses and medical
@@ -137,15 +130,12 @@ class Provider(models.Model):
     is given is always valid and unique.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="provider")
     npi = models.CharField("NPI", max_length=10, blank=True)
     taxonomy_code = models.CharField(max_length=10, blank=True)
     specialty = models.CharField(max_length=100)
     locations = models.ManyToManyField(Location, related_name="providers")
     active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["user__display_name", "user__username"]
@@ -170,7 +160,7 @@ class PatientKind(models.TextChoices):
     ESTABLISHED = "established", "Established patients only"
 
 
-class AppointmentType(models.Model):
+class AppointmentType(TimestampedModel):
     """What a patient can be booked for, how long it takes and who may see them for it.
 
     The slot a booking blocks is buffer_before + duration + buffer_after. No rooms listed
@@ -179,7 +169,6 @@ class AppointmentType(models.Model):
     appointments of this type a day on top of an already booked time.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=80)
     duration_minutes = models.PositiveSmallIntegerField()
     color = models.CharField(max_length=7, default="#1F77B4", help_text="#RRGGBB, shown on the schedule")
@@ -193,8 +182,6 @@ class AppointmentType(models.Model):
     overbook_allowed = models.BooleanField(default=False)
     overbook_limit = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -228,7 +215,7 @@ class AppointmentType(models.Model):
 # Availability: when each provider can be booked, at which location.
 
 
-class AvailabilityTemplate(models.Model):
+class AvailabilityTemplate(PublicIdModel):
     """One version of a provider's weekly hours at one location, valid between two dates.
 
     A new version (say, from 1 March Tuesdays move to the afternoon) is a new row starting that
@@ -236,7 +223,6 @@ class AvailabilityTemplate(models.Model):
     Versions of one provider at one location never overlap (checked when saved).
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="templates")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="templates")
     valid_from = models.DateField()
@@ -290,14 +276,13 @@ class ExceptionKind(models.TextChoices):
     EXTRA = "extra", "Extra hours"  # opens time outside the template
 
 
-class AvailabilityException(models.Model):
+class AvailabilityException(PublicIdModel):
     """Time taken out of (or, for `extra`, added to) a provider's template, with a reason.
 
     `provider` empty means everyone at `location` (the site is closed: a snow day). Times are
     instants (UTC in the database); the forms take them in the location's local time.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="exceptions")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True, related_name="exceptions")
     kind = models.CharField(max_length=10, choices=ExceptionKind.choices)
@@ -374,14 +359,13 @@ class ConfirmationMethod(models.TextChoices):
     IN_PERSON = "in_person", "In person"
 
 
-class AppointmentSeries(models.Model):
+class AppointmentSeries(PublicIdModel):
     """A recurring booking: every `interval` days or weeks, until a date or for a count."""
 
     class Unit(models.TextChoices):
         DAYS = "days", "days"
         WEEKS = "weeks", "weeks"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="appointment_series")
     unit = models.CharField(max_length=5, choices=Unit.choices)
     interval = models.PositiveSmallIntegerField()
@@ -402,7 +386,7 @@ class AppointmentSeries(models.Model):
         return f"every {self.interval} {self.unit}"
 
 
-class Appointment(models.Model):
+class Appointment(TimestampedModel):
     """One booked visit of one patient with one provider, at a location, maybe in a room.
 
     `starts_at`–`ends_at` is the visit; `block_start`–`block_end` adds the type's buffers and
@@ -416,7 +400,6 @@ class Appointment(models.Model):
     so a reschedule never loses where the visit used to be.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # No single-column indexes on these four and on series: the (patient, starts_at),
     # (provider, block_start), (location, starts_at), (room, block_start) indexes and the series
     # slot constraint lead with them, and each extra index costs every booking an insert.
@@ -464,8 +447,6 @@ class Appointment(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     no_show_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["starts_at"]
@@ -518,10 +499,9 @@ class AppointmentChange(models.Model):
         return f"{self.what}: {self.old_value} -> {self.new_value}"
 
 
-class WaitlistEntry(models.Model):
+class WaitlistEntry(PublicIdModel):
     """A patient waiting for an earlier slot, with what would suit them, until a date."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="waitlist_entries")
     appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
     providers = models.ManyToManyField(Provider, related_name="+", blank=True)  # empty: any who takes the type
@@ -554,10 +534,9 @@ class OfferStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
-class WaitlistOffer(models.Model):
+class WaitlistOffer(PublicIdModel):
     """A freed slot offered to a waiting patient: by the front desk now, by SMS later."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
@@ -577,10 +556,9 @@ class WaitlistOffer(models.Model):
         return f"offer {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
 
 
-class CalendarFeed(models.Model):
+class CalendarFeed(PublicIdModel):
     """A provider's secret iCalendar URL. Only a hash of the token is kept; revoking ends it."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="feeds")
     token_hash = models.CharField(max_length=64, unique=True)
     include_details = models.BooleanField(default=False)  # practice opted in to names/reasons

@@ -3,14 +3,13 @@ prescriptions and allergies."""
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
 from clinicdesk.core import clock
+from clinicdesk.core.models import PublicIdModel, TimestampedModel
 
 from .encounters import Encounter
 
@@ -23,10 +22,9 @@ class ProblemStatus(models.TextChoices):
     IN_ERROR = "in_error", "Entered in error"
 
 
-class Problem(models.Model):
+class Problem(TimestampedModel):
     """One entry of the patient's problem list: a billable ICD-10-CM code with its dates."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="problems")
     code = models.CharField("ICD-10-CM code", max_length=8)  # dotted, e.g. E11.9; a billable code
     description = models.CharField(max_length=300)  # the code's description when it was chosen
@@ -36,8 +34,6 @@ class Problem(models.Model):
     note = models.CharField(max_length=200, blank=True)
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="problems")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["status", "-onset", "code"]
@@ -86,10 +82,9 @@ class MedicationStatus(models.TextChoices):
     IN_ERROR = "in_error", "Entered in error"
 
 
-class Medication(models.Model):
+class Medication(TimestampedModel):
     """A medication the patient takes (prescribed here or elsewhere)."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="medications")
     name = models.CharField(max_length=200)
     strength = models.CharField(max_length=60, blank=True)  # e.g. "500 mg"
@@ -108,8 +103,6 @@ class Medication(models.Model):
         Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="medications"
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["status", "name"]
@@ -128,10 +121,9 @@ class Medication(models.Model):
         return " ".join(part for part in (self.name, self.strength, self.form) if part)
 
 
-class Prescription(models.Model):
+class Prescription(PublicIdModel):
     """A prescription written for a medication and printed for the patient (no e-prescribing)."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     medication = models.ForeignKey(Medication, on_delete=models.PROTECT, related_name="prescriptions")
     encounter = models.ForeignKey(
         Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="prescriptions"
@@ -165,14 +157,13 @@ class AllergyStatus(models.TextChoices):
     IN_ERROR = "in_error", "Entered in error"
 
 
-class Allergy(models.Model):
+class Allergy(TimestampedModel):
     """An allergy, or the explicit "no known allergies" entry (substance blank, nka true).
 
     "No known allergies" is a statement someone made on a date, not the absence of rows; it
     and an active allergy never stand together (services.allergy_add ends one for the other).
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="allergies")
     no_known_allergies = models.BooleanField(default=False)
     substance = models.CharField(max_length=120, blank=True)
@@ -181,8 +172,6 @@ class Allergy(models.Model):
     status = models.CharField(max_length=10, choices=AllergyStatus.choices, default=AllergyStatus.ACTIVE)
     noted_on = models.DateField(default=clock.today)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["status", "substance"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from clinicdesk.core import clock
+from clinicdesk.core.models import PublicIdModel
 
 
 class EncounterStatus(models.TextChoices):
@@ -17,10 +16,9 @@ class EncounterStatus(models.TextChoices):
     AMENDED = "amended", "Amended"  # signed, with at least one addendum
 
 
-class Encounter(models.Model):
+class Encounter(PublicIdModel):
     """One visit of one patient with one provider at one location on one date of service."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="encounters")
     # One encounter per appointment; none for an unscheduled visit (then `unscheduled_reason`).
     appointment = models.OneToOneField(
@@ -53,7 +51,7 @@ class Encounter(models.Model):
 # --- Vitals ----------------------------------------------------------------------------------
 
 
-class Vitals(models.Model):
+class Vitals(PublicIdModel):
     """One set of vital signs, stored in metric units (kg, cm, °C); entered in either.
 
     BMI is derived from the height and weight when both are given, and stored so the chart's
@@ -61,7 +59,6 @@ class Vitals(models.Model):
     edited or deleted.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="vitals")
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="vitals")
     taken_at = models.DateTimeField(default=clock.now)

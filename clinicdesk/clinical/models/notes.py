@@ -5,8 +5,6 @@ Narrative text is encrypted at rest; signed rows are guarded by triggers (migrat
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -14,6 +12,7 @@ from django.db.models.functions import Coalesce
 
 from clinicdesk.core import clock
 from clinicdesk.core.fields import EncryptedTextField
+from clinicdesk.core.models import PublicIdModel
 
 from .encounters import Encounter
 
@@ -49,7 +48,7 @@ class NoteStatus(models.TextChoices):
     SIGNED = "signed", "Signed"
 
 
-class VisitNote(models.Model):
+class VisitNote(PublicIdModel):
     """The SOAP note of an encounter. Drafted, autosaved, then signed by the clinician.
 
     Once signed, the triggers of clinical/triggers.py refuse any change to the columns the
@@ -60,7 +59,6 @@ class VisitNote(models.Model):
     content. `version` counts autosaves, so two open editors cannot overwrite each other.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     encounter = models.OneToOneField(Encounter, on_delete=models.PROTECT, related_name="note")
     subjective = EncryptedTextField(blank=True, default="")
     objective = EncryptedTextField(blank=True, default="")
@@ -127,10 +125,9 @@ class SignedRecordError(Exception):
     """A write to a signed note or addendum was attempted."""
 
 
-class Addendum(models.Model):
+class Addendum(PublicIdModel):
     """A dated, authored, signed correction or addition shown under a signed note. Never changes."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     note = models.ForeignKey(VisitNote, on_delete=models.PROTECT, related_name="addenda")
     text = EncryptedTextField()
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -162,14 +159,13 @@ class AmendmentStatus(models.TextChoices):
     DENIED = "denied", "Denied"
 
 
-class AmendmentRequest(models.Model):
+class AmendmentRequest(PublicIdModel):
     """A patient's request to amend their record (HIPAA 45 CFR 164.526), and its outcome.
 
     Accepted: an addendum is linked. Denied: the request and the written reason are kept (the
     practice must act within 60 days and keep both).
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="amendment_requests")
     note = models.ForeignKey(
         VisitNote, on_delete=models.PROTECT, null=True, blank=True, related_name="amendment_requests"

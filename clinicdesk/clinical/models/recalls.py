@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from clinicdesk.core import clock
+from clinicdesk.core.models import PublicIdModel
 
 from .encounters import Encounter
 
@@ -22,7 +21,7 @@ class RecallStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-class Recall(models.Model):
+class Recall(PublicIdModel):
     """A follow-up the patient should book ("return in 2 weeks for BP check").
 
     Created from a note's plan; worked by the front desk from the recall worklist. Booking an
@@ -31,7 +30,6 @@ class Recall(models.Model):
     never scheduled stays on the worklist until closed with a reason.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="recalls")
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, null=True, blank=True, related_name="recalls")
     appointment_type = models.ForeignKey("scheduling.AppointmentType", on_delete=models.PROTECT, related_name="+")
