@@ -14,13 +14,13 @@ from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.lookups import one_active
 from clinicdesk.core.schemas import InputSchema, ScheduleDate, ScheduleDateTime
 from clinicdesk.patients.access import access_patient
 
 from . import booking, confirmations
 from .access import access_appointment
 from .models import AppointmentType, ConfirmationStatus, Location, Provider, Room
-from .selectors import one_active
 from .setup_snapshot import current_setup
 
 router = Router(tags=["appointments"])

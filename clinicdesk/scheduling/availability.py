@@ -33,6 +33,8 @@ from django.db.models import Q
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
+from clinicdesk.core.datetimes import date_text
+from clinicdesk.core.lookups import get_or_404
 
 from .clock import clock_text
 from .models import (
@@ -240,8 +242,8 @@ def location_holidays(location: Location, start: date, end: date) -> dict[date, 
 
 
 def day_text(day: date) -> str:
-    """ "July 3, 2026": how staff write a date."""
-    return f"{day:%B} {day.day}, {day.year}"
+    """ "07/03/2026": how staff read a date (core/datetimes.py)."""
+    return date_text(day)
 
 
 def location_zone(location: Location) -> ZoneInfo:
@@ -541,9 +543,7 @@ def template_versions(*, provider: Provider, since: date | None = None) -> list[
 
 
 def template_get(*, public_id: Any) -> AvailabilityTemplate:
-    from .selectors import _by_public_id
-
-    return _by_public_id(AvailabilityTemplate.objects.select_related("provider__user", "location"), public_id)
+    return get_or_404(AvailabilityTemplate.objects.select_related("provider__user", "location"), public_id)
 
 
 def exceptions_for(*, provider: Provider, since: datetime) -> list[AvailabilityException]:
@@ -558,9 +558,7 @@ def exceptions_for(*, provider: Provider, since: datetime) -> list[AvailabilityE
 
 
 def exception_get(*, public_id: Any) -> AvailabilityException:
-    from .selectors import _by_public_id
-
-    return _by_public_id(AvailabilityException.objects.select_related("location", "provider__user"), public_id)
+    return get_or_404(AvailabilityException.objects.select_related("location", "provider__user"), public_id)
 
 
 @dataclass(frozen=True)

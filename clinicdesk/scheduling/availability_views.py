@@ -22,6 +22,7 @@ from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
 
@@ -95,7 +96,7 @@ def template_new(request: StaffRequest, public_id) -> HttpResponse:
             form.apply_errors(exc, [i for i, _ in rows])
         else:
             messages.success(
-                request, f"New hours for {provider} from {form.cleaned_data['valid_from']:%Y-%m-%d} saved."
+                request, f"New hours for {provider} from {date_text(form.cleaned_data['valid_from'])} saved."
             )
             return redirect("scheduling_setup:availability", public_id=provider.public_id)
     status = 422 if request.method == "POST" else 200

@@ -42,6 +42,7 @@ from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import weekday_datetime_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient, PatientStatus
 
@@ -104,7 +105,7 @@ class BookingInput:
 
 
 def _local(moment: datetime, location: Location) -> str:
-    return moment.astimezone(ZoneInfo(location.time_zone)).strftime("%a %b %-d, %-I:%M %p")
+    return weekday_datetime_text(moment, location.time_zone)
 
 
 def _span(kind: AppointmentType, starts_at: datetime) -> tuple[datetime, datetime, datetime, datetime]:

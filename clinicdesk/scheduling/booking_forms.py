@@ -17,6 +17,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from clinicdesk.core.datetimes import date_text, weekday_datetime_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.forms import PlausibleDateField, apply_service_errors
 from clinicdesk.core.ranges import Span
@@ -30,7 +31,7 @@ def _clock_text(clock: time) -> str:
 
 
 def _day_text(day: date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
+    return date_text(day)
 
 
 def local_instant(day: date, clock: time, location: Location) -> datetime:
@@ -279,7 +280,7 @@ class WaitlistForm(forms.Form):
 
 def _appointment_label(appointment: Appointment) -> str:
     local = appointment.starts_at.astimezone(ZoneInfo(appointment.location.time_zone))
-    return f"{appointment.appointment_type} · {local:%a %b} {local.day}, {local.year} {clock_text(local)} · {appointment.provider}"
+    return f"{appointment.appointment_type} · {weekday_datetime_text(local, local.tzinfo)} · {appointment.provider}"
 
 
 WEEKDAY_SHORT = dict(enumerate(key.title() for key in WEEKDAY_KEYS))

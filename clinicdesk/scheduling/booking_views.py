@@ -8,7 +8,8 @@ when the time clashes with something (BookingRefused is a Conflict), 422 for a b
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.accounts.models import User
 from clinicdesk.core import clock, ranges
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.datetimes import weekday_datetime_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.guards import requires
 from clinicdesk.core.ranges import Span
@@ -34,13 +36,12 @@ from clinicdesk.patients.models import Patient
 from clinicdesk.patients.search.access import access_patient_search
 from clinicdesk.patients.search.query import MAX_QUERY
 
-from . import booking, waitlist
+from . import booking, slot_offers, slots, waitlist
 from .access import access_appointment
 from .booking_forms import BookingForm, CancelForm, MoveForm
-from .clock import clock_text
 from .models import Appointment, AppointmentStatus
 
-BOOK_QUERY = ("type", "provider", "location", "room", "start", "patient")
+BOOK_QUERY = ("type", "provider", "location", "room", "start", "patient", "due")
 
 
 def _refusal_status(exc: ValidationError) -> int:
@@ -116,6 +117,59 @@ def _book_url(query: dict) -> str:
     return reverse("scheduling:book") + ("?" + urlencode(kept) if kept else "")
 
 
+def _due_from_query(text: str) -> date | None:
+    try:
+        due = date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return None if ranges.date_problem(due, Span.SCHEDULE, label="Due") else due
+
+
+@dataclass(frozen=True)
+class NearDue:
+    """The open times around a due date, each with the booking link that picks it."""
+
+    offer: slot_offers.SlotOffer
+    groups: list[tuple[str, list[tuple[date, list[tuple[slots.Slot, str]]]]]]
+    search_url: str  # the slot search page with the same window, type, provider and patient
+
+
+def _near_due(form: BookingForm, query, patient: Patient | None) -> NearDue | None:
+    """Open times around `?due=` (booking from a recall) when no time was picked yet, else None."""
+    due = _due_from_query(query.get("due", ""))
+    kind = form.chosen_type
+    if due is None or kind is None or form.initial.get("starts_at") is not None:
+        return None
+    provider = form.chosen_provider
+    offer = slot_offers.slots_near(
+        appointment_type=kind, due=due, provider=provider, patient=patient, today=clock.today()
+    )
+    mrn = patient.mrn if patient else query.get("patient", "")
+
+    def pick(slot: slots.Slot) -> str:
+        room = str(slot.room.public_id) if slot.room else ""
+        start = slot.starts_at.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+        where = {"location": str(slot.location.public_id), "room": room, "start": start}
+        return _book_url(
+            {"type": str(kind.public_id), "provider": str(slot.provider.public_id), **where, "patient": mrn}
+        )
+
+    groups = [
+        (group.title, [(day.day, [(slot, pick(slot)) for slot in day.slots]) for day in group.days])
+        for group in offer.groups
+    ]
+    search = [
+        ("appointment_type", str(kind.public_id)),
+        *([("providers", str(provider.public_id))] if provider else []),
+        ("start_date", offer.start_date.isoformat()),
+        ("end_date", offer.end_date.isoformat()),
+        ("patient", mrn),
+        ("limit", "50"),
+        ("grid_minutes", str(slot_offers.grid_for(kind))),
+    ]
+    return NearDue(offer=offer, groups=groups, search_url=reverse("scheduling_setup:slots") + "?" + urlencode(search))
+
+
 @requires(Cap.SCHEDULE_WRITE)
 @require_http_methods(["GET", "POST"])
 def book(request: StaffRequest) -> HttpResponse:
@@ -159,6 +213,7 @@ def book(request: StaffRequest) -> HttpResponse:
             request.user, query.get("patient", ""), "book appointment", then=", then book"
         )
         _with_local_start(form, query)
+    near = _near_due(form, query, patient) if request.method == "GET" else None
     search_text = query.get("patient_q", "")[:MAX_QUERY]
     result = access_patient_search(actor=request.user, text=search_text) if search_text.strip() else None
     pick_urls = []
@@ -170,6 +225,7 @@ def book(request: StaffRequest) -> HttpResponse:
         "patient": patient,
         "patient_problem": problem if request.method == "GET" else "",
         "slot_local": _slot_local(form),
+        "near": near,
         "patient_q": search_text,
         "search_result": result,
         "pick_urls": pick_urls,
@@ -254,7 +310,7 @@ def appointment_move_view(request: StaffRequest, public_id) -> HttpResponse:
             status = _refusal_status(exc)
         else:
             local = moved.starts_at.astimezone(ZoneInfo(moved.location.time_zone))
-            messages.success(request, f"Moved to {local:%a %b} {local.day}, {clock_text(local)} with {moved.provider}.")
+            messages.success(request, f"Moved to {weekday_datetime_text(local, local.tzinfo)} with {moved.provider}.")
             return redirect("scheduling:appointment", public_id=moved.public_id)
     context = _appointment_context(request, appointment, move_form=form)
     return render(request, "scheduling/appointment_page.html", context, status=status)

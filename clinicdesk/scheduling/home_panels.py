@@ -19,6 +19,7 @@ from django.urls import reverse
 from clinicdesk.accounts.models import EmergencyAccess, RestrictedRecord
 from clinicdesk.core import home
 from clinicdesk.core.capabilities import Cap, Role
+from clinicdesk.core.datetimes import weekday_date_text
 from clinicdesk.core.home import Choice, Figure, PanelContent, PanelRequest, Section
 
 from . import selectors_calendar as cal
@@ -66,7 +67,7 @@ def location_day(location: Location, now: datetime) -> tuple[date, datetime, dat
 
 
 def day_text(day: date) -> str:
-    return f"{day:%A}, {day:%B} {day.day}"
+    return weekday_date_text(day)
 
 
 def board_url(location: Location, show: str = "") -> str:
@@ -147,7 +148,9 @@ def confirmations_due(asked: PanelRequest) -> PanelContent:
                 ]
             )
         ],
-        note=f"Visits of {first:%a %m/%d}" + (f" to {last:%a %m/%d}" if last != first else "") + f" at {location.name}",
+        note=f"Visits of {weekday_date_text(first)}"
+        + (f" to {weekday_date_text(last)}" if last != first else "")
+        + f" at {location.name}",
     )
 
 

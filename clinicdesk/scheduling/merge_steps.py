@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 
 from clinicdesk.accounts.models import User
+from clinicdesk.core.datetimes import datetime_text
 from clinicdesk.patients.merge import merge_step_move, merge_step_register
 from clinicdesk.patients.models import Patient
 
-from .clock import clock_text
 from .models import HOLDING_STATUSES, Appointment, AppointmentSeries, WaitlistEntry
 
 
@@ -28,7 +28,7 @@ def _clashes(survivor: Patient, merged: Patient) -> list[str]:
         for own in mine:
             if other.block_start < own.block_end and own.block_start < other.block_end:
                 local = other.starts_at.astimezone(ZoneInfo(other.location.time_zone))
-                clashes.append(f"{local:%b} {local.day} {local.year} {clock_text(local)} at {other.location.name}")
+                clashes.append(f"{datetime_text(local, local.tzinfo)} at {other.location.name}")
     return clashes
 
 

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Model, Prefetch, QuerySet
-from django.http import Http404
 
 from clinicdesk.accounts.models import User
+from clinicdesk.core.lookups import get_or_404
 
 from .models import AppointmentType, Location, OpeningHours, Provider, Room
 from .setup import PROVIDER_ROLES
 
 M = TypeVar("M", bound=Model)
-
-
-def _by_public_id(queryset: QuerySet[M], public_id: Any) -> M:
-    try:
-        return queryset.get(public_id=public_id)
-    except (ObjectDoesNotExist, ValidationError, ValueError) as exc:
-        raise Http404 from exc
 
 
 def location_list(*, include_inactive: bool = True) -> QuerySet[Location]:
@@ -32,7 +25,7 @@ def location_list(*, include_inactive: bool = True) -> QuerySet[Location]:
 
 
 def location_get(*, public_id: Any) -> Location:
-    return _by_public_id(location_list(), public_id)
+    return get_or_404(location_list(), public_id)
 
 
 def room_list(*, location: Location | None = None, include_inactive: bool = True) -> QuerySet[Room]:
@@ -43,7 +36,7 @@ def room_list(*, location: Location | None = None, include_inactive: bool = True
 
 
 def room_get(*, public_id: Any) -> Room:
-    return _by_public_id(room_list(), public_id)
+    return get_or_404(room_list(), public_id)
 
 
 def provider_list(*, include_inactive: bool = True) -> QuerySet[Provider]:
@@ -54,7 +47,7 @@ def provider_list(*, include_inactive: bool = True) -> QuerySet[Provider]:
 
 
 def provider_get(*, public_id: Any) -> Provider:
-    return _by_public_id(provider_list(), public_id)
+    return get_or_404(provider_list(), public_id)
 
 
 def provider_candidates() -> QuerySet[User]:
@@ -73,7 +66,7 @@ def appointment_type_list(*, include_inactive: bool = True) -> QuerySet[Appointm
 
 
 def appointment_type_get(*, public_id: Any) -> AppointmentType:
-    return _by_public_id(appointment_type_list(), public_id)
+    return get_or_404(appointment_type_list(), public_id)
 
 
 def staff_find(*, public_id: Any) -> User | None:
@@ -101,22 +94,3 @@ def providers_find(*, public_ids: list[Any]) -> list[Provider]:
 
 def rooms_find(*, public_ids: list[Any]) -> list[Room]:
     return _all_found(Room.objects.select_related("location"), public_ids, "rooms", "room")
-
-
-def one_active(model: type[Model], field: str, public_id: Any, setup: Any = None, **active: Any) -> Any:
-    """The row of `model` with `public_id` (None for None); ValidationError naming `field` when
-    there is none (a 422 through the API). Typed Any: callers use the row as the model they
-    named, and a required id never gives None.
-
-    With `setup` (a SetupSnapshot, for setup models only) the row comes from it, no query;
-    otherwise `active` filters (`active=True`) apply.
-    """
-    if public_id is None:
-        return None
-    if setup is not None:
-        found = setup.active(model, public_id)
-    else:
-        found = model._default_manager.filter(public_id=public_id, **active).first()
-    if found is None:
-        raise ValidationError({field: [f"No active {model._meta.verbose_name} has this id."]})
-    return found

@@ -37,6 +37,7 @@ from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import weekday_date_text
 
 from .availability import day_text
 from .booking import (
@@ -93,7 +94,7 @@ class Occurrence:
 
     @property
     def label(self) -> str:
-        return f"Visit {self.index} ({self.day:%A}, {day_text(self.day)})"
+        return f"Visit {self.index} ({weekday_date_text(self.day)})"
 
 
 def _wall_instant(day: date, wall: time, tz: ZoneInfo) -> datetime | None:
@@ -373,7 +374,7 @@ def _targets(appointment: Appointment, scope: str, now: datetime) -> list[Appoin
 
 def _visit_label(appointment: Appointment) -> str:
     local = appointment.starts_at.astimezone(ZoneInfo(appointment.location.time_zone))
-    return f"Visit {appointment.series_index} ({local:%A}, {day_text(local.date())})"
+    return f"Visit {appointment.series_index} ({weekday_date_text(local, local.tzinfo)})"
 
 
 def series_edit(

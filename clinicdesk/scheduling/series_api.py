@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.lookups import one_active
 from clinicdesk.core.schemas import Between, InputSchema, ScheduleDate, ScheduleDateTime
 from clinicdesk.patients.access import access_patient
 
@@ -24,7 +25,6 @@ from . import series
 from .access import access_appointment
 from .booking import BookingInput
 from .models import Appointment, AppointmentType, Location, Provider, Room
-from .selectors import one_active
 
 router = Router(tags=["appointment series"])
 

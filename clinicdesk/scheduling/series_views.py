@@ -22,6 +22,7 @@ from django.utils import timezone
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core import ranges
 from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.datetimes import weekday_datetime_text
 from clinicdesk.core.guards import requires
 from clinicdesk.core.ranges import Span
 from clinicdesk.patients.access import access_patient
@@ -31,7 +32,6 @@ from . import selectors_calendar as cal
 from .access import access_appointment
 from .availability import day_text
 from .booking import BookingInput
-from .clock import clock_text
 from .models import Appointment, AppointmentStatus
 from .series import (
     MAX_OCCURRENCES,
@@ -124,7 +124,7 @@ def _choices(post: Any, plan: list[Occurrence]) -> tuple[dict[int, datetime | No
 
 
 def _when(moment: datetime) -> str:
-    return f"{moment:%A}, {day_text(moment.date())} at {clock_text(moment)}"
+    return weekday_datetime_text(moment, moment.tzinfo)
 
 
 def _rows(plan: list[Occurrence], chosen: dict[int, str], errors: dict[int, str]) -> list[dict[str, Any]]:

@@ -38,6 +38,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, Q
 
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import date_text, weekday_datetime_text
 from clinicdesk.patients.models import Patient
 
 from .availability import (
@@ -613,7 +614,7 @@ def patient_kind_problem(kind: AppointmentType, patient: Patient, at: datetime, 
     if kind.patient_kind == PatientKind.NEW and last is not None:
         return (
             f"{kind} is for new patients, and this patient was seen on "
-            f"{last.astimezone(ZoneInfo(time_zone)):%m/%d/%Y}. Book an established-patient visit."
+            f"{date_text(last, time_zone)}. Book an established-patient visit."
         )
     if kind.patient_kind == PatientKind.ESTABLISHED and last is None:
         return (
@@ -631,7 +632,7 @@ def _clock(moment: datetime) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return f"{moment:%A}, {day_text(moment.date())} at {_clock(moment)}"
+    return weekday_datetime_text(moment, moment.tzinfo)
 
 
 @dataclass

@@ -40,6 +40,7 @@ from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient, PatientStatus
 
@@ -301,7 +302,7 @@ def _fit_problem(entry: WaitlistEntry, *, provider: Provider, location: Location
     if not entry.active:
         return "This waitlist entry is closed."
     if entry.wait_until < today or local.date() > entry.wait_until:
-        return f"The patient waits only until {entry.wait_until:%B} {entry.wait_until.day}, {entry.wait_until.year}."
+        return f"The patient waits only until {date_text(entry.wait_until)}."
     wanted = [p.pk for p in entry.providers.all()]
     if wanted and provider.pk not in wanted:
         return "The patient is waiting for another provider."

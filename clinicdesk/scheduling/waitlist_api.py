@@ -15,6 +15,7 @@ from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.lookups import one_active
 from clinicdesk.core.schemas import EachBetween, InputSchema, PlausibleDate, ScheduleDateTime
 from clinicdesk.patients.access import access_patient
 
@@ -22,7 +23,6 @@ from . import waitlist
 from .access import access_appointment
 from .appointments_api import AppointmentOut
 from .models import AppointmentType, Location, Provider, Room, WaitlistEntry
-from .selectors import one_active
 
 router = Router(tags=["waitlist"])
 

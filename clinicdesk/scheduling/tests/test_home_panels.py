@@ -127,7 +127,7 @@ def test_the_confirmation_calls_are_the_next_working_days_unconfirmed_visits(as_
         assert listed.status_code == 200
         found = set(re.findall(r"/scheduling/appointments/([0-9a-f-]{36})/", listed.content.decode()))
         assert found == ids(appointment), label
-    assert "Thu 03/05 to Fri 03/06" in page
+    assert "Thu 03/05/2026 to Fri 03/06/2026" in page
 
 
 def test_a_freed_slot_that_someone_waiting_fits_is_a_waitlist_match(as_user, front_desk, day):

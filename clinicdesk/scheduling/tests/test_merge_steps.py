@@ -28,6 +28,6 @@ def test_the_duplicates_appointments_move_to_the_survivor_with_an_audit_event_ea
 def test_overlapping_appointments_of_the_two_records_stop_the_merge_until_one_is_cancelled(practice, office_manager):  # noqa: F811
     _book(practice)
     _book(practice, patient="joe", provider="other")  # same time, another provider
-    with pytest.raises(ValidationError, match="Both records have appointments at the same time: Dec 7 2026 10:00 AM"):
+    with pytest.raises(ValidationError, match="Both records have appointments at the same time: 12/07/2026 10:00 AM"):
         patient_merge(actor=office_manager, survivor=practice["jane"], merged=practice["joe"])
     assert Appointment.objects.filter(patient=practice["joe"]).count() == 1  # nothing moved

@@ -337,14 +337,14 @@ def test_a_bookable_time_has_no_problem_and_overlaps_are_not_its_business(practi
 def test_problems_say_why_and_what_to_do(practice):
     assert "in the past" in problem(practice, at(MONDAY, 9), now=at(MONDAY, 10))
     assert problem(practice, at(date(2026, 7, 3), 9)) == (
-        "July 3, 2026 is a public holiday (Independence Day (observed)) at Main Street Clinic; "
+        "07/03/2026 is a public holiday (Independence Day (observed)) at Main Street Clinic; "
         "it is closed unless opened anyway in availability."
     )
     assert "closed on Saturdays" in problem(practice, at(date(2026, 3, 7), 9))
     sunday = problem(practice, at(date(2026, 3, 1), 9))
     assert (
         "is not working at Main Street Clinic on Sundays" in sunday
-        and "The next opening is Monday, March 2, 2026 at 9:00 AM." in sunday
+        and "The next opening is Mon 03/02/2026 9:00 AM." in sunday
     )
     assert "runs past the end" in problem(practice, at(MONDAY, 11, 50))
     assert "outside" in problem(practice, at(MONDAY, 13))
