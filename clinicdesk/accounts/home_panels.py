@@ -17,6 +17,7 @@ from django.urls import reverse
 from clinicdesk.audit.models import Action, AuditEvent, Outcome
 from clinicdesk.core import clock, home
 from clinicdesk.core.capabilities import Cap, Role
+from clinicdesk.core.datetimes import weekday_date_text
 from clinicdesk.core.home import Figure, PanelContent, PanelRequest, Section
 
 from .models import EmergencyAccess
@@ -29,7 +30,7 @@ def emergency_reviews(asked: PanelRequest) -> PanelContent:
     hint = ""
     if oldest is not None:
         local = oldest.astimezone(clock.zone_named(None))
-        hint = f"oldest opened {local:%a %m/%d}"
+        hint = f"oldest opened {weekday_date_text(local, local.tzinfo)}"
     return PanelContent(
         sections=[
             Section(

@@ -13,10 +13,11 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from clinicdesk.audit.models import Action, Outcome
+from clinicdesk.audit.models import Action, ObjectType, Outcome
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Role
+from clinicdesk.core.datetimes import datetime_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.patient_refs import patient_ref_or_refuse
 
@@ -71,7 +72,7 @@ def staff_create(
         actor=actor,
         actor_username=system,
         action=Action.CREATE,
-        object_type="staff",
+        object_type=ObjectType.STAFF,
         object_id=str(user.public_id),
         changed_fields=["username", "role", "display_name", "email", "password"],
         detail=f"role {role}",
@@ -84,7 +85,7 @@ def staff_change_record(*, actor: User, user: User, field: str, detail: str) -> 
     audit_record(
         actor=actor,
         action=Action.UPDATE,
-        object_type="staff",
+        object_type=ObjectType.STAFF,
         object_id=str(user.public_id),
         changed_fields=[field],
         detail=detail,
@@ -248,7 +249,7 @@ def api_token_create(*, actor: User, name: str, days: int) -> tuple[ApiToken, st
     audit_record(
         actor=actor,
         action=Action.CREATE,
-        object_type="api_token",
+        object_type=ObjectType.API_TOKEN,
         object_id=str(token.public_id),
         changed_fields=["name", "expires_at"],
         detail=f"expires in {days} days",
@@ -264,7 +265,7 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
         audit_record(
             actor=actor,
             action=Action.UPDATE,
-            object_type="api_token",
+            object_type=ObjectType.API_TOKEN,
             object_id=str(token.public_id),
             changed_fields=["revoked_at"],
             detail="revoked",
@@ -287,7 +288,11 @@ def _token_refusal(token: ApiToken, now) -> tuple[str, int, str] | None:
     if ended == "revoked":
         return "revoked", 401, "This token was revoked. Create a new one under My account."
     if ended == "expired":
-        return "expired", 401, f"This token expired on {token.expires_at:%Y-%m-%d}. Create a new one under My account."
+        return (
+            "expired",
+            401,
+            f"This token expired on {datetime_text(token.expires_at)}. Create a new one under My account.",
+        )
     if ended == "deactivated":
         return "account deactivated", 401, "This token's owner is deactivated, so the token no longer works."
     if ended == "credentials":
@@ -326,7 +331,7 @@ def api_token_authenticate(*, secret: str) -> User | None:
             actor=None,
             actor_username=token.user.username,
             action=Action.LOGIN_FAILED,
-            object_type="api_token",
+            object_type=ObjectType.API_TOKEN,
             object_id=str(token.public_id),
             outcome=Outcome.DENIED,
             detail=f"API token refused: {why}",
@@ -377,7 +382,7 @@ def _audit_restriction(actor: User, patient_id: str, what: str) -> None:
     audit_record(
         actor=actor,
         action=Action.UPDATE,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id=patient_id,
         patient_id=patient_id,
         changed_fields=["restricted"],
@@ -408,7 +413,7 @@ def emergency_access_grant(*, actor: User, patient_id: str, reason: str) -> Emer
     audit_record(
         actor=actor,
         action=Action.EMERGENCY_ACCESS,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id=patient_id,
         patient_id=patient_id,
         reason=reason,
@@ -433,7 +438,7 @@ def emergency_access_review(*, actor: User, grant: EmergencyAccess, comment: str
     audit_record(
         actor=actor,
         action=Action.UPDATE,
-        object_type="emergency_access",
+        object_type=ObjectType.EMERGENCY_ACCESS,
         object_id=str(grant.public_id),
         patient_id=grant.patient_id,
         changed_fields=["reviewed_at", "review_comment"],

@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from clinicdesk.core.capabilities import Cap, Role
+from clinicdesk.core.datetimes import datetime_text
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 from clinicdesk.core.patient_refs import patient_ref
@@ -183,8 +184,8 @@ def emergency_access(request: StaffRequest, patient_id: str) -> HttpResponse:
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
-            local = grant.expires_at
-            messages.warning(request, f"Emergency access granted until {local:%H:%M} UTC. It will be reviewed.")
+            until = datetime_text(grant.expires_at)
+            messages.warning(request, f"Emergency access granted until {until}. It will be reviewed.")
             return redirect(next_url or "home")
     code = 422 if request.method == "POST" else 200
     return _status(

@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinicdesk.core.capabilities import Role
+from clinicdesk.core.datetimes import time_range_text, weekday_date_text
 
 from .models import Action, AuditEvent
 
@@ -90,10 +91,10 @@ class Anomaly:
 
     @property
     def text(self) -> str:
-        """One line for people: "luis opened 42 patients' records, Mon 12/07 14:00-15:00"."""
-        who, n, day = self.person or "someone", self.count, f"{self.day:%a %m/%d}"
-        if self.rule == MANY_PATIENTS:
-            return f"{who} opened {n} patients' records, {day} {self.starts:%H:%M}-{self.ends:%H:%M}"
+        """One line for people: "luis opened 42 patients' records, Mon 12/07/2026 2:00 PM–3:00 PM"."""
+        who, n, day = self.person or "someone", self.count, weekday_date_text(self.day)
+        if self.rule == MANY_PATIENTS and self.starts is not None and self.ends is not None:
+            return f"{who} opened {n} patients' records, {day} {time_range_text(self.starts, self.ends)}"
         if self.rule == AFTER_HOURS:
             return f"{who} opened {n} patient{'s' if n != 1 else ''}' records after hours, {day}"
         return f"{who} opened {n} restricted record{'s' if n != 1 else ''} with emergency access, {day}"

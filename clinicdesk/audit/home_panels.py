@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from clinicdesk.core import home
 from clinicdesk.core.capabilities import Cap, Role
+from clinicdesk.core.datetimes import weekday_date_text
 from clinicdesk.core.home import Figure, Item, PanelContent, PanelRequest, Section
 
 from . import anomalies
@@ -30,7 +31,7 @@ def access_anomalies(asked: PanelRequest) -> PanelContent:
         items_more=Figure(f"All {len(found)} findings, with what each rule looks for", len(found), page)
         if found
         else None,
-        note=f"Since {first:%A, %B} {first.day}. Each finding opens the audit report filtered to it.",
+        note=f"Since {weekday_date_text(first)}. Each finding opens the audit report filtered to it.",
     )
 
 

@@ -21,9 +21,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient
 
@@ -31,24 +32,11 @@ from .models import Allergy, AllergySeverity, AllergyStatus
 from .problems import clean_text, patient_lists_lock
 
 
-def _audit(actor: User, action: str, allergy: Allergy, fields: list[str], reason: str = "", detail: str = "") -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="allergy",
-        object_id=str(allergy.public_id),
-        patient_id=allergy.patient.mrn,
-        changed_fields=fields,
-        reason=reason,
-        detail=detail,
-    )
-
-
 def _noted_on(value: date | None, today: date) -> date:
     if value is None:
         return today
     if value > today:
-        raise ValidationError({"noted_on": f"The date noted cannot be in the future (today is {today:%m/%d/%Y})."})
+        raise ValidationError({"noted_on": f"The date noted cannot be in the future (today is {date_text(today)})."})
     return value
 
 
@@ -94,7 +82,15 @@ def allergy_add(
     for nka in active.filter(no_known_allergies=True).select_related("patient"):
         nka.status = AllergyStatus.INACTIVE
         nka.save(update_fields=["status", "updated_at"])
-        _audit(actor, Action.UPDATE, nka, ["status"], detail="no known allergies ended by an allergy added")
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type=ObjectType.ALLERGY,
+            object_id=nka.public_id,
+            patient_id=nka.patient.mrn,
+            changed_fields=["status"],
+            detail="no known allergies ended by an allergy added",
+        )
     allergy = Allergy.objects.create(
         patient=patient,
         substance=values["substance"],
@@ -103,7 +99,14 @@ def allergy_add(
         noted_on=noted,
         created_by=actor,
     )
-    _audit(actor, Action.CREATE, allergy, ["substance", "reaction", "severity", "noted_on"])
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.ALLERGY,
+        object_id=allergy.public_id,
+        patient_id=allergy.patient.mrn,
+        changed_fields=["substance", "reaction", "severity", "noted_on"],
+    )
     return allergy
 
 
@@ -128,7 +131,14 @@ def allergy_record_nka(*, actor: User, patient: Patient, noted_on: date | None =
             nka = Allergy.objects.create(patient=patient, no_known_allergies=True, noted_on=noted, created_by=actor)
     except IntegrityError as exc:  # a concurrent NKA won the race the lock above normally prevents
         raise Conflict("No known allergies is already recorded for this patient.") from exc
-    _audit(actor, Action.CREATE, nka, ["no_known_allergies", "noted_on"])
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.ALLERGY,
+        object_id=nka.public_id,
+        patient_id=nka.patient.mrn,
+        changed_fields=["no_known_allergies", "noted_on"],
+    )
     return nka
 
 
@@ -145,7 +155,15 @@ def allergy_inactivate(*, actor: User, allergy: Allergy, reason: str = "") -> Al
         raise Conflict(f"This entry is {allergy.get_status_display().lower()} already.")
     allergy.status = AllergyStatus.INACTIVE
     allergy.save(update_fields=["status", "updated_at"])
-    _audit(actor, Action.UPDATE, allergy, ["status"], reason=reason)
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.ALLERGY,
+        object_id=allergy.public_id,
+        patient_id=allergy.patient.mrn,
+        changed_fields=["status"],
+        reason=reason,
+    )
     return allergy
 
 
@@ -158,7 +176,15 @@ def allergy_mark_in_error(*, actor: User, allergy: Allergy, reason: str) -> Alle
         raise Conflict("This entry is already marked entered in error.")
     allergy.status = AllergyStatus.IN_ERROR
     allergy.save(update_fields=["status", "updated_at"])
-    _audit(actor, Action.UPDATE, allergy, ["status"], reason=reason)
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.ALLERGY,
+        object_id=allergy.public_id,
+        patient_id=allergy.patient.mrn,
+        changed_fields=["status"],
+        reason=reason,
+    )
     return allergy
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db.models import Case, IntegerField, Q, Value, When
 
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.patients.models import Patient
 
 from .models import (
@@ -165,7 +166,7 @@ def _bounds(values: list[Decimal], floor: Decimal, step: Decimal) -> tuple[Decim
 
 def vitals_trends(vitals: list[Vitals]) -> list[Trend]:
     """Blood pressure and weight over the readings shown (oldest first); none without data."""
-    labels = [f"{v.taken_at:%m/%d/%y}" for v in vitals]
+    labels = [date_text(v.taken_at) for v in vitals]
     trends = []
     bp = [
         (i, Decimal(v.systolic), Decimal(v.diastolic))

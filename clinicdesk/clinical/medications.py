@@ -22,10 +22,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient
 from clinicdesk.scheduling.models import Provider
@@ -63,18 +64,6 @@ def _refills(value: int | None, *, field: str = "refills") -> int:
     return value
 
 
-def _audit(actor: User, action: str, obj, object_type: str, patient: Patient, fields: list[str], reason: str = ""):
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(obj.public_id),
-        patient_id=patient.mrn,
-        changed_fields=fields,
-        reason=reason,
-    )
-
-
 def _collect(errors: dict[str, list[str]], check: Callable[[], T], default: T) -> T:
     """`check()`, or `default` with its ValidationError's messages put into `errors` (so that
     every problem comes back at once)."""
@@ -105,7 +94,7 @@ def medication_add(*, actor: User, patient: Patient, data: MedicationInput) -> M
         )
     if data.start_date and data.stop_date and data.stop_date < data.start_date:
         errors.setdefault("stop_date", []).append(
-            f"The stop date cannot be before the start date ({data.start_date:%m/%d/%Y})."
+            f"The stop date cannot be before the start date ({date_text(data.start_date)})."
         )
     if data.encounter is not None and data.encounter.patient_id != patient.pk:
         errors.setdefault("encounter", []).append("That encounter belongs to another patient.")
@@ -126,7 +115,14 @@ def medication_add(*, actor: User, patient: Patient, data: MedicationInput) -> M
     )
     fields = [f for f in ("name", "strength", "form", "directions", "quantity", "refills", "prescriber",
                           "start_date", "stop_date") if getattr(medication, f) not in ("", None)]  # fmt: skip
-    _audit(actor, Action.CREATE, medication, "medication", patient, fields)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.MEDICATION,
+        object_id=medication.public_id,
+        patient_id=patient.mrn,
+        changed_fields=fields,
+    )
     return medication
 
 
@@ -147,16 +143,25 @@ def medication_stop(*, actor: User, medication: Medication, stop_date: date | No
     if stop_date is None:
         errors.setdefault("stop_date", []).append("Enter the date it was stopped, e.g. 03/02/2026.")
     elif stop_date > today:
-        errors.setdefault("stop_date", []).append(f"The stop date cannot be in the future (today is {today:%m/%d/%Y}).")
+        errors.setdefault("stop_date", []).append(
+            f"The stop date cannot be in the future (today is {date_text(today)})."
+        )
     elif medication.start_date and stop_date < medication.start_date:
         errors.setdefault("stop_date", []).append(
-            f"The stop date cannot be before the start date ({medication.start_date:%m/%d/%Y})."
+            f"The stop date cannot be before the start date ({date_text(medication.start_date)})."
         )
     if errors:
         raise ValidationError(errors)
     medication.status, medication.stop_date, medication.stop_reason = MedicationStatus.STOPPED, stop_date, why
     medication.save(update_fields=["status", "stop_date", "stop_reason", "updated_at"])
-    _audit(actor, Action.UPDATE, medication, "medication", medication.patient, ["status", "stop_date", "stop_reason"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.MEDICATION,
+        object_id=medication.public_id,
+        patient_id=medication.patient.mrn,
+        changed_fields=["status", "stop_date", "stop_reason"],
+    )
     return medication
 
 
@@ -169,7 +174,14 @@ def medication_mark_in_error(*, actor: User, medication: Medication, reason: str
         raise Conflict("This medication is already marked entered in error.")
     medication.status, medication.stop_reason = MedicationStatus.IN_ERROR, reason
     medication.save(update_fields=["status", "stop_reason", "updated_at"])
-    _audit(actor, Action.UPDATE, medication, "medication", medication.patient, ["status", "stop_reason"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.MEDICATION,
+        object_id=medication.public_id,
+        patient_id=medication.patient.mrn,
+        changed_fields=["status", "stop_reason"],
+    )
     return medication
 
 
@@ -246,10 +258,7 @@ def prescription_write(
         dispense_as_written=bool(dispense_as_written),
         created_by=actor,
     )
-    _audit(
-        actor, Action.CREATE, prescription, "prescription", medication.patient,
-        ["medication", "directions", "quantity", "refills", "dispense_as_written"],
-    )  # fmt: skip
+    audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.PRESCRIPTION, object_id=prescription.public_id, patient_id=medication.patient.mrn, changed_fields=["medication", "directions", "quantity", "refills", "dispense_as_written"])  # fmt: skip
     return prescription
 
 
@@ -268,7 +277,7 @@ def prescription_printed(*, actor: User, prescription: Prescription) -> None:
         audit_record(
             actor=actor,
             action=Action.PRINT,
-            object_type="prescription",
+            object_type=ObjectType.PRESCRIPTION,
             object_id=str(prescription.public_id),
             patient_id=prescription.medication.patient.mrn,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 
 from clinicdesk.core import ranges
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.forms import BoundedIntegerField, PlausibleDateField
 from clinicdesk.core.ranges import Span
 
@@ -110,4 +111,4 @@ def note_choice_label(note) -> str:
     """ "03/02/2026 · Dr. Okafor · Main Street Clinic": no reason for visit, which is clinical text
     that the office manager (who records amendment requests) does not read."""
     encounter = note.encounter
-    return f"{encounter.date_of_service:%m/%d/%Y} · {encounter.provider.user} · {encounter.location.name}"
+    return f"{date_text(encounter.date_of_service)} · {encounter.provider.user} · {encounter.location.name}"

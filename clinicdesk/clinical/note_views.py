@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
@@ -263,7 +264,7 @@ def amendment_new(request: StaffRequest, mrn: str) -> HttpResponse:
                 apply_service_errors(form, exc)
             else:
                 messages.success(
-                    request, f"Request recorded. Decide by {notes.amendment_due_on(made):%m/%d/%Y} (60 days)."
+                    request, f"Request recorded. Decide by {date_text(notes.amendment_due_on(made))} (60 days)."
                 )
                 return redirect("clinical:amendment", public_id=made.public_id)
     context = {"patient": patient, "form": form}

@@ -24,10 +24,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.datetimes import datetime_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient
 from clinicdesk.scheduling.clock import clock_text
@@ -70,9 +71,8 @@ def _zone(encounter: Encounter) -> ZoneInfo:
 
 
 def when_text(moment: datetime, encounter: Encounter, *, seconds: bool = False) -> str:
-    """ "03/02/2026 at 9:41 AM" in the encounter's location time zone."""
-    local = timezone.localtime(moment, _zone(encounter))
-    return f"{local:%m/%d/%Y} at {clock_text(local, seconds=seconds)}"
+    """ "03/02/2026 9:41 AM" in the encounter's location time zone."""
+    return datetime_text(moment, _zone(encounter), seconds=seconds)
 
 
 def clock_of(moment: datetime, encounter: Encounter) -> str:
@@ -90,17 +90,6 @@ def signed_refusal(note: VisitNote) -> str:
 def _require(actor: User, capability: str, message: str) -> None:
     if not role_can(getattr(actor, "role", None), capability):
         raise PermissionDenied(message)
-
-
-def _audit(actor: User, action: str, object_type: str, object_id, patient_id: str, **extra) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        patient_id=patient_id,
-        **extra,
-    )
 
 
 def _clean_sections(values: dict[str, str]) -> dict[str, str]:
@@ -261,12 +250,12 @@ def _note_create(actor: User, encounter: Encounter) -> VisitNote:
         updated_at=now,
         **_template_text(locked),
     )
-    _audit(
-        actor,
-        Action.CREATE,
-        "visit_note",
-        note.public_id,
-        locked.patient.mrn,
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.VISIT_NOTE,
+        object_id=note.public_id,
+        patient_id=locked.patient.mrn,
         changed_fields=SECTIONS,
         detail=f"encounter={locked.public_id}",
     )
@@ -315,12 +304,12 @@ def note_save_draft(
     fresh.last_edited_by = actor
     fresh.updated_at = clock.now()
     fresh.save(update_fields=[*SECTIONS, "version", "last_edited_by", "updated_at"])
-    _audit(
-        actor,
-        Action.UPDATE,
-        "visit_note",
-        fresh.public_id,
-        fresh.encounter.patient.mrn,
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.VISIT_NOTE,
+        object_id=fresh.public_id,
+        patient_id=fresh.encounter.patient.mrn,
         changed_fields=changed,
         detail=f"draft version {fresh.version}",
     )
@@ -375,12 +364,12 @@ def note_sign(*, actor: User, note: VisitNote) -> VisitNote:
     fresh.save(update_fields=["status", "signed_by", "signed_at", "content_sha256", "cosign_required"])
     Encounter.objects.filter(pk=encounter.pk).update(status=EncounterStatus.SIGNED, updated_at=now)
     encounter.status = EncounterStatus.SIGNED
-    _audit(
-        actor,
-        Action.UPDATE,
-        "visit_note",
-        fresh.public_id,
-        encounter.patient.mrn,
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.VISIT_NOTE,
+        object_id=fresh.public_id,
+        patient_id=encounter.patient.mrn,
         changed_fields=["status", "signed_by", "signed_at", "content_sha256"],
         detail=f"signed sha256={fresh.content_sha256}" + (" cosign required" if fresh.cosign_required else ""),
     )
@@ -415,12 +404,12 @@ def note_cosign(*, actor: User, note: VisitNote) -> VisitNote:
     fresh.cosigned_by = actor
     fresh.cosigned_at = clock.now()
     fresh.save(update_fields=["cosigned_by", "cosigned_at"])
-    _audit(
-        actor,
-        Action.UPDATE,
-        "visit_note",
-        fresh.public_id,
-        fresh.encounter.patient.mrn,
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.VISIT_NOTE,
+        object_id=fresh.public_id,
+        patient_id=fresh.encounter.patient.mrn,
         changed_fields=["cosigned_by", "cosigned_at"],
         detail="co-signed",
     )
@@ -458,12 +447,12 @@ def _addendum_write(actor: User, note: VisitNote, text: str, request: AmendmentR
     addendum.save()
     Encounter.objects.filter(pk=note.encounter_id).update(status=EncounterStatus.AMENDED, updated_at=now)
     note.encounter.status = EncounterStatus.AMENDED
-    _audit(
-        actor,
-        Action.CREATE,
-        "addendum",
-        addendum.public_id,
-        note.encounter.patient.mrn,
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.ADDENDUM,
+        object_id=addendum.public_id,
+        patient_id=note.encounter.patient.mrn,
         changed_fields=["text"],
         detail=f"note={note.public_id} sha256={addendum.content_sha256}"
         + (f" amendment_request={request.public_id}" if request else ""),
@@ -529,12 +518,12 @@ def amendment_request_record(
     request = AmendmentRequest.objects.create(
         patient=patient, note=note, received_on=received_on, requested_change=change, recorded_by=actor
     )
-    _audit(
-        actor,
-        Action.CREATE,
-        "amendment_request",
-        request.public_id,
-        patient.mrn,
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.AMENDMENT_REQUEST,
+        object_id=request.public_id,
+        patient_id=patient.mrn,
         changed_fields=["received_on", "requested_change", "note"],
         detail=f"note={note.public_id}" if note else "",
     )
@@ -586,12 +575,12 @@ def amendment_accept(
     fresh.note = locked_note
     fresh.save(update_fields=["status", "decided_by", "decided_at", "note"])
     addendum = _addendum_write(actor, locked_note, text, fresh)
-    _audit(
-        actor,
-        Action.UPDATE,
-        "amendment_request",
-        fresh.public_id,
-        fresh.patient.mrn,
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.AMENDMENT_REQUEST,
+        object_id=fresh.public_id,
+        patient_id=fresh.patient.mrn,
         changed_fields=["status", "decided_by", "decided_at"],
         detail=f"accepted addendum={addendum.public_id}",
     )
@@ -617,12 +606,12 @@ def amendment_deny(*, actor: User, request: AmendmentRequest, reason: str) -> Am
     fresh.decided_at = clock.now()
     fresh.denial_reason = text
     fresh.save(update_fields=["status", "decided_by", "decided_at", "denial_reason"])
-    _audit(
-        actor,
-        Action.UPDATE,
-        "amendment_request",
-        fresh.public_id,
-        fresh.patient.mrn,
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.AMENDMENT_REQUEST,
+        object_id=fresh.public_id,
+        patient_id=fresh.patient.mrn,
         changed_fields=["status", "decided_by", "decided_at", "denial_reason"],
         detail="denied",
     )

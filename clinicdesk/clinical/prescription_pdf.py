@@ -17,6 +17,8 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.utils import timezone
 
+from clinicdesk.core.datetimes import date_text, datetime_text
+
 from .models import Prescription
 
 _ONES = (
@@ -79,7 +81,7 @@ def prescription_pdf(*, prescription: Prescription, printed_at: datetime) -> byt
         PageFrame(
             page_size=(width, height), margin=margin, heading=practice, heading_size=14,
             header_right="Prescription", header_y=0.6 * inch, rule_y=0.72 * inch,
-            footer=f"Printed prescription record, {local:%m/%d/%Y %H:%M}. Rx {str(prescription.public_id)[:8]}.",
+            footer=f"Printed prescription record, {datetime_text(local, local.tzinfo)}. Rx {str(prescription.public_id)[:8]}.",
             footer_y=0.45 * inch, footer_rule_y=0.62 * inch,
         )
     )  # fmt: skip
@@ -121,8 +123,8 @@ def prescription_pdf(*, prescription: Prescription, printed_at: datetime) -> byt
             [para("Prescriber", label), para("Patient", label), para("Date written", label)],
             [
                 para(prescriber_text),
-                para(f"{patient_name}\nDate of birth {patient.date_of_birth:%m/%d/%Y}\n{patient_address}"),
-                para(f"{prescription.written_on:%m/%d/%Y}"),
+                para(f"{patient_name}\nDate of birth {date_text(patient.date_of_birth)}\n{patient_address}"),
+                para(f"{date_text(prescription.written_on)}"),
             ],
         ],
         colWidths=[usable * 0.36, usable * 0.44, usable * 0.20],

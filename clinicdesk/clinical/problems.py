@@ -25,12 +25,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.codes.models import IcdCode
 from clinicdesk.codes.selectors import icd10_code
 from clinicdesk.codes.validators import billable_icd10
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient
 
@@ -74,21 +75,9 @@ def _billable(code: str, *, field: str = "code") -> IcdCode:
     return found
 
 
-def _audit(actor: User, action: str, problem: Problem, fields: list[str], reason: str = "") -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="problem",
-        object_id=str(problem.public_id),
-        patient_id=problem.patient.mrn,
-        changed_fields=fields,
-        reason=reason,
-    )
-
-
 def _not_in_future(day: date | None, *, field: str, today: date, what: str) -> None:
     if day is not None and day > today:
-        raise ValidationError({field: f"The {what} cannot be in the future (today is {today:%m/%d/%Y})."})
+        raise ValidationError({field: f"The {what} cannot be in the future (today is {date_text(today)})."})
 
 
 @transaction.atomic
@@ -124,7 +113,14 @@ def problem_add(
         encounter=encounter,
         created_by=actor,
     )
-    _audit(actor, Action.CREATE, problem, ["code", "onset", "note"] if note else ["code", "onset"])
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.PROBLEM,
+        object_id=problem.public_id,
+        patient_id=problem.patient.mrn,
+        changed_fields=["code", "onset", "note"] if note else ["code", "onset"],
+    )
     return problem
 
 
@@ -145,11 +141,18 @@ def problem_resolve(*, actor: User, problem: Problem, resolved_on: date | None) 
     _not_in_future(resolved_on, field="resolved_on", today=today, what="resolved date")
     if problem.onset is not None and resolved_on < problem.onset:
         raise ValidationError(
-            {"resolved_on": f"The resolved date cannot be before the onset ({problem.onset:%m/%d/%Y})."}
+            {"resolved_on": f"The resolved date cannot be before the onset ({date_text(problem.onset)})."}
         )
     problem.status, problem.resolved_on = ProblemStatus.RESOLVED, resolved_on
     problem.save(update_fields=["status", "resolved_on", "updated_at"])
-    _audit(actor, Action.UPDATE, problem, ["status", "resolved_on"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.PROBLEM,
+        object_id=problem.public_id,
+        patient_id=problem.patient.mrn,
+        changed_fields=["status", "resolved_on"],
+    )
     return problem
 
 
@@ -166,7 +169,14 @@ def problem_reactivate(*, actor: User, problem: Problem) -> Problem:
         raise Conflict(f"{problem.code} is already on this patient's active problem list.")
     problem.status, problem.resolved_on = ProblemStatus.ACTIVE, None
     problem.save(update_fields=["status", "resolved_on", "updated_at"])
-    _audit(actor, Action.UPDATE, problem, ["status", "resolved_on"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.PROBLEM,
+        object_id=problem.public_id,
+        patient_id=problem.patient.mrn,
+        changed_fields=["status", "resolved_on"],
+    )
     return problem
 
 
@@ -180,7 +190,15 @@ def problem_mark_in_error(*, actor: User, problem: Problem, reason: str) -> Prob
         raise Conflict("This problem is already marked entered in error.")
     problem.status = ProblemStatus.IN_ERROR
     problem.save(update_fields=["status", "updated_at"])
-    _audit(actor, Action.UPDATE, problem, ["status"], reason=reason)
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.PROBLEM,
+        object_id=problem.public_id,
+        patient_id=problem.patient.mrn,
+        changed_fields=["status"],
+        reason=reason,
+    )
     return problem
 
 
@@ -271,7 +289,7 @@ def encounter_diagnoses_set(
         audit_record(
             actor=actor,
             action=Action.UPDATE,
-            object_type="encounter_diagnoses",
+            object_type=ObjectType.ENCOUNTER_DIAGNOSES,
             object_id=str(encounter.public_id),
             patient_id=encounter.patient.mrn,
             changed_fields=changed,

@@ -34,10 +34,11 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from clinicdesk.accounts.models import EmergencyAccess, RestrictedRecord, User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient
 from clinicdesk.scheduling.models import Appointment, AppointmentStatus, AppointmentType, Location, Provider
@@ -96,18 +97,6 @@ def interval_due(text: str, start: date) -> date:
     if unit == "weeks":
         return start + timedelta(weeks=count)
     return add_months(start, count if unit == "months" else 12 * count)
-
-
-def _audit(actor: User | None, action: str, recall: Recall, fields: list[str], detail: str = "") -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="recall",
-        object_id=str(recall.public_id),
-        patient_id=recall.patient.mrn,
-        changed_fields=fields,
-        detail=detail,
-    )
 
 
 def _locked(recall: Recall) -> Recall:
@@ -189,7 +178,7 @@ def recall_create(
         if due_on < earliest:
             errors["due_on"] = [
                 f"The due date cannot be before {'the visit' if encounter is not None else 'today'} "
-                f"({earliest:%m/%d/%Y})."
+                f"({date_text(earliest)})."
             ]
         elif due_on > today + timedelta(days=MAX_AHEAD_DAYS):
             errors["due_on"] = ["A recall can be at most five years ahead."]
@@ -209,11 +198,13 @@ def recall_create(
         reason=reason,
         created_by=actor,
     )
-    _audit(
-        actor,
-        Action.CREATE,
-        recall,
-        [
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.RECALL,
+        object_id=recall.public_id,
+        patient_id=recall.patient.mrn,
+        changed_fields=[
             "appointment_type",
             "due_on",
             "reason",
@@ -246,7 +237,15 @@ def recall_log_contact(*, actor: User, recall: Recall, note: str) -> Recall:
     recall.status = RecallStatus.CONTACTED
     recall.contacted_at, recall.contacted_by, recall.contact_note = clock.now(), actor, note
     recall.save(update_fields=fields)
-    _audit(actor, Action.UPDATE, recall, fields, detail="contact attempt logged")
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.RECALL,
+        object_id=recall.public_id,
+        patient_id=recall.patient.mrn,
+        changed_fields=fields,
+        detail="contact attempt logged",
+    )
     return recall
 
 
@@ -265,7 +264,14 @@ def recall_close(*, actor: User, recall: Recall, reason: str) -> Recall:
     recall.closed_at, recall.closed_by, recall.closed_reason = clock.now(), actor, reason
     fields = ["status", "closed_at", "closed_by", "closed_reason"]
     recall.save(update_fields=fields)
-    _audit(actor, Action.UPDATE, recall, fields)
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.RECALL,
+        object_id=recall.public_id,
+        patient_id=recall.patient.mrn,
+        changed_fields=fields,
+    )
     return recall
 
 
@@ -315,11 +321,13 @@ def recall_match_booking(*, actor: User | None, appointment: Appointment) -> Rec
     recall.status = RecallStatus.SCHEDULED
     recall.appointment = appointment
     recall.save(update_fields=["status", "appointment"])
-    _audit(
-        actor,
-        Action.UPDATE,
-        recall,
-        ["status", "appointment"],
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.RECALL,
+        object_id=recall.public_id,
+        patient_id=recall.patient.mrn,
+        changed_fields=["status", "appointment"],
         detail=f"scheduled by booking appointment {appointment.public_id}",
     )
     return recall

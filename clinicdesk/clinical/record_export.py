@@ -39,6 +39,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from clinicdesk.core.datetimes import datetime_text
 from clinicdesk.patients.export.sections import (
     Facts,
     Heading,
@@ -50,7 +51,6 @@ from clinicdesk.patients.export.sections import (
     long_date,
     us_date,
 )
-from clinicdesk.scheduling.clock import clock_text
 
 from .models import (
     Addendum,
@@ -164,7 +164,7 @@ def _number(value: Decimal | int) -> int | float:
 def _moment_text(moment: datetime, zone: tzinfo) -> str:
     """ "03/02/2026 9:41 AM" in `zone` (readings outside a visit)."""
     local = timezone.localtime(moment, zone)
-    return f"{local:%m/%d/%Y} {clock_text(local)}"
+    return datetime_text(local, zone)
 
 
 def _plural(count: int, word: str, plural: str = "") -> str:

@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 
+from clinicdesk.core.datetimes import date_text, datetime_text
 from clinicdesk.patients.export.pdf import practice_name
 
 from .models import (
@@ -74,7 +75,7 @@ def _reading_name(patient) -> str:
 
 
 def _long_date(day: date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
+    return date_text(day)
 
 
 def _vitals_line(v: Vitals) -> str:
@@ -106,7 +107,7 @@ def visit_summary_pdf(facts: SummaryFacts, *, now: datetime) -> bytes:
     encounter = facts.encounter
     patient = encounter.patient
     printed = timezone.localtime(now)
-    footer = f"Printed {printed:%m/%d/%Y} {printed:%-I:%M %p}."
+    footer = f"Printed {datetime_text(printed, printed.tzinfo)}."
     if facts.preliminary:
         footer = "PRELIMINARY: the visit note is not signed yet. " + footer
     margin = 0.75 * inch
@@ -132,7 +133,7 @@ def visit_summary_pdf(facts: SummaryFacts, *, now: datetime) -> bytes:
     story = [
         Paragraph(f"Your visit on {_long_date(encounter.date_of_service)}", title),
         para(
-            f"{_reading_name(patient)} · born {patient.date_of_birth:%m/%d/%Y} · MRN {patient.mrn}\n"
+            f"{_reading_name(patient)} · born {date_text(patient.date_of_birth)} · MRN {patient.mrn}\n"
             f"Seen by {encounter.provider} at {encounter.location.name}",
             muted,
         ),
@@ -168,7 +169,7 @@ def visit_summary_pdf(facts: SummaryFacts, *, now: datetime) -> bytes:
     if facts.recalls:
         for r in facts.recalls:
             who = f" with {r.provider}" if r.provider else ""
-            story.append(para(f"{r.reason}: book a {r.appointment_type.name}{who} by {r.due_on:%m/%d/%Y}."))
+            story.append(para(f"{r.reason}: book a {r.appointment_type.name}{who} by {date_text(r.due_on)}."))
     else:
         story.append(para("No follow-up visit is planned. Call us if anything changes.", muted))
     story += [Spacer(1, 10), para("Questions? Call the office. In an emergency call 911.", muted)]

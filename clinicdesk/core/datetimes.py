@@ -44,9 +44,11 @@ def _day(value: date | datetime, zone: tzinfo | str | None) -> date:
     return local(value, zone).date() if isinstance(value, datetime) else value
 
 
-def date_text(value: date | datetime, zone: tzinfo | str | None = None) -> str:
-    """ "12/07/2026". A datetime's date is the one in `zone`, so 11 PM in New York on the 7th
-    is the 7th even though it is the 8th in UTC."""
+def date_text(value: date | datetime | None, zone: tzinfo | str | None = None) -> str:
+    """ "12/07/2026" ("" for None). A datetime's date is the one in `zone`, so 11 PM in New
+    York on the 7th is the 7th even though it is the 8th in UTC."""
+    if value is None:
+        return ""
     day = _day(value, zone)
     return f"{day.month:02d}/{day.day:02d}/{day.year:04d}"
 

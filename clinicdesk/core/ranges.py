@@ -33,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 
-from clinicdesk.core import clock
+from clinicdesk.core import clock, datetimes
 
 EARLIEST_DATE = date(1900, 1, 1)
 EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
@@ -81,14 +81,14 @@ def datetime_bounds(span: Span, *, now: datetime | None = None) -> tuple[datetim
 
 
 def day_text(day: date) -> str:
-    """A date in words for a message, e.g. "Jan 1, 1900"."""
-    return f"{day:%b} {day.day}, {day.year}"
+    """A date for a message in the house style, e.g. "01/01/1900"."""
+    return datetimes.date_text(day)
 
 
 def moment_text(moment: datetime) -> str:
-    """A moment in words for a message, in the practice's time zone, e.g. "Mar 2, 2026 9:05 AM EST"."""
-    local = moment.astimezone(clock.zone_named(None))
-    return f"{day_text(local.date())} {local:%-I:%M %p %Z}"
+    """A moment for a message, in the practice's time zone, e.g. "03/02/2026 9:05 AM EST"."""
+    local = datetimes.local(moment)
+    return f"{datetimes.datetime_text(local, local.tzinfo)} {local.tzname()}"
 
 
 def label_of(field: str) -> str:

@@ -26,9 +26,10 @@ from django.db.models import F, QuerySet
 from django.http import Http404
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.errors import Conflict
 
 from .models import Coverage, CoveragePriority, Patient, Payer, PayerType, Relationship, Sex
@@ -226,7 +227,7 @@ def coverage_add(*, actor: User, patient: Patient, data: CoverageInput) -> Cover
     audit_record(
         actor=actor,
         action=Action.CREATE,
-        object_type="coverage",
+        object_type=ObjectType.COVERAGE,
         object_id=str(coverage.public_id),
         patient_id=patient.mrn,
         changed_fields=[name for name, value in values.items() if value not in ("", None)],
@@ -249,7 +250,7 @@ def coverage_end(*, actor: User, coverage: Coverage, end_date: date, reason: str
         raise ValidationError({"end_date": ["Enter the last day of coverage, e.g. 12/31/2026."]})
     if end_date < locked.effective_date:
         raise ValidationError(
-            {"end_date": [f"The end date is before the effective date ({locked.effective_date:%m/%d/%Y})."]}
+            {"end_date": [f"The end date is before the effective date ({date_text(locked.effective_date)})."]}
         )
     locked.end_date = end_date
     locked.ended_at = clock.now()
@@ -259,7 +260,7 @@ def coverage_end(*, actor: User, coverage: Coverage, end_date: date, reason: str
     audit_record(
         actor=actor,
         action=Action.UPDATE,
-        object_type="coverage",
+        object_type=ObjectType.COVERAGE,
         object_id=str(locked.public_id),
         patient_id=locked.patient.mrn,
         changed_fields=["end_date", "ended_at", "end_reason"] if locked.end_reason else ["end_date", "ended_at"],

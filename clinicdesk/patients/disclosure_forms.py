@@ -7,6 +7,8 @@ from datetime import date
 
 from django import forms
 
+from clinicdesk.core.datetimes import date_text
+
 from .disclosures import DisclosureInput, release_consents
 from .forms import DATE_FORMATS
 from .models import DisclosureBasis, DisclosureMethod, Patient, RecipientKind
@@ -21,12 +23,12 @@ def _consent_choices(patient: Patient) -> list[tuple[str, str]]:
     choices = [("", "—")]
     for consent in release_consents(patient=patient):
         state = (
-            f"revoked {consent.revoked_on:%m/%d/%Y}"
+            f"revoked {date_text(consent.revoked_on)}"
             if consent.is_revoked
-            else (f"until {consent.expires_on:%m/%d/%Y}" if consent.expires_on else "no expiry")
+            else (f"until {date_text(consent.expires_on)}" if consent.expires_on else "no expiry")
         )
         choices.append(
-            (str(consent.public_id), f"{consent.recipient_name}, signed {consent.signed_on:%m/%d/%Y} ({state})")
+            (str(consent.public_id), f"{consent.recipient_name}, signed {date_text(consent.signed_on)} ({state})")
         )
     return choices
 

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 
@@ -31,7 +32,7 @@ def _period(request: StaffRequest) -> tuple[PeriodForm, date | None, date, bool]
     A wrong date is shown next to its field and the default period is used meanwhile.
     """
     default_since, today = disclosures.accounting_period()
-    form = PeriodForm(request.GET or {"since": f"{default_since:%m/%d/%Y}", "until": f"{today:%m/%d/%Y}"})
+    form = PeriodForm(request.GET or {"since": f"{date_text(default_since)}", "until": f"{date_text(today)}"})
     if not form.is_valid():
         return form, default_since, today, False
     data = form.cleaned_data

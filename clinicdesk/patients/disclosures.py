@@ -30,10 +30,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.datetimes import date_text
 
 from .models import (
     NOT_IN_ACCOUNTING,
@@ -96,11 +97,13 @@ def _consent_for(patient: Patient, public_id: Any, day: date, errors: Errors) ->
         _err(errors, "consent", "Choose one of this patient's release-of-information authorizations.")
         return None
     if consent.revoked_on is not None and consent.revoked_on <= day:
-        _err(errors, "consent", f"That authorization was revoked on {consent.revoked_on:%m/%d/%Y}; it permits nothing.")
+        _err(
+            errors, "consent", f"That authorization was revoked on {date_text(consent.revoked_on)}; it permits nothing."
+        )
     elif consent.signed_on > day:
-        _err(errors, "consent", f"That authorization was signed on {consent.signed_on:%m/%d/%Y}, after this date.")
+        _err(errors, "consent", f"That authorization was signed on {date_text(consent.signed_on)}, after this date.")
     elif consent.expires_on is not None and consent.expires_on < day:
-        _err(errors, "consent", f"That authorization expired on {consent.expires_on:%m/%d/%Y}.")
+        _err(errors, "consent", f"That authorization expired on {date_text(consent.expires_on)}.")
     return consent
 
 
@@ -200,7 +203,7 @@ def disclosure_record(
     audit_record(
         actor=actor,
         action=Action.CREATE,
-        object_type="disclosure",
+        object_type=ObjectType.DISCLOSURE,
         object_id=str(disclosure.public_id),
         patient_id=patient.mrn,
         changed_fields=[name for name, value in values.items() if value not in ("", None)],
@@ -286,7 +289,7 @@ def accounting_print(
         audit_record(
             actor=actor,
             action=Action.PRINT,
-            object_type="disclosure_accounting",
+            object_type=ObjectType.DISCLOSURE_ACCOUNTING,
             object_id=patient.mrn,
             patient_id=patient.mrn,
             reason=ACCOUNTING_PURPOSE,

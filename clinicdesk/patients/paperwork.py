@@ -25,9 +25,10 @@ from django.http import Http404
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.errors import Conflict
 
 from .access import access_patient
@@ -68,7 +69,7 @@ def _strip(values: dict[str, Any], errors: Errors) -> None:
 
 def _past_date(errors: Errors, name: str, value: Any, *, what: str, today: date) -> None:
     if not isinstance(value, date):
-        _err(errors, name, f"Enter {what}, e.g. {today:%m/%d/%Y}.")
+        _err(errors, name, f"Enter {what}, e.g. {date_text(today)}.")
     elif value > today:
         _err(errors, name, f"{what[0].upper()}{what[1:]} is in the future.")
 
@@ -190,7 +191,7 @@ def comm_preference_set(*, actor: User, patient: Patient, data: CommPreferenceIn
     audit_record(
         actor=actor,
         action=action,
-        object_type="comm_preference",
+        object_type=ObjectType.COMM_PREFERENCE,
         object_id=str(preference.public_id),
         patient_id=patient.mrn,
         changed_fields=changed,
@@ -378,7 +379,7 @@ def guarantor_set(*, actor: User, patient: Patient, data: GuarantorInput) -> Gua
     audit_record(
         actor=actor,
         action=Action.CREATE,
-        object_type="guarantor",
+        object_type=ObjectType.GUARANTOR,
         object_id=str(new.public_id),
         patient_id=patient.mrn,
         changed_fields=[n for n in ("kind", "guarantor_patient", *PERSON_FIELDS, "relationship") if values.get(n)],
@@ -429,7 +430,7 @@ def npp_acknowledge(*, actor: User, patient: Patient, data: NppInput) -> NppAckn
     audit_record(
         actor=actor,
         action=Action.CREATE,
-        object_type="npp_ack",
+        object_type=ObjectType.NPP_ACK,
         object_id=str(ack.public_id),
         patient_id=patient.mrn,
         changed_fields=[n for n, v in values.items() if v],
@@ -472,7 +473,7 @@ def consent_record(*, actor: User, patient: Patient, data: ConsentInput) -> Cons
     _past_date(errors, "signed_on", values["signed_on"], what="the date it was signed", today=today)
     expires = values["expires_on"]
     if expires is not None and expires < today:
-        _err(errors, "expires_on", f"The expiry date is before today ({today:%m/%d/%Y}); it would permit nothing.")
+        _err(errors, "expires_on", f"The expiry date is before today ({date_text(today)}); it would permit nothing.")
     elif expires is not None and isinstance(values["signed_on"], date) and expires < values["signed_on"]:
         _err(errors, "expires_on", "The expiry date is before the date it was signed.")
     if kind == ConsentKind.RELEASE:
@@ -499,7 +500,7 @@ def consent_record(*, actor: User, patient: Patient, data: ConsentInput) -> Cons
     audit_record(
         actor=actor,
         action=Action.CREATE,
-        object_type="consent",
+        object_type=ObjectType.CONSENT,
         object_id=str(consent.public_id),
         patient_id=patient.mrn,
         changed_fields=[n for n, v in values.items() if v not in ("", None)],
@@ -518,12 +519,12 @@ def consent_revoke(*, actor: User, consent: Consent, revoked_on: date | None = N
     today = clock.today()
     day = revoked_on or today
     if locked.is_revoked:
-        raise ValidationError({"revoked_on": [f"This consent was already revoked on {locked.revoked_on:%m/%d/%Y}."]})
+        raise ValidationError({"revoked_on": [f"This consent was already revoked on {date_text(locked.revoked_on)}."]})
     if day > today:
         raise ValidationError({"revoked_on": ["The revocation date is in the future; record it when it happens."]})
     if day < locked.signed_on:
         raise ValidationError(
-            {"revoked_on": [f"The revocation date is before it was signed ({locked.signed_on:%m/%d/%Y})."]}
+            {"revoked_on": [f"The revocation date is before it was signed ({date_text(locked.signed_on)})."]}
         )
     locked.revoked_on, locked.revoked_at, locked.revoked_by = day, clock.now(), actor
     locked.revoke_reason = reason.strip()[:200]
@@ -531,7 +532,7 @@ def consent_revoke(*, actor: User, consent: Consent, revoked_on: date | None = N
     audit_record(
         actor=actor,
         action=Action.UPDATE,
-        object_type="consent",
+        object_type=ObjectType.CONSENT,
         object_id=str(locked.public_id),
         patient_id=locked.patient.mrn,
         changed_fields=["revoked_on", "revoke_reason"] if locked.revoke_reason else ["revoked_on"],
@@ -598,7 +599,7 @@ def restriction_request(*, actor: User, patient: Patient, data: RestrictionInput
     audit_record(
         actor=actor,
         action=Action.CREATE,
-        object_type="restriction",
+        object_type=ObjectType.RESTRICTION,
         object_id=str(restriction.public_id),
         patient_id=patient.mrn,
         changed_fields=["text", "requested_on", *(["agreed"] if decided else [])],
@@ -617,7 +618,7 @@ def restriction_decide(*, actor: User, restriction: Restriction, agreed: bool) -
     audit_record(
         actor=actor,
         action=Action.UPDATE,
-        object_type="restriction",
+        object_type=ObjectType.RESTRICTION,
         object_id=str(locked.public_id),
         patient_id=locked.patient.mrn,
         changed_fields=["agreed"],

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 
@@ -173,7 +174,7 @@ def consent_revoke(request: StaffRequest, mrn: str, consent_id) -> HttpResponse:
         else:
             messages.success(request, f"{consent.get_kind_display()} revoked; it stays in the history.")
             return redirect("patients:detail", mrn=patient.mrn)
-    intro = f"{consent.get_kind_display()} signed {consent.signed_on:%m/%d/%Y}"
+    intro = f"{consent.get_kind_display()} signed {date_text(consent.signed_on)}"
     if consent.recipient_name:
         intro += f" · to {consent.recipient_name} ({consent.recipient_relationship})"
     return _form_page(request, patient, form, title="Revoke consent", submit="Revoke", intro=intro)
@@ -208,7 +209,7 @@ def restriction_decide(request: StaffRequest, mrn: str, restriction_id) -> HttpR
         else:
             messages.success(request, f"Restriction request answered: {answered.status_display.lower()}.")
             return redirect("patients:detail", mrn=patient.mrn)
-    intro = f"Requested {restriction.requested_on:%m/%d/%Y}: {restriction.text}"
+    intro = f"Requested {date_text(restriction.requested_on)}: {restriction.text}"
     if restriction.agreed is not None:
         intro += f" · Already answered: {restriction.status_display.lower()} by {restriction.decided_by}."
     return _form_page(request, patient, form, title="Answer a restriction request", submit="Record answer", intro=intro)

@@ -52,7 +52,7 @@ def test_the_scheduler_runs_it_once_a_night_and_records_what_it_removed(db, cloc
 
     _session(-60)
     job = REGISTRY.get("accounts.sessions_cleanup")
-    assert job is not None and job.describe().startswith("daily at 03:15")
+    assert job is not None and job.describe().startswith("daily at 3:15 AM")
     clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=UTC))  # 04:00 in New York: the 03:15 run is due
     scheduler_tick(holder="test", jobs=[job])
     scheduler_tick(holder="test", jobs=[job])

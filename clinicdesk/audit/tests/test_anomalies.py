@@ -72,7 +72,7 @@ def test_each_finding_opens_the_audit_report_filtered_to_exactly_its_events(
     items = re.search(r'<ul class="home-items">(.*?)</ul>', page, re.S)[1]
     links = dict(re.findall(r'<li><a href="([^"]+)">([^<]+)</a>', items))
     assert len(links) == 4
-    busy = next(url for url, text in links.items() if "patients&#x27; records, Tue 03/03 14:00-15:00" in text)
+    busy = next(url for url, text in links.items() if "patients&#x27; records, Tue 03/03/2026 2:00 PM–3:00 PM" in text)
     busy = busy.replace("&amp;", "&")
     query = parse_qs(urlsplit(busy).query)
     assert query == {"person": ["luis"], "action": ["read"], "date_from": ["2026-03-03"], "date_to": ["2026-03-03"],

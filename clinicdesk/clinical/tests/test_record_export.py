@@ -362,7 +362,7 @@ def test_the_pdf_holds_the_whole_record_in_plain_words_and_no_draft(clinician, r
     flat = " ".join(text.split())
     for expected in (
         "Your health record", "Visits", "Blood pressure follow-up", "Essential (primary) hypertension (I10)",
-        "Visit notes", "March 2, 2026 — Dr. Amara Okafor", "What you told us (subjective):",
+        "Visit notes", "03/02/2026 — Dr. Amara Okafor", "What you told us (subjective):",
         SIGNED_TEXT["subjective"], SIGNED_TEXT["plan"], ADDENDUM_TEXT, "at your request of 03/05/2026",
         "Health problems", "Acute bronchitis, unspecified", "Resolved 01/10/2026", "Entered in error",
         "Type 2 diabetes mellitus without complications", "Medications", "Lisinopril 10 mg tablet",

@@ -43,7 +43,7 @@ def test_the_summary_says_what_was_done_and_what_to_do_next(as_user, clinician, 
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = " ".join(pdf_text(response.content).split())
     for expected in (
-        "Your visit on March 2, 2026", "Blood pressure follow-up", "Blood pressure 142/88 mmHg", "pulse 72/min",
+        "Your visit on 03/02/2026", "Blood pressure follow-up", "Blood pressure 142/88 mmHg", "pulse 72/min",
         "temperature 98.2 °F", "weight 179.9 lb", "Essential (primary) hypertension (I10)",
         "Keep taking lisinopril every morning.", "Check your blood pressure at home twice a week.",
         "Lisinopril 10 mg tablet — 1 tablet by mouth daily", "Penicillin: Hives",

@@ -30,6 +30,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import time_text
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
@@ -122,7 +123,7 @@ class DailyJob:
 
     def describe(self) -> str:
         zone = self.zone_key or str(clock.zone_named(None))
-        return f"daily at {self.at:%H:%M} {zone}"
+        return f"daily at {time_text(self.at)} {zone}"
 
 
 Job = PeriodicJob | DailyJob

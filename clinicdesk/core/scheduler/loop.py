@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.db import DatabaseError, close_old_connections
 
-from clinicdesk.core import clock
+from clinicdesk.core import datetimes
 
 from .services import Me, process_label, scheduler_lease_acquire, scheduler_lease_release, scheduler_tick
 
@@ -90,10 +90,11 @@ def run_standalone(*, interval: float, say: Callable[[str], None], stopping: thr
                     if holding:
                         say(f"Scheduler on {me.label} lost its lease to {state.host} (pid {state.pid}); standing by.")
                     elif not standing_by:
-                        since = state.since.astimezone(clock.zone_named(None))
+                        since = datetimes.local(state.since)
                         say(
                             f"A scheduler is already running on {state.host} (pid {state.pid}) since "
-                            f"{since:%Y-%m-%d %H:%M:%S %Z}; this one will stand by and take over if it stops."
+                            f"{datetimes.datetime_text(since, since.tzinfo, seconds=True)} {since.tzname()}; "
+                            "this one will stand by and take over if it stops."
                         )
                     holding, standing_by = False, True
             except DatabaseError as exc:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from clinicdesk.core.datetimes import datetime_text
+
 
 class RunOutcome(models.TextChoices):
     QUEUED = "queued", "queued"
@@ -39,7 +41,7 @@ class ScheduledRun(models.Model):
         constraints = [models.UniqueConstraint(fields=["job", "period_start"], name="scheduled_run_once_per_period")]
 
     def __str__(self) -> str:
-        return f"{self.job} for {self.period_start:%Y-%m-%d %H:%M:%S} UTC ({self.outcome})"
+        return f"{self.job} for {datetime_text(self.period_start, seconds=True)} ({self.outcome})"
 
 
 class SchedulerLease(models.Model):

@@ -122,7 +122,7 @@ def test_a_daily_job_follows_the_practice_time_zone_when_none_is_given(db, clock
     clock.set(datetime(2026, 7, 1, 6, 59, tzinfo=UTC))  # 01:59 in Chicago
     assert job.period_at(clock.at) == datetime(2026, 6, 30, 7, 0, tzinfo=UTC)
     assert job.next_after(clock.at) == datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
-    assert job.describe() == "daily at 02:00 America/Chicago"
+    assert job.describe() == "daily at 2:00 AM America/Chicago"
 
 
 def test_after_a_night_without_any_scheduler_only_the_latest_missed_period_runs(db, clock, register):
@@ -248,8 +248,8 @@ def test_status_shows_each_job_its_last_run_outcome_and_next_period(db, clock, r
     out = io.StringIO()
     call_command("scheduler", "status", stdout=out)
     line = next(row for row in out.getvalue().splitlines() if row.startswith("test.status"))
-    assert "daily at 02:00" in line and "2026-01-20 02:00:00 EST" in line
-    assert "failed — OSError: disk full" in line and line.rstrip().endswith("2026-01-21 02:00:00 EST")
+    assert "daily at 2:00 AM" in line and "01/20/2026 2:00:00 AM EST" in line
+    assert "failed — OSError: disk full" in line and line.rstrip().endswith("01/21/2026 2:00:00 AM EST")
     # The real jobs are listed too; never run here, so due now.
     assert "accounts.sessions_cleanup" in out.getvalue() and "due now" in out.getvalue()
     statuses = {s.job.name: s for s in job_statuses(jobs=[job])}
@@ -262,7 +262,7 @@ def test_scheduler_once_queues_what_is_due_and_says_so(db, clock, register, sett
     clock.set(datetime(2026, 8, 3, 13, 0, tzinfo=UTC))
     out = io.StringIO()
     call_command("scheduler", "once", stdout=out)
-    assert f"Queued {job.name} for the period starting 2026-08-03" in out.getvalue()
+    assert f"Queued {job.name} for the period starting 08/03/2026" in out.getvalue()
     again = io.StringIO()
     call_command("scheduler", "once", stdout=again)
     assert again.getvalue() == "Nothing was due.\n" and len(_runs("test.once")) == 1
@@ -285,7 +285,7 @@ def test_the_real_nightly_jobs_are_registered():
 def test_the_nightly_backup_job_writes_an_archive_and_records_it(committed_db, clock, settings, tmp_path):
     settings.CLINICDESK_BACKUP_DIR = str(tmp_path)
     job = REGISTRY.get("core.backup")
-    assert job is not None and job.describe().startswith("daily at 02:30")
+    assert job is not None and job.describe().startswith("daily at 2:30 AM")
     clock.set(datetime(2026, 5, 12, 7, 0, tzinfo=UTC))  # 03:00 in New York: the 02:30 run is due
     scheduler_tick(holder="test", jobs=[job])
     run = ScheduledRun.objects.get(job="core.backup")

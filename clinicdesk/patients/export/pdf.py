@@ -12,6 +12,8 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.utils import timezone
 
+from clinicdesk.core.datetimes import time_text
+
 from ..models import Patient, PatientPhone, PatientStatus
 from .facts import DEFAULT_PRACTICE_NAME, CoverageFact
 from .sections import ExportScope, Facts, Heading, PdfSection, Table, Text, long_date, us_date
@@ -163,7 +165,7 @@ def pdf_summary(
     else:
         contact.append(("Emergency contact", ""))
 
-    made_at = f"{local_now:%I:%M %p}".lstrip("0")
+    made_at = time_text(local_now, local_now.tzinfo)
     contents = ["about you", "how we reach you", "insurance", *(s.title.lower() for s in sections)]
     story: list[Any] = [
         Spacer(1, 0.05 * inch),

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+from clinicdesk.core.datetimes import date_text
+
 from ..models import Patient
 
 
@@ -143,9 +145,9 @@ def export_sections(scope: ExportScope) -> list[ExportSection]:
 
 def us_date(day: date | None) -> str:
     """ "03/14/2026": how the copy writes a date in tables and facts ("" for None)."""
-    return f"{day:%m/%d/%Y}" if day else ""
+    return date_text(day) if day else ""
 
 
 def long_date(day: date) -> str:
-    """ "March 14, 2026": how the copy writes a date in sentences and headings."""
-    return f"{day:%B} {day.day}, {day.year}"
+    """ "03/14/2026": the house style in sentences and headings too (core/datetimes.py)."""
+    return date_text(day)

@@ -247,7 +247,7 @@ def test_the_accounting_pdf_lists_the_disclosures_for_the_patient(as_user, audit
     text = " ".join(pdf_text(response.content).split())
     for expected in (
         "Accounting of disclosures of your health information", "Jane Doe", patient.mrn,
-        "for the period from March 12, 2020 to March 12, 2026", "Disclosures the law requires us to list",
+        "for the period from 03/12/2020 to 03/12/2026", "Disclosures the law requires us to list",
         "County Court", "Subpoena in Doe v. Roe", "Other releases we recorded", "Copy requested by the patient",
         "Page 1 of 1",
     ):  # fmt: skip

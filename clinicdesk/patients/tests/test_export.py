@@ -171,7 +171,7 @@ def test_the_pdf_reads_as_the_patients_record_without_the_ssn(patient, pdf_text)
         "Aetna Better Health",
         "W555000111",
         "Ended",
-        "This is your record as held by the practice on March 2, 2026.",
+        "This is your record as held by the practice on 03/02/2026.",
         "Page 1 of 1",
     ):
         assert expected in text, expected

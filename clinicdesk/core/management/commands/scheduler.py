@@ -6,7 +6,7 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from clinicdesk.core import clock
+from clinicdesk.core import datetimes
 from clinicdesk.core.scheduler.loop import DEFAULT_INTERVAL, run_standalone
 from clinicdesk.core.scheduler.selectors import job_statuses, scheduler_lease_current
 from clinicdesk.core.scheduler.services import process_label, scheduler_tick
@@ -86,4 +86,5 @@ class Command(BaseCommand):
 
 
 def _local(moment) -> str:
-    return f"{moment.astimezone(clock.zone_named(None)):%Y-%m-%d %H:%M:%S %Z}"
+    local = datetimes.local(moment)
+    return f"{datetimes.datetime_text(local, local.tzinfo, seconds=True)} {local.tzname()}"
