@@ -123,7 +123,8 @@ def test_the_trend_scales_its_points_inside_the_drawing():
     for line in bp.lines() + weight.lines():
         for x, y in line["dots"]:
             assert bp.pad_left <= x <= bp.width and bp.pad_top <= y <= bp.height - bp.pad_bottom
-    assert weight.unit == "lb" and weight.rows()[1] == ("01/01/2025", ["159.8"])  # midnight UTC is the evening before in New York
+    # Midnight UTC is the evening before in New York.
+    assert weight.unit == "lb" and weight.rows()[1] == ("01/01/2025", ["159.8"])
     assert vitals_trends([]) == []
 
 
