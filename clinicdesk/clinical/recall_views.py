@@ -36,8 +36,13 @@ from .recall_forms import CloseForm, ContactForm, RecallForm, WorklistFilterForm
 
 
 def book_url(recall: Recall) -> str:
-    """The booking page prefilled for `recall`: patient, visit type, provider (and the visit's location)."""
-    query = {"patient": recall.patient.mrn, "type": str(recall.appointment_type.public_id)}
+    """The booking page prefilled for `recall`: patient, visit type, provider (and the visit's
+    location), offering the open times around its due date."""
+    query = {
+        "patient": recall.patient.mrn,
+        "type": str(recall.appointment_type.public_id),
+        "due": recall.due_on.isoformat(),  # the booking page offers open times around it
+    }
     if recall.provider is not None:
         query["provider"] = str(recall.provider.public_id)
     if recall.encounter is not None:

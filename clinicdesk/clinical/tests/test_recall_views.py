@@ -26,7 +26,8 @@ def test_the_front_desk_sees_who_to_call_with_overdue_days_in_red_and_a_book_lin
     assert '<span class="badge badge-danger">4 days overdue</span>' in page
     book = (
         reverse("scheduling:book")
-        + f"?patient={rp.jane.mrn}&amp;type={rp.kind.public_id}&amp;provider={rp.provider.public_id}"
+        + f"?patient={rp.jane.mrn}&amp;type={rp.kind.public_id}&amp;due={recall.due_on.isoformat()}"
+        + f"&amp;provider={rp.provider.public_id}"
     )
     assert book in page
     assert AuditEvent.objects.filter(object_type="recall_worklist", action="read").count() == 1
