@@ -11,11 +11,13 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.operation import Operation
 
 from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.api import router as staff_router
 from clinicdesk.accounts.api_auth import StaffSessionAuth, TokenAuth
 from clinicdesk.accounts.services import TokenRefused
+from clinicdesk.api_operations import operation_name
 from clinicdesk.audit.api import router as audit_router
 from clinicdesk.clinical.api import router as clinical_router
 from clinicdesk.codes.api import router as codes_router
@@ -39,7 +41,35 @@ from clinicdesk.scheduling.waitlist_api import router as waitlist_router
 
 log = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class ClinicDeskAPI(NinjaAPI):
+    """The NinjaAPI whose OpenAPI document names and tags every operation by one rule (api_operations.py)."""
+
+    def _operation_path(self, operation: Operation) -> tuple[str, str]:
+        """(METHOD, path below the API root) of `operation`, found among the mounted routers."""
+        for bound in self._get_bound_routers():
+            for path, view in bound.path_operations.items():
+                # The operation as mounted, or the router's own (a walk of api._routers holds those).
+                candidates = [*view.operations, *bound.template.path_operations[path].operations]
+                if any(candidate is operation for candidate in candidates):
+                    full = "/" + "/".join(part.strip("/") for part in (bound.prefix, path) if part.strip("/"))
+                    return operation.methods[0], full
+        raise LookupError(f"{operation.view_func.__qualname__} is not mounted on the API")
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        return operation_name(*self._operation_path(operation))[0]
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        root = "/" + (self.get_root_path(path_params or {}) if path_prefix is None else path_prefix).strip("/")
+        for path, item in schema["paths"].items():
+            below_root = "/" + path.removeprefix(root).strip("/")
+            for method, details in item.items():
+                details["tags"] = [operation_name(method, below_root)[1]]
+        return schema
+
+
+api = ClinicDeskAPI(
     title="ClinicDesk API",
     version="1",
     description="Session (browser) or personal API token (`Authorization: Bearer cdk_…`). "
