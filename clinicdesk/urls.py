@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account import views as account_views
 from allauth.mfa.base import views as mfa_views
 from allauth.mfa.recovery_codes import views as recovery_views
 from allauth.mfa.totp import views as totp_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import include, path
 
 from clinicdesk.core import home as core_home
@@ -40,12 +44,18 @@ auth_patterns = [
 ]
 
 
+@requires(Cap.ACCOUNT_SELF)
+def _api_index(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    """The API's address itself opens its documentation (ninja's own index answers 404)."""
+    return redirect(f"{api.urls_namespace}:openapi-view")
+
+
 def _api_urls():
-    """The API's URLs, with ninja's own index page guarded like the docs."""
+    """The API's URLs, with ninja's index page (its name locates the API) sending people to the docs."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
         if getattr(pattern, "name", "") == "api-root":
-            pattern.callback = requires(Cap.ACCOUNT_SELF)(pattern.callback)
+            pattern.callback = _api_index
     return patterns, app_name, namespace
 
 

@@ -7,12 +7,9 @@ from datetime import timedelta
 import pytest
 
 from clinicdesk.core import clock as app_clock
-from clinicdesk.core.capabilities import Role, role_can
-from clinicdesk.core.guards import PUBLIC
 from clinicdesk.scheduling.booking import appointment_cancel
 from clinicdesk.scheduling.models import Appointment, OfferStatus, WaitlistEntry, WaitlistOffer
-from clinicdesk.tests.test_routes import ROUTES, _request
-from conftest import api_token_for, enrol_totp, make_staff
+from conftest import api_token_for
 
 from .test_booking import _patient, practice  # noqa: F401 (fixture used by name)
 from .test_booking_views import at, book_now, clinic  # noqa: F401 (fixture used by name)
@@ -137,36 +134,6 @@ def test_a_clinician_lists_the_waitlist_but_cannot_add_or_offer(client, api, cli
 
 def test_a_biller_cannot_read_the_waitlist(client, api, biller):
     assert client.get(BASE, **_auth(biller)).status_code == 403
-
-
-MINE = [
-    r
-    for r in ROUTES
-    if r.path.startswith(("/scheduling/book", "/scheduling/appointments/", "/scheduling/waitlist", BASE))
-]
-
-
-def test_the_walk_finds_the_booking_and_waitlist_routes():
-    assert len(MINE) >= 18
-
-
-@pytest.mark.parametrize("role", [*Role.values, ""], ids=[r or "no-role" for r in [*Role.values, ""]])
-def test_every_booking_and_waitlist_route_lets_in_exactly_the_roles_the_matrix_allows(client, db, role):
-    """The same check as clinicdesk/tests/test_routes.py, for these routes alone (fast to rerun)."""
-    person = make_staff(f"walk_{role or 'none'}", role)
-    enrol_totp(person)
-    failures = []
-    for route in MINE:
-        assert route.capability not in (None, PUBLIC)
-        allowed = role_can(role, route.capability)
-        for method in route.methods or ("GET", "POST"):
-            client.force_login(person)
-            status = _request(client, route, method).status_code
-            if status == 405:
-                continue
-            if status >= 500 or (allowed and status == 403) or (not allowed and status not in (403, 404)):
-                failures.append(f"{method} {route.path}: {status} for {role or 'no-role'}")
-    assert failures == []
 
 
 def test_an_entry_of_the_past_is_not_listed(client, api):
