@@ -6,8 +6,10 @@ step here, so scheduling or billing can add theirs later without touching the co
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -15,6 +17,24 @@ class DemoOptions:
     patients: int = 2000
     seed: int = 2026
     lines: list[str] = field(default_factory=list)  # what a step wants printed at the end
+    # The run's rich Progress on a terminal (`clinicdesk demo`), where a long step shows its bar;
+    # None when nothing is shown (a test, --quiet, output to a file).
+    progress: Any = None
+
+
+@contextmanager
+def step_progress(options: DemoOptions, description: str, total: int) -> Iterator[Callable[[], None]]:
+    """`advance()` for a step's own bar of `total` items on the run's progress display; it does
+    nothing when there is no display. The bar goes when the step ends."""
+    progress = options.progress
+    if progress is None:
+        yield lambda: None
+        return
+    task = progress.add_task(description, total=total)
+    try:
+        yield lambda: progress.advance(task)
+    finally:
+        progress.remove_task(task)
 
 
 DemoStep = Callable[[DemoOptions], str]

@@ -65,3 +65,10 @@ def control_character_problem(text: str, *, multiline: bool = False) -> str | No
         f"It contains the invisible control character {character_name(char)} at character {position}, "
         "which cannot be stored (often left by a copy from another program). Remove it and try again."
     )
+
+
+def sentence(text: str) -> str:
+    """`text` ending in exactly one full stop: a sentence that ends with a name ("… for Bowen,
+    Fatima B.") or an abbreviation keeps its own period instead of gaining a second one."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."

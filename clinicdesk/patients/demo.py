@@ -11,9 +11,8 @@ import unicodedata
 from datetime import date, timedelta
 
 from django.db import transaction
-from rich.progress import Progress
 
-from clinicdesk.core.demo import DemoOptions, register
+from clinicdesk.core.demo import DemoOptions, register, step_progress
 
 from .models import Patient
 from .services import PatientInput, patient_register
@@ -165,8 +164,10 @@ LAST = [
     "Núñez",
     "García-López",
     "Smith-Jones",
-    "Van",
-    "der",
+    # Surnames of several words stay whole: a particle alone ("der", "Van") is not a surname.
+    "van der Berg",
+    "Van Buren",
+    "de la Cruz",
     "Berg",
     "Kowalski",
     "Øster",
@@ -286,9 +287,8 @@ def demo_patients(options: DemoOptions) -> str:
     """Load the synthetic patients once: nothing happens when the practice already has patients."""
     if options.patients == 0 or Patient.objects.exists():
         return "patients already present" if options.patients else "no patients asked for"
-    with transaction.atomic(), Progress(transient=True) as progress:
-        task = progress.add_task("Demo patients", total=options.patients)
+    with transaction.atomic(), step_progress(options, "Demo patients", options.patients) as advance:
         for data in demo_patient_inputs(options.patients, options.seed):
             patient_register(actor=None, system="system:demo", data=data)
-            progress.advance(task)
+            advance()
     return f"{options.patients} synthetic patients created"

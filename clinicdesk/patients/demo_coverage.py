@@ -11,10 +11,9 @@ import random
 from datetime import date, timedelta
 
 from django.db import transaction
-from rich.progress import Progress
 
 from clinicdesk.accounts.models import User
-from clinicdesk.core.demo import DemoOptions, register
+from clinicdesk.core.demo import DemoOptions, register, step_progress
 
 from .coverage import CoverageInput, coverage_add
 from .models import Coverage, CoveragePriority, Patient, PayerType, Relationship
@@ -115,15 +114,15 @@ def demo_coverages(options: DemoOptions) -> str:
     rng = random.Random(options.seed + 1)  # noqa: S311  (demo data must be reproducible, not secret)
     today = date(2026, 1, 1)
     count = 0
-    with transaction.atomic(), Progress(transient=True) as progress:
+    with transaction.atomic():
         made = [payer_create(actor=biller, data=data) for data in DEMO_PAYERS]
         payers: dict = {p.payer_type: p for p in made if p.payer_type != PayerType.COMMERCIAL}
         payers["commercial"] = [p for p in made if p.payer_type == PayerType.COMMERCIAL]
         patients = list(Patient.objects.order_by("id"))
-        task = progress.add_task("Demo coverages", total=len(patients))
-        for patient in patients:
-            for data in _coverage_for(patient, payers, rng, today):
-                coverage_add(actor=clerk, patient=patient, data=data)
-                count += 1
-            progress.advance(task)
+        with step_progress(options, "Demo coverages", len(patients)) as advance:
+            for patient in patients:
+                for data in _coverage_for(patient, payers, rng, today):
+                    coverage_add(actor=clerk, patient=patient, data=data)
+                    count += 1
+                advance()
     return f"{len(DEMO_PAYERS)} payers and {count} coverages created"

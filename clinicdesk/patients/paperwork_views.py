@@ -17,6 +17,7 @@ from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
+from clinicdesk.core.text import sentence
 
 from . import paperwork
 from .access import access_patient
@@ -121,7 +122,7 @@ def guarantor_edit(request: StaffRequest, mrn: str) -> HttpResponse:
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
-            messages.success(request, f"Guarantor: {saved.display_name}.")
+            messages.success(request, sentence(f"Guarantor: {saved.display_name}"))
             return redirect("patients:detail", mrn=patient.mrn)
     return _form_page(request, patient, form, title="Guarantor", submit="Save guarantor")
 

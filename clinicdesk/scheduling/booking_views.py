@@ -31,6 +31,7 @@ from clinicdesk.core.datetimes import weekday_datetime_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.guards import requires
 from clinicdesk.core.ranges import Span
+from clinicdesk.core.text import sentence
 from clinicdesk.patients.access import access_patient
 from clinicdesk.patients.models import Patient
 from clinicdesk.patients.search.access import access_patient_search
@@ -203,7 +204,7 @@ def book(request: StaffRequest) -> HttpResponse:
                 form.apply_errors(exc)
                 status = _refusal_status(exc)
             else:
-                messages.success(request, f"Booked {appointment.appointment_type} for {patient.display_name}.")
+                messages.success(request, sentence(f"Booked {appointment.appointment_type} for {patient.display_name}"))
                 return redirect("scheduling:appointment", public_id=appointment.public_id)
         else:
             status = 422

@@ -25,6 +25,7 @@ from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.datetimes import weekday_datetime_text
 from clinicdesk.core.guards import requires
 from clinicdesk.core.ranges import Span
+from clinicdesk.core.text import sentence
 from clinicdesk.patients.access import access_patient
 
 from . import selectors
@@ -193,7 +194,9 @@ def series_new(request: StaffRequest) -> HttpResponse:
                 context["rows"] = _rows(plan, context["chosen"], {})
                 return render(request, "scheduling/series_new.html", context, status=409)
             members = series_members(series_id=series.pk)
-            messages.success(request, f"Booked {len(members)} visit(s) of the series for {data.patient.display_name}.")
+            messages.success(
+                request, sentence(f"Booked {len(members)} visit(s) of the series for {data.patient.display_name}")
+            )
             return redirect("scheduling:series_edit", public_id=members[0].public_id)
     elif request.method == "POST":
         status = 422

@@ -18,6 +18,7 @@ from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
+from clinicdesk.core.text import sentence
 
 from . import selectors_calendar as cal
 from . import waitlist
@@ -179,7 +180,7 @@ def slot_offer(request: StaffRequest, public_id) -> HttpResponse:
     if request.POST.get("book"):
         messages.success(request, f"Booked {entry.patient.display_name} into the freed slot.")
         return redirect("scheduling:appointment", public_id=booked.public_id)
-    messages.success(request, f"Offered to {entry.patient.display_name}. Record the answer below.")
+    messages.success(request, sentence(f"Offered to {entry.patient.display_name}") + " Record the answer below.")
     return redirect("scheduling:slot_freed", public_id=appointment.public_id)
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.core import clock as app_clock
+from clinicdesk.patients.models import Patient
 from clinicdesk.scheduling.booking import BookingInput, appointment_book
 from clinicdesk.scheduling.booking_forms import local_instant
 from clinicdesk.scheduling.models import Appointment, AppointmentStatus, Location
@@ -283,3 +284,12 @@ def test_a_biller_cannot_open_an_appointment(clinic, as_user, biller):
     appointment = book_now(clinic)
     response = as_user(biller).get(reverse("scheduling:appointment", kwargs={"public_id": appointment.public_id}))
     assert response.status_code == 403
+
+
+def test_the_booked_message_ends_a_name_with_an_initial_in_one_period(clinic, as_user):
+    jane = clinic["jane"]
+    Patient.objects.filter(pk=jane.pk).update(middle_name="Beth")
+    client = as_user(clinic["actor"])
+    response = client.post(reverse("scheduling:book"), book_form(clinic), follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [f"Booked {Appointment.objects.get().appointment_type} for {jane.last_name}, {jane.first_name} B."]
