@@ -52,12 +52,11 @@ def _writes_csv_directly(source: str) -> bool:
     """True when the module calls csv.writer / csv.DictWriter itself."""
     names = ("writer", "DictWriter")
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Attribute) and node.attr in names:
-            if isinstance(node.value, ast.Name) and node.value.id == "csv":
-                return True
-        if isinstance(node, ast.ImportFrom) and node.module == "csv":
-            if any(alias.name in names for alias in node.names):
-                return True
+        named = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "csv"
+        if named and node.attr in names:  # type: ignore[attr-defined]  # `named` narrowed node to an ast.Attribute; mypy does not follow a variable
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module == "csv" and any(a.name in names for a in node.names):
+            return True
     return False
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -55,3 +56,38 @@ def test_markup_is_marked_safe_only_in_the_allowed_places():
         if "tests" not in path.parts and MARK_SAFE.search(path.read_text())
     ]
     assert sorted(set(offenders) - MARK_SAFE_ALLOWED) == []
+
+
+def _imported_test_modules(path: Path) -> list[str]:
+    """The test modules (`test_*`) that `path` imports, by dotted or relative name."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            if _names_a_test_module(module):
+                found.append(module)
+            else:
+                found += [f"{module}.{a.name}".replace("..", ".") for a in node.names if a.name.startswith("test_")]
+        elif isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names if _names_a_test_module(alias.name)]
+    return found
+
+
+def _names_a_test_module(dotted: str) -> bool:
+    return any(part.startswith("test_") for part in dotted.split("."))
+
+
+def test_the_import_rule_sees_dotted_relative_and_module_imports(tmp_path):
+    module = tmp_path / "test_x.py"
+    module.write_text("from .test_a import f\nfrom . import test_b\nimport pkg.tests.test_c\nfrom .helpers import g\n")
+    assert _imported_test_modules(module) == [".test_a", ".test_b", "pkg.tests.test_c"]
+
+
+def test_no_test_module_imports_another_test_module():
+    """Fixtures live in conftest.py files and helpers in tests/helpers.py or tests/factories.py."""
+    offenders = {
+        str(path.relative_to(PACKAGE.parent)): imported
+        for path in _sources(".py")
+        if "tests" in path.parts and (imported := _imported_test_modules(path))
+    }
+    assert offenders == {}

@@ -13,7 +13,7 @@ from django.test import override_settings
 from clinicdesk.audit.models import Action, AuditEvent, Outcome
 from clinicdesk.core.crypto import DecryptionError
 from clinicdesk.core.tests.fieldapp.models import Identifier
-from clinicdesk.core.tests.test_crypto import new_key
+from clinicdesk.core.tests.helpers import new_key
 from conftest import enrol_totp, totp_now
 
 OLD, NEW = new_key(), new_key()

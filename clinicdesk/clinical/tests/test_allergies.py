@@ -20,10 +20,7 @@ from clinicdesk.clinical.models import Allergy, AllergyStatus
 from clinicdesk.core import clock as app_clock
 from clinicdesk.core.errors import Conflict
 
-from . import test_problem_fixtures as shared
-from .test_problem_fixtures import audit_head, events_since
-
-clinic, icd10, patient = shared.clinic, shared.icd10, shared.patient  # shared fixtures, found by pytest here
+from .helpers import audit_head, events_since
 
 API = "/api/v1/clinical"
 

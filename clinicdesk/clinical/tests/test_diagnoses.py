@@ -12,15 +12,7 @@ from clinicdesk.clinical.models import EncounterDiagnosis, EncounterStatus, Visi
 from clinicdesk.clinical.problems import DiagnosisInput, encounter_diagnoses_set, problem_add
 from clinicdesk.core import clock as app_clock
 
-from . import test_problem_fixtures as shared
-from .test_problem_fixtures import BILLABLE, audit_head, events_since
-
-clinic, encounter, icd10, patient = (
-    shared.clinic,
-    shared.encounter,
-    shared.icd10,
-    shared.patient,
-)  # shared fixtures, found by pytest here
+from .helpers import BILLABLE, audit_head, events_since
 
 API = "/api/v1/clinical"
 

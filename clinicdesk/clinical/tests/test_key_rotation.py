@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from clinicdesk.clinical.models import Addendum, VisitNote
 from clinicdesk.clinical.notes import addendum_add, addendum_verify, note_sign, note_start, note_verify
-from clinicdesk.core.tests.test_crypto import new_key
+from clinicdesk.core.tests.helpers import new_key
 
 from .factories import make_clinic, make_encounter
 

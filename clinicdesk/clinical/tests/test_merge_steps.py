@@ -23,12 +23,12 @@ from clinicdesk.clinical.models import (
 )
 from clinicdesk.patients.merge import patient_merge, patient_relations, rows_linked_to, uncovered_relations
 
-from .test_recalls import new_recall, rp  # noqa: F401 (fixture used by name)
+from .helpers import new_recall
 
 SHA = "a" * 64
 
 
-def _chart(rp, patient, actor, *, day=date(2026, 3, 2)):  # noqa: F811
+def _chart(rp, patient, actor, *, day=date(2026, 3, 2)):
     """One of everything clinical for `patient`, written straight to the tables."""
     encounter = Encounter.objects.create(
         patient=patient,
@@ -61,7 +61,7 @@ def test_every_clinical_relation_to_a_patient_has_a_merge_step():
     assert [label for label in uncovered_relations() if label.startswith("clinical.")] == []
 
 
-def test_a_merge_moves_every_clinical_row_and_leaves_signed_notes_as_signed(rp, clinician, office_manager):  # noqa: F811
+def test_a_merge_moves_every_clinical_row_and_leaves_signed_notes_as_signed(rp, clinician, office_manager):
     _chart(rp, rp.jane, clinician)
     encounter, note = _chart(rp, rp.joe, clinician)
     Allergy.objects.create(patient=rp.joe, substance="Penicillin", reaction="Rash", created_by=clinician)
@@ -83,7 +83,7 @@ def test_a_merge_moves_every_clinical_row_and_leaves_signed_notes_as_signed(rp, 
     assert Problem.objects.filter(patient=rp.jane, code="I10", status="in_error").count() == 1
 
 
-def test_two_no_known_allergies_statements_become_one(rp, clinician, office_manager):  # noqa: F811
+def test_two_no_known_allergies_statements_become_one(rp, clinician, office_manager):
     mine = Allergy.objects.create(patient=rp.jane, no_known_allergies=True, created_by=clinician)
     theirs = Allergy.objects.create(patient=rp.joe, no_known_allergies=True, created_by=clinician)
     patient_merge(actor=office_manager, survivor=rp.jane, merged=rp.joe)
@@ -93,7 +93,7 @@ def test_two_no_known_allergies_statements_become_one(rp, clinician, office_mana
     assert theirs.patient == rp.jane
 
 
-def test_an_allergy_on_either_record_ends_the_others_no_known_allergies(rp, clinician, office_manager):  # noqa: F811
+def test_an_allergy_on_either_record_ends_the_others_no_known_allergies(rp, clinician, office_manager):
     nka = Allergy.objects.create(patient=rp.jane, no_known_allergies=True, created_by=clinician)
     latex = Allergy.objects.create(patient=rp.joe, substance="Latex", created_by=clinician)
     patient_merge(actor=office_manager, survivor=rp.jane, merged=rp.joe)
@@ -103,7 +103,7 @@ def test_an_allergy_on_either_record_ends_the_others_no_known_allergies(rp, clin
     assert AuditEvent.objects.filter(object_type="allergy", object_id=str(nka.public_id), action="update").exists()
 
 
-def test_the_same_allergy_on_both_records_stays_active_once(rp, clinician, office_manager):  # noqa: F811
+def test_the_same_allergy_on_both_records_stays_active_once(rp, clinician, office_manager):
     mine = Allergy.objects.create(patient=rp.jane, substance="Penicillin", severity="severe", created_by=clinician)
     theirs = Allergy.objects.create(patient=rp.joe, substance="penicillin", created_by=clinician)
     patient_merge(actor=office_manager, survivor=rp.jane, merged=rp.joe)
@@ -112,7 +112,7 @@ def test_the_same_allergy_on_both_records_stays_active_once(rp, clinician, offic
     assert theirs.status == AllergyStatus.INACTIVE
 
 
-def test_a_duplicate_open_recall_is_closed_and_a_different_one_moves_open(rp, clinician, office_manager, front_desk):  # noqa: F811
+def test_a_duplicate_open_recall_is_closed_and_a_different_one_moves_open(rp, clinician, office_manager, front_desk):
     mine = new_recall(clinician, rp)
     duplicate = new_recall(clinician, rp, patient=rp.joe)
     other = new_recall(clinician, rp, patient=rp.joe, kind=rp.physical)

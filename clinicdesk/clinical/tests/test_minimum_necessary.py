@@ -51,7 +51,6 @@ from clinicdesk.core import clock as app_clock
 from conftest import api_token_for, sign_in
 
 from .factories import make_clinic, make_encounter
-from .test_problem_fixtures import icd10  # noqa: F401 - the sample ICD-10 codes, as a fixture
 
 SUBJ, OBJ, ASSESS, PLAN = "SUBJ-MARKER-7731", "OBJ-MARKER-7732", "ASSESS-MARKER-7733", "PLAN-MARKER-7734"
 ADDENDUM = "ADDENDUM-MARKER-7735"
@@ -90,7 +89,7 @@ class Data(SimpleNamespace):
 
 
 @pytest.fixture
-def data(office_manager, front_desk, clinician, nurse, biller, auditor, admin_user, icd10):  # noqa: F811
+def data(office_manager, front_desk, clinician, nurse, biller, auditor, admin_user, icd10):
     clinic = make_clinic(office_manager, clinician, front_desk)
     patient = clinic.patient
     enc = make_encounter(clinician, clinic, day=app_clock.today(), reason=ENCOUNTER_REASON)

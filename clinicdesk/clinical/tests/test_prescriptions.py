@@ -19,11 +19,8 @@ from clinicdesk.clinical.prescription_pdf import number_words, quantity_in_words
 from clinicdesk.core.errors import Conflict
 from conftest import make_staff
 
-from . import test_problem_fixtures as shared
 from .factories import make_encounter
-from .test_problem_fixtures import audit_head, events_since
-
-clinic, icd10, patient = shared.clinic, shared.icd10, shared.patient  # shared fixtures, found by pytest here
+from .helpers import audit_head, events_since
 
 API = "/api/v1/clinical"
 

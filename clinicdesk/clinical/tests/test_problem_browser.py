@@ -21,7 +21,7 @@ from clinicdesk.tests.browser.test_first_day import DESKTOP, chromium, fresh_cod
 from conftest import PASSWORD, enrol_totp, make_staff
 
 from .factories import make_clinic, make_encounter
-from .test_problem_fixtures import CODES
+from .helpers import CODES
 
 __all__ = ["chromium"]
 

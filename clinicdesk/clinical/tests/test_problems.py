@@ -20,15 +20,7 @@ from clinicdesk.clinical.problems import (
 from clinicdesk.core import clock as app_clock
 from clinicdesk.core.errors import Conflict
 
-from . import test_problem_fixtures as shared
-from .test_problem_fixtures import audit_head, events_since
-
-clinic, encounter, icd10, patient = (
-    shared.clinic,
-    shared.encounter,
-    shared.icd10,
-    shared.patient,
-)  # shared fixtures, found by pytest here
+from .helpers import audit_head, events_since
 
 API = "/api/v1/clinical"
 
@@ -298,7 +290,7 @@ def test_two_people_adding_the_same_code_at_once_add_it_once(committed_db, offic
     from clinicdesk.codes.services import icd10_load
 
     from .factories import make_clinic
-    from .test_problem_fixtures import CODES
+    from .helpers import CODES
 
     icd10_load(entries=CODES, release="2026")
     patient = make_clinic(office_manager, clinician).patient

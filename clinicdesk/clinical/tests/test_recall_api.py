@@ -8,7 +8,7 @@ from clinicdesk.clinical.models import Recall, RecallStatus
 from clinicdesk.core import clock as app_clock
 from conftest import api_token_for
 
-from .test_recalls import backdate, new_recall, rp  # noqa: F401 (fixture used by name)
+from .helpers import backdate, new_recall
 
 BASE = "/api/v1/clinical/recalls"
 
@@ -21,7 +21,7 @@ def _post(client, path, body, user):
     return client.post(path, data=body, content_type="application/json", **_auth(user))
 
 
-def test_a_nurse_creates_a_recall_from_a_visit_with_an_interval(client, rp, nurse):  # noqa: F811
+def test_a_nurse_creates_a_recall_from_a_visit_with_an_interval(client, rp, nurse):
     body = {
         "encounter": str(rp.encounter.public_id),
         "appointment_type": str(rp.kind.public_id),
@@ -37,7 +37,7 @@ def test_a_nurse_creates_a_recall_from_a_visit_with_an_interval(client, rp, nurs
     assert Recall.objects.get().encounter == rp.encounter
 
 
-def test_a_bad_interval_answers_422_naming_the_field(client, rp, nurse):  # noqa: F811
+def test_a_bad_interval_answers_422_naming_the_field(client, rp, nurse):
     body = {"patient_mrn": rp.jane.mrn, "appointment_type": str(rp.kind.public_id), "interval": "soon", "reason": "x"}
     response = _post(client, BASE, body, nurse)
     assert response.status_code == 422
@@ -46,7 +46,7 @@ def test_a_bad_interval_answers_422_naming_the_field(client, rp, nurse):  # noqa
     assert not Recall.objects.exists()
 
 
-def test_an_unknown_type_or_missing_patient_is_named(client, rp, nurse):  # noqa: F811
+def test_an_unknown_type_or_missing_patient_is_named(client, rp, nurse):
     unknown = _post(
         client, BASE, {"appointment_type": str(rp.jane.public_id), "interval": "1 week", "reason": "x"}, nurse
     )
@@ -56,7 +56,7 @@ def test_an_unknown_type_or_missing_patient_is_named(client, rp, nurse):  # noqa
     assert [e["field"] for e in _post(client, BASE, body, nurse).json()["errors"]] == ["appointment_type"]
 
 
-def test_the_front_desk_lists_contacts_and_closes(client, rp, clinician, front_desk):  # noqa: F811
+def test_the_front_desk_lists_contacts_and_closes(client, rp, clinician, front_desk):
     recall = backdate(new_recall(clinician, rp), app_clock.today() - timedelta(days=2))
     listed = client.get(BASE, {"state": "overdue"}, **_auth(front_desk))
     assert listed.status_code == 200
@@ -76,7 +76,7 @@ def test_the_front_desk_lists_contacts_and_closes(client, rp, clinician, front_d
     assert (recall.status, recall.closed_reason) == (RecallStatus.CLOSED, "moved away")
 
 
-def test_bad_list_filters_are_named(client, rp, front_desk):  # noqa: F811
+def test_bad_list_filters_are_named(client, rp, front_desk):
     response = client.get(BASE, {"state": "someday"}, **_auth(front_desk))
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "state"
     today = app_clock.today()
@@ -86,7 +86,7 @@ def test_bad_list_filters_are_named(client, rp, front_desk):  # noqa: F811
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "due_to"
 
 
-def test_billers_cannot_read_or_create_and_the_front_desk_cannot_create(client, rp, clinician, biller, front_desk):  # noqa: F811
+def test_billers_cannot_read_or_create_and_the_front_desk_cannot_create(client, rp, clinician, biller, front_desk):
     recall = new_recall(clinician, rp)
     assert client.get(BASE, **_auth(biller)).status_code == 403
     assert client.get(f"{BASE}/{recall.public_id}", **_auth(biller)).status_code == 403

@@ -11,12 +11,12 @@ from clinicdesk.audit.models import AuditEvent
 from clinicdesk.clinical.models import Recall, RecallStatus
 from clinicdesk.core import clock as app_clock
 
-from .test_recalls import backdate, book, new_recall, next_weekday_at, rp  # noqa: F401 (fixture used by name)
+from .helpers import backdate, book, new_recall, next_weekday_at
 
 WORKLIST = "/clinical/recalls/"
 
 
-def test_the_front_desk_sees_who_to_call_with_overdue_days_in_red_and_a_book_link(rp, as_user, clinician, front_desk):  # noqa: F811
+def test_the_front_desk_sees_who_to_call_with_overdue_days_in_red_and_a_book_link(rp, as_user, clinician, front_desk):
     recall = backdate(new_recall(clinician, rp, provider=rp.provider), app_clock.today() - timedelta(days=4))
     response = as_user(front_desk).get(WORKLIST)
     assert response.status_code == 200
@@ -34,12 +34,12 @@ def test_the_front_desk_sees_who_to_call_with_overdue_days_in_red_and_a_book_lin
     assert str(recall.public_id) in page
 
 
-def test_billers_and_auditors_are_refused_the_worklist(rp, as_user, biller, auditor):  # noqa: F811
+def test_billers_and_auditors_are_refused_the_worklist(rp, as_user, biller, auditor):
     for person in (biller, auditor):
         assert as_user(person).get(WORKLIST).status_code == 403
 
 
-def test_a_bad_filter_is_named_and_the_good_ones_still_apply(rp, as_user, clinician, front_desk):  # noqa: F811
+def test_a_bad_filter_is_named_and_the_good_ones_still_apply(rp, as_user, clinician, front_desk):
     new_recall(clinician, rp, reason="mine", provider=rp.provider)
     new_recall(clinician, rp, reason="lee", provider=rp.other)
     today = app_clock.today()
@@ -57,7 +57,7 @@ def test_a_bad_filter_is_named_and_the_good_ones_still_apply(rp, as_user, clinic
     assert "lee" in page and ">mine<" not in page
 
 
-def test_logging_a_contact_from_the_worklist_returns_to_the_same_filtered_list(rp, as_user, clinician, front_desk):  # noqa: F811
+def test_logging_a_contact_from_the_worklist_returns_to_the_same_filtered_list(rp, as_user, clinician, front_desk):
     recall = new_recall(clinician, rp)
     back = WORKLIST + "?state=open"
     response = as_user(front_desk).post(
@@ -68,7 +68,7 @@ def test_logging_a_contact_from_the_worklist_returns_to_the_same_filtered_list(r
     assert recall.status == RecallStatus.CONTACTED
 
 
-def test_a_next_address_off_the_site_is_ignored(rp, as_user, clinician, front_desk):  # noqa: F811
+def test_a_next_address_off_the_site_is_ignored(rp, as_user, clinician, front_desk):
     recall = new_recall(clinician, rp)
     response = as_user(front_desk).post(
         reverse("clinical:recall_contact", args=[recall.public_id]),
@@ -78,7 +78,7 @@ def test_a_next_address_off_the_site_is_ignored(rp, as_user, clinician, front_de
 
 
 def test_closing_without_a_reason_shows_the_recall_with_the_message_beside_the_field(
-    rp,  # noqa: F811
+    rp,
     as_user,
     clinician,
     front_desk,
@@ -99,7 +99,7 @@ def test_closing_without_a_reason_shows_the_recall_with_the_message_beside_the_f
     assert "closed already" in again.content.decode()
 
 
-def test_the_recall_page_is_an_audited_read_and_hidden_from_billers(rp, as_user, clinician, front_desk, biller):  # noqa: F811
+def test_the_recall_page_is_an_audited_read_and_hidden_from_billers(rp, as_user, clinician, front_desk, biller):
     recall = new_recall(clinician, rp)
     url = reverse("clinical:recall", args=[recall.public_id])
     assert as_user(front_desk).get(url).status_code == 200
@@ -107,7 +107,7 @@ def test_the_recall_page_is_an_audited_read_and_hidden_from_billers(rp, as_user,
     assert as_user(biller).get(url).status_code == 403
 
 
-def test_a_nurse_adds_a_follow_up_from_the_visit(rp, as_user, nurse):  # noqa: F811
+def test_a_nurse_adds_a_follow_up_from_the_visit(rp, as_user, nurse):
     url = reverse("clinical:recall_new", args=[rp.encounter.public_id])
     client = as_user(nurse)
     page = client.get(url)
@@ -123,7 +123,7 @@ def test_a_nurse_adds_a_follow_up_from_the_visit(rp, as_user, nurse):  # noqa: F
     assert recall.due_on == rp.encounter.date_of_service + timedelta(weeks=2)
 
 
-def test_a_bad_interval_is_named_and_what_was_typed_is_kept(rp, as_user, nurse):  # noqa: F811
+def test_a_bad_interval_is_named_and_what_was_typed_is_kept(rp, as_user, nurse):
     url = reverse("clinical:recall_new", args=[rp.encounter.public_id])
     response = as_user(nurse).post(
         url, {"interval": "a fortnight", "reason": "BP check", "appointment_type": str(rp.kind.public_id)}
@@ -134,7 +134,7 @@ def test_a_bad_interval_is_named_and_what_was_typed_is_kept(rp, as_user, nurse):
     assert not Recall.objects.exists()
 
 
-def test_the_form_answers_htmx_with_its_fragment(rp, as_user, clinician):  # noqa: F811
+def test_the_form_answers_htmx_with_its_fragment(rp, as_user, clinician):
     url = reverse("clinical:recall_new_patient", args=[rp.jane.mrn])
     client = as_user(clinician)
     fragment = client.get(url, headers={"HX-Request": "true"})
@@ -149,12 +149,12 @@ def test_the_form_answers_htmx_with_its_fragment(rp, as_user, clinician):  # noq
     assert Recall.objects.get().encounter is None
 
 
-def test_the_front_desk_cannot_add_follow_ups(rp, as_user, front_desk):  # noqa: F811
+def test_the_front_desk_cannot_add_follow_ups(rp, as_user, front_desk):
     url = reverse("clinical:recall_new", args=[rp.encounter.public_id])
     assert as_user(front_desk).get(url).status_code == 403
 
 
-def test_the_navigation_offers_recalls_to_the_front_desk_only_among_desk_and_billing(rp, as_user, front_desk, biller):  # noqa: F811
+def test_the_navigation_offers_recalls_to_the_front_desk_only_among_desk_and_billing(rp, as_user, front_desk, biller):
     assert 'href="/clinical/recalls/"' in as_user(front_desk).get(WORKLIST).content.decode()
     assert 'href="/clinical/recalls/"' not in as_user(biller).get("/").content.decode()
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from types import SimpleNamespace
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,73 +15,15 @@ from clinicdesk.clinical.models import Encounter, Recall, RecallStatus
 from clinicdesk.clinical.recalls import View, WorklistFilters
 from clinicdesk.core import clock as app_clock
 from clinicdesk.core.errors import Conflict
-from clinicdesk.scheduling.booking import BookingInput, appointment_book, appointment_cancel
-from clinicdesk.scheduling.tests.factories import make_location, make_type, make_weekday_practice
+from clinicdesk.scheduling.booking import appointment_cancel
+from clinicdesk.scheduling.tests.factories import make_location, make_type
+
+from .helpers import backdate, book, new_recall, next_weekday_at
 
 NY = ZoneInfo("America/New_York")
 
 
-# --- Helpers (shared by the other recall test files) -----------------------------------------
-
-
-@pytest.fixture
-def rp(office_manager, front_desk, clinician):
-    """A bookable practice (make_weekday_practice) with a second visit type and a visit of Jane's."""
-    practice = make_weekday_practice(office_manager, front_desk, clinician)
-    physical = make_type(office_manager, [practice.provider], name="Annual physical", duration_minutes=30)
-    encounter = Encounter.objects.create(
-        patient=practice.jane,
-        provider=practice.provider,
-        location=practice.location,
-        date_of_service=app_clock.today(),
-        reason="Blood pressure",
-        unscheduled_reason="Walk-in",
-        opened_by=clinician,
-    )
-    return SimpleNamespace(**vars(practice), physical=physical, encounter=encounter)
-
-
-def new_recall(actor, rp, *, patient=None, kind=None, provider=None, due_on=None, interval="", **extra) -> Recall:
-    if due_on is None and not interval:
-        interval = "2 weeks"
-    return recalls.recall_create(
-        actor=actor,
-        patient=patient or rp.jane,
-        appointment_type=kind or rp.kind,
-        provider=provider,
-        due_on=due_on,
-        interval=interval,
-        reason=extra.pop("reason", "BP check"),
-        **extra,
-    )
-
-
-def backdate(recall: Recall, due_on: date, *, created_days_ago: int = 30) -> Recall:
-    """A recall made a while ago (the worklist's overdue rows), written straight to the table."""
-    Recall.objects.filter(pk=recall.pk).update(
-        due_on=due_on, created_at=app_clock.now() - timedelta(days=created_days_ago)
-    )
-    recall.refresh_from_db()
-    return recall
-
-
-def next_weekday_at(hour: int, *, days_ahead: int = 7) -> datetime:
-    """A weekday at least `days_ahead` days from now, at `hour`:00 New York time, in UTC."""
-    day = app_clock.today() + timedelta(days=days_ahead)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return datetime.combine(day, time(hour), tzinfo=NY).astimezone(ZoneInfo("UTC"))
-
-
-def book(rp, *, patient=None, provider=None, kind=None, at=None):
-    data = BookingInput(
-        patient=patient or rp.jane,
-        provider=provider or rp.provider,
-        location=rp.location,
-        appointment_type=kind or rp.kind,
-        starts_at=at or next_weekday_at(10),
-    )
-    return appointment_book(actor=rp.actor, data=data, now=app_clock.now())
+# --- Helpers ---------------------------------------------------------------------------------
 
 
 def events(object_type: str = "recall", **filters):

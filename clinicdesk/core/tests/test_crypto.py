@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import base64
-import os
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -9,11 +8,7 @@ from django.test import override_settings
 
 from clinicdesk.core import crypto
 from clinicdesk.core.crypto import DecryptionError, blind_index, check_encryption_keys, decrypt, encrypt
-
-
-def new_key(size: int = 32) -> str:
-    return base64.urlsafe_b64encode(os.urandom(size)).decode()
-
+from clinicdesk.core.tests.helpers import new_key
 
 FIRST, SECOND = new_key(), new_key()
 SSN = "078-05-1120"

@@ -13,7 +13,7 @@ from django.test.utils import isolate_apps
 from clinicdesk.core.crypto import DecryptionError, blind_index
 from clinicdesk.core.fields import BlindIndexField, EncryptedTextField
 from clinicdesk.core.tests.fieldapp.models import Identifier
-from clinicdesk.core.tests.test_crypto import new_key
+from clinicdesk.core.tests.helpers import new_key
 
 SSN = "078-05-1120"
 NOTE = "prefers morning appointments"

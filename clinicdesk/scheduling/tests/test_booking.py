@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinicdesk.audit.models import AuditEvent
-from clinicdesk.patients.services import PatientInput, patient_register
 from clinicdesk.scheduling.booking import (
     BookingInput,
     BookingRefused,
@@ -21,67 +20,14 @@ from clinicdesk.scheduling.booking import (
     appointment_move,
 )
 from clinicdesk.scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, ConfirmationStatus
-from clinicdesk.scheduling.setup import HoursInput
 
 from .factories import make_location, make_provider, make_room, make_template, make_type
-
-WEEKDAYS_8_TO_5 = [HoursInput(weekday=d, opens=time(8), closes=time(17)) for d in range(5)]
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-AT_10 = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
-
-
-def _patient(actor, first="Jane", last="Doe"):
-    return patient_register(
-        actor=actor,
-        data=PatientInput(
-            values={"first_name": first, "last_name": last, "date_of_birth": date(1962, 3, 14), "sex_at_birth": "F"}
-        ),
-    )
-
-
-@pytest.fixture
-def practice(office_manager, front_desk, clinician):
-    from conftest import make_staff
-
-    location = make_location(office_manager, opening_hours=WEEKDAYS_8_TO_5)
-    rooms = [make_room(office_manager, location, f"Exam {n}") for n in (1, 2)]
-    other_user = make_staff("drlee", "clinician")
-    provider = make_provider(office_manager, clinician, [location])
-    other = make_provider(office_manager, other_user, [location], npi="1245319599")
-    for someone in (provider, other):
-        make_template(office_manager, someone, location, date(2026, 1, 1), [(d, "08:00", "17:00") for d in range(5)])
-    follow_up = make_type(office_manager, [provider, other], buffer_after_minutes=10)
-    overbookable = make_type(
-        office_manager, [provider], name="Quick check", duration_minutes=10, overbook_allowed=True, overbook_limit=1
-    )
-    return {
-        "location": location,
-        "rooms": rooms,
-        "provider": provider,
-        "other": other,
-        "type": follow_up,
-        "quick": overbookable,
-        "jane": _patient(front_desk),
-        "joe": _patient(front_desk, "Joe", "Roe"),
-        "actor": front_desk,
-    }
-
-
-def _book(practice, *, at=AT_10, patient="jane", provider="provider", room=None, kind="type", **extra):
-    data = BookingInput(
-        patient=practice[patient],
-        provider=practice[provider],
-        location=practice["location"],
-        appointment_type=practice[kind],
-        starts_at=at,
-        room=room,
-        **extra,
-    )
-    return appointment_book(actor=practice["actor"], data=data, now=NOW)
+from .helpers import AT_10, WEEKDAYS_8_TO_5, book_at, overlapping_pairs, registered_patient
+from .helpers import BOOKING_NOW as NOW
 
 
 def test_a_booking_holds_the_visit_and_its_buffers_and_is_audited(practice):
-    appointment = _book(practice, room=practice["rooms"][0])
+    appointment = book_at(practice, room=practice["rooms"][0])
     assert appointment.ends_at == AT_10 + timedelta(minutes=20)
     assert (appointment.block_start, appointment.block_end) == (AT_10, AT_10 + timedelta(minutes=30))
     assert appointment.changes.get().what == "booked"
@@ -90,50 +36,50 @@ def test_a_booking_holds_the_visit_and_its_buffers_and_is_audited(practice):
 
 
 def test_the_same_provider_cannot_be_booked_twice_and_the_message_says_by_whom(practice):
-    _book(practice)
+    book_at(practice)
     with pytest.raises(BookingRefused, match="already has an appointment then .Mon 12/07/2026 10:00 AM"):
-        _book(practice, patient="joe", at=AT_10 + timedelta(minutes=5))
+        book_at(practice, patient="joe", at=AT_10 + timedelta(minutes=5))
     assert Appointment.objects.count() == 1
 
 
 def test_the_buffer_after_a_visit_is_held_but_the_next_visit_may_start_when_it_ends(practice):
-    _book(practice)
+    book_at(practice)
     with pytest.raises(BookingRefused):
-        _book(practice, patient="joe", at=AT_10 + timedelta(minutes=25))  # inside the 10-minute buffer
-    assert _book(practice, patient="joe", at=AT_10 + timedelta(minutes=30)).pk
+        book_at(practice, patient="joe", at=AT_10 + timedelta(minutes=25))  # inside the 10-minute buffer
+    assert book_at(practice, patient="joe", at=AT_10 + timedelta(minutes=30)).pk
 
 
 def test_a_patient_is_never_in_two_places_at_once(practice):
-    _book(practice)
+    book_at(practice)
     with pytest.raises(BookingRefused, match="The patient already has an appointment"):
-        _book(practice, provider="other", at=AT_10 + timedelta(minutes=10))
+        book_at(practice, provider="other", at=AT_10 + timedelta(minutes=10))
 
 
 def test_a_room_is_never_booked_twice(practice):
-    _book(practice, room=practice["rooms"][0])
+    book_at(practice, room=practice["rooms"][0])
     with pytest.raises(BookingRefused, match="Exam 1 is booked then"):
-        _book(practice, patient="joe", provider="other", room=practice["rooms"][0])
-    assert _book(practice, patient="joe", provider="other", room=practice["rooms"][1]).room == practice["rooms"][1]
+        book_at(practice, patient="joe", provider="other", room=practice["rooms"][0])
+    assert book_at(practice, patient="joe", provider="other", room=practice["rooms"][1]).room == practice["rooms"][1]
 
 
 def test_cancelling_frees_the_time(practice):
-    first = _book(practice)
+    first = book_at(practice)
     appointment_cancel(actor=practice["actor"], appointment=first, reason="Patient called", now=NOW)
-    assert _book(practice, patient="joe").pk
+    assert book_at(practice, patient="joe").pk
 
 
 def test_overbooking_only_where_the_type_allows_and_up_to_its_limit(practice):
-    _book(practice, kind="quick")
+    book_at(practice, kind="quick")
     with pytest.raises(BookingRefused, match="already has an appointment"):
-        _book(practice, kind="quick", patient="joe")
-    overbooked = _book(practice, kind="quick", patient="joe", overbook=True, room=practice["rooms"][0])
+        book_at(practice, kind="quick", patient="joe")
+    overbooked = book_at(practice, kind="quick", patient="joe", overbook=True, room=practice["rooms"][0])
     assert overbooked.overbooked and overbooked.room is None  # roomed when the room frees up
-    third = _patient(practice["actor"], "Ann", "Poe")
+    third = registered_patient(practice["actor"], "Ann", "Poe")
     practice["ann"] = third
     with pytest.raises(BookingRefused, match="the most allowed"):
-        _book(practice, kind="quick", patient="ann", overbook=True)
+        book_at(practice, kind="quick", patient="ann", overbook=True)
     with pytest.raises(BookingRefused, match="may not be overbooked"):
-        _book(practice, patient="ann", overbook=True)
+        book_at(practice, patient="ann", overbook=True)
 
 
 @pytest.mark.parametrize(
@@ -145,12 +91,12 @@ def test_overbooking_only_where_the_type_allows_and_up_to_its_limit(practice):
 )
 def test_bad_times_are_refused_with_what_to_do(practice, when, message):
     with pytest.raises(ValidationError, match=message):  # BookingRefused is one too
-        _book(practice, at=when)
+        book_at(practice, at=when)
     assert not Appointment.objects.exists()
 
 
 def test_moving_keeps_the_appointment_its_history_and_asks_for_confirmation_again(practice):
-    appointment = _book(practice)
+    appointment = book_at(practice)
     Appointment.objects.filter(pk=appointment.pk).update(confirmation=ConfirmationStatus.CONFIRMED)
     later = AT_10 + timedelta(hours=2)
     moved = appointment_move(actor=practice["actor"], appointment=appointment, starts_at=later, now=NOW)
@@ -159,14 +105,14 @@ def test_moving_keeps_the_appointment_its_history_and_asks_for_confirmation_agai
     change = moved.changes.get(what="moved")
     assert AT_10.isoformat() in change.old_value and later.isoformat() in change.new_value
     # The old time is free again, and the new one is held.
-    assert _book(practice, patient="joe").pk
+    assert book_at(practice, patient="joe").pk
     with pytest.raises(BookingRefused):
-        _book(practice, patient="joe", at=later)
+        book_at(practice, patient="joe", at=later)
 
 
 def test_moving_onto_a_booked_time_changes_nothing(practice):
-    first = _book(practice)
-    second = _book(practice, patient="joe", at=AT_10 + timedelta(hours=1))
+    first = book_at(practice)
+    second = book_at(practice, patient="joe", at=AT_10 + timedelta(hours=1))
     with pytest.raises(BookingRefused, match="already has an appointment"):
         appointment_move(actor=practice["actor"], appointment=second, starts_at=AT_10, now=NOW)
     second.refresh_from_db()
@@ -175,8 +121,8 @@ def test_moving_onto_a_booked_time_changes_nothing(practice):
 
 
 def test_cancel_records_who_when_why_and_whether_it_was_late(practice):
-    early = _book(practice)
-    late = _book(practice, patient="joe", at=NOW + timedelta(hours=3))
+    early = book_at(practice)
+    late = book_at(practice, patient="joe", at=NOW + timedelta(hours=3))
     actor = practice["actor"]
     appointment_cancel(actor=actor, appointment=early, reason="Feeling better", now=NOW)
     appointment_cancel(actor=actor, appointment=late, reason="Car trouble", now=NOW)
@@ -187,12 +133,14 @@ def test_cancel_records_who_when_why_and_whether_it_was_late(practice):
     with pytest.raises(BookingRefused, match="only a scheduled one can be cancelled"):
         appointment_cancel(actor=actor, appointment=early, reason="again", now=NOW)
     with pytest.raises(BookingRefused, match="Say why"):
-        appointment_cancel(actor=actor, appointment=_book(practice, at=AT_10 + timedelta(days=1)), reason=" ", now=NOW)
+        appointment_cancel(
+            actor=actor, appointment=book_at(practice, at=AT_10 + timedelta(days=1)), reason=" ", now=NOW
+        )
 
 
 def test_the_database_itself_refuses_an_overlap_that_skips_the_service(practice):
     """On PostgreSQL the exclusion constraint is the guarantee, whatever code writes the row."""
-    first = _book(practice)
+    first = book_at(practice)
     clone = Appointment(
         patient=practice["joe"],
         provider=first.provider,
@@ -216,7 +164,7 @@ def test_the_database_itself_refuses_an_overlap_that_skips_the_service(practice)
 
 def _race(practice, attempts: int) -> tuple[list[Appointment], list[BaseException]]:
     """`attempts` threads, each with its own database connection, booking the same slot at once."""
-    patients = [_patient(practice["actor"], f"Racer{n}", "Test") for n in range(attempts)]
+    patients = [registered_patient(practice["actor"], f"Racer{n}", "Test") for n in range(attempts)]
     barrier = threading.Barrier(attempts)
     booked: list[Appointment] = []
     refused: list[BaseException] = []
@@ -265,23 +213,6 @@ def test_32_clerks_booking_one_slot_at_once_get_one_booking_and_31_clear_refusal
     assert Appointment.objects.filter(provider=provider, status__in=HOLDING_STATUSES).count() == 1
 
 
-def _overlapping_pairs() -> list[tuple[int, int]]:
-    holding = list(
-        Appointment.objects.filter(status__in=HOLDING_STATUSES).values(
-            "pk", "provider_id", "room_id", "patient_id", "block_start", "block_end", "overbooked"
-        )
-    )
-    pairs = []
-    for i, a in enumerate(holding):
-        for b in holding[i + 1 :]:
-            if a["block_start"] < b["block_end"] and b["block_start"] < a["block_end"]:
-                same_provider = a["provider_id"] == b["provider_id"] and not (a["overbooked"] or b["overbooked"])
-                same_room = a["room_id"] is not None and a["room_id"] == b["room_id"]
-                if same_provider or same_room or a["patient_id"] == b["patient_id"]:
-                    pairs.append((a["pk"], b["pk"]))
-    return pairs
-
-
 operations = st.lists(
     st.tuples(
         st.sampled_from(["book", "move", "cancel"]),
@@ -305,7 +236,7 @@ def test_no_sequence_of_book_move_cancel_ever_leaves_an_overlap(practice, steps)
             existing = list(Appointment.objects.filter(status=AppointmentStatus.SCHEDULED).order_by("pk"))
             try:
                 if action == "book" or not existing:
-                    _book(practice, at=at, patient=patient, provider=provider, room=room_obj)
+                    book_at(practice, at=at, patient=patient, provider=provider, room=room_obj)
                 elif action == "move":
                     target = existing[which % len(existing)]
                     appointment_move(actor=practice["actor"], appointment=target, starts_at=at, room=room_obj, now=NOW)
@@ -314,7 +245,7 @@ def test_no_sequence_of_book_move_cancel_ever_leaves_an_overlap(practice, steps)
                     appointment_cancel(actor=practice["actor"], appointment=target, reason="test", now=NOW)
             except BookingRefused:
                 pass
-            assert _overlapping_pairs() == []
+            assert overlapping_pairs() == []
         transaction.set_rollback(True)
 
 
@@ -332,11 +263,11 @@ def test_new_patient_visits_are_for_new_patients_and_follow_ups_for_established_
             ),
         )  # fmt: skip
     with pytest.raises(BookingRefused, match="is for established patients, and this patient has no visit"):
-        _book(practice)
+        book_at(practice)
     new = make_type(office_manager, [practice["provider"]], name="New patient visit", patient_kind=PatientKind.NEW)
     practice["new"] = new
-    first = _book(practice, kind="new")
+    first = book_at(practice, kind="new")
     Appointment.objects.filter(pk=first.pk).update(status="completed")  # seen
-    assert _book(practice, at=AT_10 + timedelta(days=7)).pk  # now established
+    assert book_at(practice, at=AT_10 + timedelta(days=7)).pk  # now established
     with pytest.raises(BookingRefused, match="is for new patients, and this patient was seen on 12/07/2026"):
-        _book(practice, kind="new", at=AT_10 + timedelta(days=14))
+        book_at(practice, kind="new", at=AT_10 + timedelta(days=14))

@@ -13,7 +13,7 @@ from clinicdesk.scheduling.models import HOLDING_STATUSES, Appointment
 from conftest import api_token_for
 
 from .factories import make_location, make_provider, make_room, make_template, make_type
-from .test_booking import WEEKDAYS_8_TO_5, _patient
+from .helpers import WEEKDAYS_8_TO_5, registered_patient
 
 
 def _next_monday_10_utc():
@@ -43,7 +43,7 @@ def _body(patient, provider, location, kind, at, **extra):
 
 def test_book_read_move_and_cancel_over_the_api(client, office_manager, front_desk, clinician):
     location, room, provider, kind = _setup(office_manager, clinician)
-    jane = _patient(front_desk)
+    jane = registered_patient(front_desk)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(front_desk, name='desk', days=1)}"}
     at = _next_monday_10_utc()
     made = client.post(
@@ -58,7 +58,7 @@ def test_book_read_move_and_cancel_over_the_api(client, office_manager, front_de
 
     again = client.post(
         "/api/v1/scheduling/appointments",
-        data=_body(_patient(front_desk, "Joe", "Roe"), provider, location, kind, at),
+        data=_body(registered_patient(front_desk, "Joe", "Roe"), provider, location, kind, at),
         content_type="application/json",
         **auth,
     )
@@ -89,7 +89,7 @@ def test_book_read_move_and_cancel_over_the_api(client, office_manager, front_de
 
 def test_bad_requests_name_the_field(client, office_manager, front_desk, clinician):
     location, _room, provider, kind = _setup(office_manager, clinician)
-    jane = _patient(front_desk)
+    jane = registered_patient(front_desk)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(front_desk, name='desk', days=1)}"}
     at = _next_monday_10_utc()
     naive = _body(jane, provider, location, kind, at)
@@ -106,7 +106,7 @@ def test_bad_requests_name_the_field(client, office_manager, front_desk, clinici
 def test_the_biller_cannot_book(client, office_manager, front_desk, biller, clinician):
     location, _room, provider, kind = _setup(office_manager, clinician)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(biller, name='b', days=1)}"}
-    body = _body(_patient(front_desk), provider, location, kind, _next_monday_10_utc())
+    body = _body(registered_patient(front_desk), provider, location, kind, _next_monday_10_utc())
     answer = client.post("/api/v1/scheduling/appointments", data=body, content_type="application/json", **auth)
     assert answer.status_code in (403, 404) and not Appointment.objects.exists()
 
@@ -119,7 +119,7 @@ def test_32_simultaneous_http_bookings_of_one_slot_make_one_appointment(live_app
     clinician = make_staff("dr-http", "clinician")
     location, _room, provider, kind = _setup(office_manager, clinician)
     token = api_token_for(front_desk, name="race", days=1)
-    patients = [_patient(front_desk, f"Racer{n}", "Http") for n in range(32)]
+    patients = [registered_patient(front_desk, f"Racer{n}", "Http") for n in range(32)]
     at = _next_monday_10_utc()
     barrier = threading.Barrier(len(patients))
     answers: list[tuple[int, dict]] = []

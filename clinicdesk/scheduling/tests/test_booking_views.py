@@ -13,47 +13,12 @@ from django.urls import reverse
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.core import clock as app_clock
 from clinicdesk.patients.models import Patient
-from clinicdesk.scheduling.booking import BookingInput, appointment_book
 from clinicdesk.scheduling.booking_forms import local_instant
 from clinicdesk.scheduling.models import Appointment, AppointmentStatus, Location
 
-from .factories import make_template
-from .test_booking import _patient, practice  # noqa: F401 (the fixture is used by name)
+from .helpers import at, book_now
 
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-def next_monday(weeks: int = 1) -> date:
-    """A Monday at least a week away, so every test books in the future whatever day it runs."""
-    today = app_clock.today()
-    return today + timedelta(days=7 * weeks - today.weekday())
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    """`hour:minute` New York time on `day`, as UTC."""
-    return datetime.combine(day, time(hour, minute), NEW_YORK).astimezone(UTC)
-
-
-@pytest.fixture
-def clinic(practice, office_manager):  # noqa: F811 (the fixture imported above)
-    """The booking tests' practice, with both providers working Mondays 08:00–17:00."""
-    start = app_clock.today() - timedelta(days=7)
-    for provider in (practice["provider"], practice["other"]):
-        make_template(office_manager, provider, practice["location"], start, [(0, "08:00", "17:00")])
-    practice["monday"] = next_monday()
-    return practice
-
-
-def book_now(clinic, *, patient="jane", hour=10, minute=0, room=0, provider="provider", kind="type"):
-    data = BookingInput(
-        patient=clinic[patient],
-        provider=clinic[provider],
-        location=clinic["location"],
-        appointment_type=clinic[kind],
-        starts_at=at(clinic["monday"], hour, minute),
-        room=None if room is None else clinic["rooms"][room],
-    )
-    return appointment_book(actor=clinic["actor"], data=data)
 
 
 def book_query(clinic, **extra) -> str:

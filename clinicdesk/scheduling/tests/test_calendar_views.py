@@ -15,7 +15,7 @@ from clinicdesk.scheduling.models import Appointment, AppointmentChange, Appoint
 from clinicdesk.scheduling.selectors_calendar import day_schedule
 
 from .factories import make_appointment, make_patient, make_practice, make_provider
-from .test_flow import NOW
+from .helpers import FLOW_NOW as NOW
 
 S = AppointmentStatus
 DAY = date(2030, 3, 4)  # a Monday; NOW is 10:00 New York time that day

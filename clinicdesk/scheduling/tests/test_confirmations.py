@@ -13,22 +13,22 @@ from clinicdesk.scheduling.confirmations import ConfirmationFilter, access_confi
 from clinicdesk.scheduling.models import Appointment, ConfirmationStatus
 from conftest import api_token_for
 
-from .test_booking import AT_10, _book, _patient, practice  # noqa: F401 (fixture)
+from .helpers import AT_10, book_at, registered_patient
 
 MONDAY = date(2026, 12, 7)
 
 
-def _three(practice):  # noqa: F811
-    unconfirmed = _book(practice)
-    left = _book(practice, patient="joe", at=AT_10 + timedelta(hours=1))
-    practice["ann"] = _patient(practice["actor"], "Ann", "Poe")
-    done = _book(practice, patient="ann", at=AT_10 + timedelta(hours=2))
+def _three(practice):
+    unconfirmed = book_at(practice)
+    left = book_at(practice, patient="joe", at=AT_10 + timedelta(hours=1))
+    practice["ann"] = registered_patient(practice["actor"], "Ann", "Poe")
+    done = book_at(practice, patient="ann", at=AT_10 + timedelta(hours=2))
     Appointment.objects.filter(pk=left.pk).update(confirmation=ConfirmationStatus.LEFT_MESSAGE)
     Appointment.objects.filter(pk=done.pk).update(confirmation=ConfirmationStatus.CONFIRMED)
     return unconfirmed, left, done
 
 
-def test_the_list_holds_the_statuses_asked_for_soonest_first_and_is_audited(practice, front_desk):  # noqa: F811
+def test_the_list_holds_the_statuses_asked_for_soonest_first_and_is_audited(practice, front_desk):
     unconfirmed, left, done = _three(practice)
     f = ConfirmationFilter(location=practice["location"], start=MONDAY, end=MONDAY)
     assert access_confirmations(actor=front_desk, f=f) == [unconfirmed, left]
@@ -43,7 +43,7 @@ def test_the_list_holds_the_statuses_asked_for_soonest_first_and_is_audited(prac
     assert event is not None and practice["jane"].mrn in event.detail
 
 
-def test_bad_filters_and_roles_are_refused(practice, front_desk, biller):  # noqa: F811
+def test_bad_filters_and_roles_are_refused(practice, front_desk, biller):
     with pytest.raises(ValidationError, match="before the first"):
         access_confirmations(
             actor=front_desk,
@@ -65,7 +65,7 @@ def test_the_default_window_is_tomorrow_and_the_next_working_day():
     assert default_window(date(2026, 12, 7)) == (date(2026, 12, 8), date(2026, 12, 9))
 
 
-def test_the_page_lists_and_one_click_records_the_answer(practice, as_user, front_desk):  # noqa: F811
+def test_the_page_lists_and_one_click_records_the_answer(practice, as_user, front_desk):
     unconfirmed, left, _done = _three(practice)
     client = as_user(front_desk)
     query = {"location": practice["location"].public_id, "start": "2026-12-07", "end": "2026-12-07",
@@ -86,7 +86,7 @@ def test_the_page_lists_and_one_click_records_the_answer(practice, as_user, fron
     assert bad.status_code == 422 and "before the first" in bad.content.decode()
 
 
-def test_the_api_lists_by_confirmation(client, practice, front_desk):  # noqa: F811
+def test_the_api_lists_by_confirmation(client, practice, front_desk):
     _three(practice)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_for(front_desk, name='t', days=1)}"}
     url = f"/api/v1/scheduling/confirmations?location={practice['location'].public_id}&start=2026-12-07&end=2026-12-07"

@@ -13,7 +13,7 @@ from clinicdesk.scheduling.demo_appointments import demo_appointments
 from clinicdesk.scheduling.models import Appointment, AvailabilityTemplate, WaitlistEntry
 from clinicdesk.scheduling.slots import availability_problem
 
-from .test_booking import _overlapping_pairs
+from .helpers import overlapping_pairs
 
 
 def test_the_demo_books_three_months_each_way_in_every_state_without_an_overlap(db):
@@ -30,7 +30,7 @@ def test_the_demo_books_three_months_each_way_in_every_state_without_an_overlap(
     assert {"completed", "no_show", "cancelled"} <= set(past.values_list("status", flat=True))
     assert {"scheduled", "cancelled"} <= set(future.values_list("status", flat=True))
     assert past.count() > 2000 and future.count() > 1500
-    assert _overlapping_pairs() == []
+    assert overlapping_pairs() == []
     assert WaitlistEntry.objects.filter(active=True).count() == 6
     # Every future appointment would pass the booking checks except for the clock.
     sample = Appointment.objects.filter(status="scheduled").select_related(

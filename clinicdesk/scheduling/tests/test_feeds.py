@@ -13,16 +13,17 @@ from clinicdesk.audit.models import AuditEvent
 from clinicdesk.scheduling.feeds import feed_calendar, feed_create, feed_revoke
 from clinicdesk.scheduling.models import CalendarFeed
 
-from .test_booking import AT_10, NOW, _book, practice  # noqa: F401 (fixture)
+from .helpers import AT_10, book_at
+from .helpers import BOOKING_NOW as NOW
 
 
 def _parse(token: str) -> Calendar:
     return Calendar.from_ical(feed_calendar(token=token, now=NOW))
 
 
-def test_the_feed_is_valid_icalendar_in_clinic_time_with_initials_only(practice, office_manager):  # noqa: F811
-    booked = _book(practice, room=practice["rooms"][0])
-    _book(practice, patient="joe", at=AT_10 + timedelta(hours=1))
+def test_the_feed_is_valid_icalendar_in_clinic_time_with_initials_only(practice, office_manager):
+    booked = book_at(practice, room=practice["rooms"][0])
+    book_at(practice, patient="joe", at=AT_10 + timedelta(hours=1))
     _feed, token = feed_create(actor=office_manager, provider=practice["provider"])
     calendar = _parse(token)
     events = calendar.walk("VEVENT")
@@ -39,23 +40,23 @@ def test_the_feed_is_valid_icalendar_in_clinic_time_with_initials_only(practice,
     assert "Jane" not in text and "Doe" not in text and practice["jane"].mrn not in text
 
 
-def test_names_only_when_the_office_manager_opts_in(practice, office_manager, clinician):  # noqa: F811
-    _book(practice)
+def test_names_only_when_the_office_manager_opts_in(practice, office_manager, clinician):
+    book_at(practice)
     with pytest.raises(ValidationError, match="Only the office manager"):
         feed_create(actor=clinician, provider=practice["provider"], include_details=True)
     _feed, token = feed_create(actor=office_manager, provider=practice["provider"], include_details=True)
     assert str(_parse(token).walk("VEVENT")[0]["summary"]) == "Follow-up – Jane Doe"
 
 
-def test_a_cancelled_visit_stays_in_the_feed_as_cancelled_so_phones_remove_it(practice, office_manager):  # noqa: F811
+def test_a_cancelled_visit_stays_in_the_feed_as_cancelled_so_phones_remove_it(practice, office_manager):
     from clinicdesk.scheduling.booking import appointment_cancel
 
-    appointment_cancel(actor=practice["actor"], appointment=_book(practice), reason="Patient called", now=NOW)
+    appointment_cancel(actor=practice["actor"], appointment=book_at(practice), reason="Patient called", now=NOW)
     _feed, token = feed_create(actor=office_manager, provider=practice["provider"])
     assert str(_parse(token).walk("VEVENT")[0]["status"]) == "CANCELLED"
 
 
-def test_only_a_live_token_opens_a_feed_and_every_use_is_audited(practice, office_manager):  # noqa: F811
+def test_only_a_live_token_opens_a_feed_and_every_use_is_audited(practice, office_manager):
     feed, token = feed_create(actor=office_manager, provider=practice["provider"])
     assert CalendarFeed.objects.get().token_hash != token and token not in str(CalendarFeed.objects.values().get())
     _parse(token)
@@ -68,7 +69,7 @@ def test_only_a_live_token_opens_a_feed_and_every_use_is_audited(practice, offic
         feed_calendar(token=token)
 
 
-def test_a_provider_manages_their_own_feeds_but_nobody_elses(practice, clinician, front_desk):  # noqa: F811
+def test_a_provider_manages_their_own_feeds_but_nobody_elses(practice, clinician, front_desk):
     feed_create(actor=clinician, provider=practice["provider"])  # their own
     with pytest.raises(PermissionDenied):
         feed_create(actor=clinician, provider=practice["other"])
@@ -76,7 +77,7 @@ def test_a_provider_manages_their_own_feeds_but_nobody_elses(practice, clinician
         feed_create(actor=front_desk, provider=practice["provider"])
 
 
-def test_the_feed_pages(practice, as_user, clinician, front_desk, client):  # noqa: F811
+def test_the_feed_pages(practice, as_user, clinician, front_desk, client):
     page = as_user(clinician).post(f"/scheduling/providers/{practice['provider'].public_id}/feeds/")
     assert page.status_code == 200 and b"/scheduling/feed/cdf_" in page.content
     url = page.content.decode().split('readonly value="')[1].split('"')[0]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -19,10 +19,9 @@ from clinicdesk.scheduling.selectors_calendar import (
 )
 
 from .factories import make_appointment, make_patient, make_practice, make_room
+from .helpers import FLOW_NOW as NOW
 
 S = AppointmentStatus
-# Monday 4 March 2030, 10:00 in New York (EST, UTC-5).
-NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture

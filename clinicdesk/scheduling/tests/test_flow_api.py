@@ -8,7 +8,7 @@ from clinicdesk.audit.models import AuditEvent
 from clinicdesk.scheduling.models import Appointment, AppointmentChange, AppointmentStatus
 
 from .factories import make_appointment, make_patient, make_practice
-from .test_flow import NOW
+from .helpers import FLOW_NOW as NOW
 
 S = AppointmentStatus
 BASE = "/api/v1/scheduling"

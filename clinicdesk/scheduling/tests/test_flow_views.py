@@ -12,7 +12,7 @@ from clinicdesk.patients.payers import PayerInput, payer_create
 from clinicdesk.scheduling.models import Appointment, AppointmentChange, AppointmentStatus
 
 from .factories import make_appointment, make_patient, make_practice
-from .test_flow import NOW
+from .helpers import FLOW_NOW as NOW
 
 S = AppointmentStatus
 BOARD = "/scheduling/flow/"

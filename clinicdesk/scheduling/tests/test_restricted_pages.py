@@ -14,7 +14,7 @@ from clinicdesk.audit.models import AuditEvent
 from clinicdesk.scheduling.models import Appointment, AppointmentStatus
 
 from .factories import make_appointment, make_patient, make_practice
-from .test_flow import NOW
+from .helpers import FLOW_NOW as NOW
 
 
 @pytest.fixture

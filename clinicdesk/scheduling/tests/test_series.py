@@ -4,7 +4,6 @@ classic recurring-event bugs of "this one" / "this and following" (no visit vani
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -14,11 +13,10 @@ from hypothesis import strategies as st
 
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.core import clock as app_clock
-from clinicdesk.scheduling.booking import BookingInput, BookingRefused, appointment_book
+from clinicdesk.scheduling.booking import BookingRefused
 from clinicdesk.scheduling.models import Appointment, AppointmentSeries, AppointmentStatus
 from clinicdesk.scheduling.series import (
     MAX_OCCURRENCES,
-    series_book,
     series_cancel,
     series_days,
     series_edit,
@@ -27,57 +25,12 @@ from clinicdesk.scheduling.series import (
 )
 
 from .factories import make_weekday_practice
-from .test_booking import _overlapping_pairs
-
-NY = ZoneInfo("America/New_York")
+from .helpers import NY, book_one, book_series, data_for, local, monday_at, overlapping_pairs, rows
 
 
 @pytest.fixture
 def p(office_manager, front_desk, clinician):
     return make_weekday_practice(office_manager, front_desk, clinician)
-
-
-def monday_at(hour: int = 9, minute: int = 0, *, weeks_ahead: int = 2) -> datetime:
-    """A Monday at least `weeks_ahead` weeks from today, at that New York wall time."""
-    today = app_clock.now().astimezone(NY).date()
-    day = today + timedelta(days=7 * weeks_ahead + (7 - today.weekday()) % 7)
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
-
-
-def data_for(p, starts_at, *, patient=None, provider=None, room=None) -> BookingInput:
-    """Jane in Exam 1, Joe in Exam 2 (the type needs a room), so clashes are about the provider."""
-    patient = patient or p.jane
-    return BookingInput(
-        patient=patient,
-        provider=provider or p.provider,
-        location=p.location,
-        appointment_type=p.kind,
-        starts_at=starts_at,
-        room=room or p.rooms[0 if patient == p.jane else 1],
-    )
-
-
-def book_series(p, starts_at, *, count=10, unit="weeks", interval=1, choices=None, **extra):
-    return series_book(
-        actor=p.actor,
-        data=data_for(p, starts_at, **extra),
-        unit=unit,
-        interval=interval,
-        count=count,
-        choices=choices or {},
-    )
-
-
-def book_one(p, starts_at, **extra):
-    return appointment_book(actor=p.actor, data=data_for(p, starts_at, **extra))
-
-
-def rows(series) -> list[Appointment]:
-    return list(Appointment.objects.filter(series=series).order_by("series_index"))
-
-
-def local(appointment: Appointment) -> datetime:
-    return appointment.starts_at.astimezone(NY)
 
 
 # --- The rule --------------------------------------------------------------------------------
@@ -276,7 +229,7 @@ def test_this_and_following_from_visit_5_of_10_moves_5_to_10_only_and_nothing_va
     assert after[8].status == AppointmentStatus.CANCELLED and after[8].starts_at == before[8].starts_at
     assert sorted(v.series_index for v in changed) == [5, 6, 7, 8, 10]
     assert all(v.changes.filter(what="moved", note="series: this and following").count() == 1 for v in changed)
-    assert _overlapping_pairs() == []
+    assert overlapping_pairs() == []
 
 
 def test_this_and_following_from_visit_1_changes_the_whole_series_and_leaves_arrived_ones(p):
@@ -379,5 +332,5 @@ def test_no_sequence_of_series_edits_and_cancels_changes_the_rows_or_leaves_an_o
             after = rows(made)
             assert len(after) == 8
             assert [v.series_index for v in after] == list(range(1, 9))
-            assert _overlapping_pairs() == []
+            assert overlapping_pairs() == []
         transaction.set_rollback(True)

@@ -10,7 +10,7 @@ from clinicdesk.scheduling.models import Appointment, AppointmentSeries
 from conftest import api_token_for
 
 from .factories import make_weekday_practice
-from .test_series import book_one, local, monday_at, rows
+from .helpers import book_one, local, monday_at, rows
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from clinicdesk.scheduling.models import Appointment, AppointmentSeries, AppointmentStatus
 
 from .factories import make_weekday_practice
-from .test_series import NY, book_one, book_series, local, monday_at, rows
+from .helpers import NY, book_one, book_series, local, monday_at, rows
 
 
 @pytest.fixture

@@ -29,7 +29,15 @@ from clinicdesk.scheduling.setup_snapshot import current_setup
 from clinicdesk.scheduling.slots import availability_problem
 
 from .factories import make_location, make_patient, make_provider, make_room, make_template, make_type
-from .test_slots import MONDAY, NOW, at, practice  # noqa: F401 - the fixture
+from .helpers import SLOTS_MONDAY as MONDAY
+from .helpers import SLOTS_NOW as NOW
+from .helpers import at
+
+
+@pytest.fixture
+def practice(slots_practice):
+    return slots_practice
+
 
 _migration = __import__("clinicdesk.scheduling.migrations.0004_setup_generation", fromlist=["setup_tables"])
 
@@ -48,7 +56,7 @@ def test_the_migration_leaves_a_token(db):
     assert token()
 
 
-def test_every_kind_of_setup_change_renews_the_token(practice):  # noqa: F811
+def test_every_kind_of_setup_change_renews_the_token(practice):
     p = practice
     lee, main, kind = p.lee, p.main, p.follow_up
     block = TemplateBlock.objects.filter(template__provider=lee).first()
@@ -83,7 +91,7 @@ def test_every_kind_of_setup_change_renews_the_token(practice):  # noqa: F811
     assert unchanged == []
 
 
-def test_raw_sql_renews_it_too_and_a_sign_in_does_not(practice):  # noqa: F811
+def test_raw_sql_renews_it_too_and_a_sign_in_does_not(practice):
     with connection.cursor() as cursor:
         assert changes_token(lambda: cursor.execute("UPDATE scheduling_room SET name = name || ' A'"))
         user_table = type(practice.lee.user)._meta.db_table
@@ -91,7 +99,7 @@ def test_raw_sql_renews_it_too_and_a_sign_in_does_not(practice):  # noqa: F811
         assert not changes_token(lambda: cursor.execute(f"UPDATE {user_table} SET last_login = %s", [now]))
 
 
-def test_every_table_the_snapshot_reads_has_the_trigger(practice):  # noqa: F811
+def test_every_table_the_snapshot_reads_has_the_trigger(practice):
     with CaptureQueriesContext(connection) as captured, transaction.atomic():
         exception_add(
             actor=practice.manager, kind=ExceptionKind.BLOCKED, provider=practice.lee,
@@ -110,7 +118,7 @@ def test_every_table_the_snapshot_reads_has_the_trigger(practice):  # noqa: F811
     assert snapshot_reads and snapshot_reads <= guarded, snapshot_reads - guarded
 
 
-def test_the_snapshot_is_kept_while_nothing_changes_and_rebuilt_after_a_change(practice):  # noqa: F811
+def test_the_snapshot_is_kept_while_nothing_changes_and_rebuilt_after_a_change(practice):
     first = current_setup()
     assert current_setup() is first
     with CaptureQueriesContext(connection) as captured:
@@ -122,7 +130,7 @@ def test_the_snapshot_is_kept_while_nothing_changes_and_rebuilt_after_a_change(p
     assert "Procedure" in {r.name for r in second.location_rooms[practice.main.pk]}
 
 
-def test_a_rolled_back_change_leaves_no_stale_snapshot(practice):  # noqa: F811
+def test_a_rolled_back_change_leaves_no_stale_snapshot(practice):
     before = current_setup()
     with pytest.raises(RuntimeError), transaction.atomic():
         Room.objects.filter(pk=practice.exam1.pk).update(active=False)
@@ -134,7 +142,7 @@ def test_a_rolled_back_change_leaves_no_stale_snapshot(practice):  # noqa: F811
     assert practice.exam1.pk in {r.pk for r in after.location_rooms[practice.main.pk]}
 
 
-def test_turned_off_there_is_no_snapshot_and_bookings_read_the_database(practice, settings):  # noqa: F811
+def test_turned_off_there_is_no_snapshot_and_bookings_read_the_database(practice, settings):
     settings.CLINICDESK_SETUP_SNAPSHOT = False
     assert current_setup() is None
     assert availability_problem(
@@ -143,7 +151,7 @@ def test_turned_off_there_is_no_snapshot_and_bookings_read_the_database(practice
     ) is None  # fmt: skip
 
 
-def test_days_before_the_horizon_are_answered_from_the_database(practice, settings):  # noqa: F811
+def test_days_before_the_horizon_are_answered_from_the_database(practice, settings):
     settings.CLINICDESK_SETUP_SNAPSHOT_PAST_DAYS = 2  # production's setting: 2026 lies before its horizon
     exception_add(
         actor=practice.manager, kind=ExceptionKind.VACATION, provider=practice.lee,

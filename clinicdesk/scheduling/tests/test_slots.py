@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,43 +14,24 @@ from hypothesis import strategies as st
 
 from clinicdesk.scheduling.availability import BlockInput, exception_add, holiday_override_add
 from clinicdesk.scheduling.models import Appointment
-from clinicdesk.scheduling.setup import HoursInput
 from clinicdesk.scheduling.slots import availability_problem, overbook_count, slot_search
 from conftest import make_staff
 
 from .factories import make_appointment, make_location, make_patient, make_provider, make_room, make_template, make_type
+from .helpers import SLOTS_MONDAY as MONDAY
+from .helpers import SLOTS_NOW as NOW
+from .helpers import at
 
 NY = ZoneInfo("America/New_York")
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-MONDAY = date(2026, 3, 2)
 
 
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    """Local New York wall time as a UTC instant."""
-    return datetime.combine(day, time(hour, minute), tzinfo=NY).astimezone(UTC)
+@pytest.fixture
+def practice(slots_practice):
+    return slots_practice
 
 
 def local_starts(result) -> list[str]:
     return [f"{s.local_start:%Y-%m-%d %H:%M}" for d in result.days for s in d.slots]
-
-
-@pytest.fixture
-def practice(office_manager, clinician):
-    hours = [HoursInput(weekday=d, opens=time(8), closes=time(17)) for d in range(5)]
-    hours.append(HoursInput(weekday=6, opens=time(0), closes=time(23, 59)))  # an urgent-care Sunday
-    main = make_location(office_manager, opening_hours=hours, holiday_subdivision="NY")
-    exam1, exam2 = make_room(office_manager, main, "Exam 1"), make_room(office_manager, main, "Exam 2")
-    lee = make_provider(office_manager, clinician, [main])
-    follow_up = make_type(office_manager, [lee])
-    make_template(office_manager, lee, main, date(2026, 1, 1), [(d, "09:00", "12:00") for d in range(5)])
-
-    class Practice:
-        pass
-
-    p = Practice()
-    p.main, p.exam1, p.exam2, p.lee, p.follow_up, p.manager = main, exam1, exam2, lee, follow_up, office_manager
-    p.patient = make_patient(office_manager)
-    return p
 
 
 def search(p, **extra):

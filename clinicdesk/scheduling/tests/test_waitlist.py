@@ -22,8 +22,7 @@ from clinicdesk.scheduling.waitlist import (
     waitlist_matches,
 )
 
-from .test_booking import _patient, practice  # noqa: F401 (fixture used by name)
-from .test_booking_views import at, book_now, clinic  # noqa: F401 (fixture used by name)
+from .helpers import at, book_now, registered_patient
 
 
 def entry_for(place, patient="ann", **extra) -> WaitlistEntry:
@@ -37,9 +36,9 @@ def entry_for(place, patient="ann", **extra) -> WaitlistEntry:
 
 
 @pytest.fixture
-def waiting(clinic):  # noqa: F811 (the fixture imported above)
-    clinic["ann"] = _patient(clinic["actor"], "Ann", "Poe")
-    clinic["bo"] = _patient(clinic["actor"], "Bo", "Lee")
+def waiting(clinic):
+    clinic["ann"] = registered_patient(clinic["actor"], "Ann", "Poe")
+    clinic["bo"] = registered_patient(clinic["actor"], "Bo", "Lee")
     return clinic
 
 

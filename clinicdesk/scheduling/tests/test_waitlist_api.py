@@ -11,8 +11,7 @@ from clinicdesk.scheduling.booking import appointment_cancel
 from clinicdesk.scheduling.models import Appointment, OfferStatus, WaitlistEntry, WaitlistOffer
 from conftest import api_token_for
 
-from .test_booking import _patient, practice  # noqa: F401 (fixture used by name)
-from .test_booking_views import at, book_now, clinic  # noqa: F401 (fixture used by name)
+from .helpers import at, book_now, registered_patient
 
 BASE = "/api/v1/scheduling/waitlist"
 
@@ -22,8 +21,8 @@ def _auth(user) -> dict:
 
 
 @pytest.fixture
-def api(clinic):  # noqa: F811 (the fixture imported above)
-    clinic["ann"] = _patient(clinic["actor"], "Ann", "Poe")
+def api(clinic):
+    clinic["ann"] = registered_patient(clinic["actor"], "Ann", "Poe")
     clinic["auth"] = _auth(clinic["actor"])
     return clinic
 

@@ -1,19 +1,23 @@
-"""Shared setup of the list tests (problems, diagnoses, medications, prescriptions, allergies).
+"""Helpers the clinical tests share (fixtures are in conftest.py): sample ICD-10-CM codes, the
+audit trail's head, and recalls.
 
-Test modules import the fixtures they use from here. A handful of real ICD-10-CM codes is
-loaded through the codes app's own loader: categories and headers (not billable) and the
-billable codes below them.
+A handful of real ICD-10-CM codes is loaded through the codes app's own loader by the `icd10`
+fixture: categories and headers (not billable) and the billable codes below them.
 """
 
 from __future__ import annotations
 
-import pytest
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from clinicdesk.audit.models import AuditEvent
-from clinicdesk.codes.services import icd10_load
+from clinicdesk.clinical import recalls
+from clinicdesk.clinical.models import Recall
 from clinicdesk.codes.sources import CodeEntry
+from clinicdesk.core import clock as app_clock
+from clinicdesk.scheduling.booking import BookingInput, appointment_book
 
-from .factories import make_clinic, make_encounter
+NY = ZoneInfo("America/New_York")
 
 CODES = [
     CodeEntry("E11", "Type 2 diabetes mellitus", False, "", 4),
@@ -51,29 +55,6 @@ BILLABLE = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def icd10(db):
-    """The CODES above, loaded as release 2026."""
-    icd10_load(entries=CODES, release="2026")
-    return CODES
-
-
-@pytest.fixture
-def clinic(office_manager, clinician, icd10):
-    """A practice (location, provider for the clinician), a patient and the sample codes."""
-    return make_clinic(office_manager, clinician)
-
-
-@pytest.fixture
-def patient(clinic):
-    return clinic.patient
-
-
-@pytest.fixture
-def encounter(clinic, clinician):
-    return make_encounter(clinician, clinic)
-
-
 def events_since(seq: int, **filters) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(seq__gt=seq, **filters).order_by("seq"))
 
@@ -81,3 +62,46 @@ def events_since(seq: int, **filters) -> list[AuditEvent]:
 def audit_head() -> int:
     last = AuditEvent.objects.order_by("-seq").first()
     return last.seq if last else 0
+
+
+def new_recall(actor, rp, *, patient=None, kind=None, provider=None, due_on=None, interval="", **extra) -> Recall:
+    if due_on is None and not interval:
+        interval = "2 weeks"
+    return recalls.recall_create(
+        actor=actor,
+        patient=patient or rp.jane,
+        appointment_type=kind or rp.kind,
+        provider=provider,
+        due_on=due_on,
+        interval=interval,
+        reason=extra.pop("reason", "BP check"),
+        **extra,
+    )
+
+
+def backdate(recall: Recall, due_on: date, *, created_days_ago: int = 30) -> Recall:
+    """A recall made a while ago (the worklist's overdue rows), written straight to the table."""
+    Recall.objects.filter(pk=recall.pk).update(
+        due_on=due_on, created_at=app_clock.now() - timedelta(days=created_days_ago)
+    )
+    recall.refresh_from_db()
+    return recall
+
+
+def next_weekday_at(hour: int, *, days_ahead: int = 7) -> datetime:
+    """A weekday at least `days_ahead` days from now, at `hour`:00 New York time, in UTC."""
+    day = app_clock.today() + timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(hour), tzinfo=NY).astimezone(ZoneInfo("UTC"))
+
+
+def book(rp, *, patient=None, provider=None, kind=None, at=None):
+    data = BookingInput(
+        patient=patient or rp.jane,
+        provider=provider or rp.provider,
+        location=rp.location,
+        appointment_type=kind or rp.kind,
+        starts_at=at or next_weekday_at(10),
+    )
+    return appointment_book(actor=rp.actor, data=data, now=app_clock.now())
