@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
@@ -102,6 +103,18 @@ def _page_number(text: str) -> int:
     return int(text) if text.isdigit() and 0 < len(text) < 6 else 1
 
 
+def page_links(page: int, pages: int, *, around: int = 2) -> list[int | None]:
+    """The page numbers to link: the first, the last and `around` either side of `page`; None
+    where numbers are left out ("1 … 4 5 6 7 8 … 20")."""
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    links: list[int | None] = []
+    for number in shown:
+        if links and number - (links[-1] or 0) > 1:
+            links.append(None)
+        links.append(number)
+    return links
+
+
 @requires(Cap.CLINICAL_RECALL_WORK)
 @require_http_methods(["GET"])
 def recall_worklist(request: StaffRequest) -> HttpResponse:
@@ -128,6 +141,9 @@ def recall_worklist(request: StaffRequest) -> HttpResponse:
         "form": form,
         "worklist": worklist,
         "rows": [(row, book_url(row.recall)) for row in worklist.rows],
+        "first_shown": (worklist.page - 1) * recalls.PAGE_SIZE + 1,
+        "last_shown": (worklist.page - 1) * recalls.PAGE_SIZE + len(worklist.rows),
+        "page_links": page_links(worklist.page, worklist.pages),
         "state": filters.state,
         "can_book": role_can(request.user.role, Cap.SCHEDULE_WRITE),
         "here": request.get_full_path(),
@@ -265,7 +281,7 @@ def _recall_new(request: StaffRequest, *, patient, encounter: Encounter | None, 
             apply_service_errors(form, exc)
             status = _status(exc) if isinstance(exc, ValidationError) else 403
         else:
-            text = f"Follow-up added: {recall.reason}, {recall.appointment_type.name} due {recall.due_on:%m/%d/%Y}."
+            text = f"Follow-up added: {recall.reason}, {recall.appointment_type.name} due {date_text(recall.due_on)}."
             if _is_htmx(request):
                 # The confirmation is in the answer itself (not a message for the next page).
                 fresh = RecallForm(initial={"provider": recall.provider.public_id if recall.provider else None})

@@ -406,7 +406,7 @@ class Worklist:
         return list(dict.fromkeys(row.recall.patient.mrn for row in self.rows))
 
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50  # a page a person can scan; a long list is paged, never one 15,000 px table
 _PHONE_ORDER = ("mobile", "home", "work")
 
 

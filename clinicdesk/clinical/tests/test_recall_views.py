@@ -8,7 +8,9 @@ from django.urls import reverse
 
 from clinicdesk.accounts.services import record_restrict
 from clinicdesk.audit.models import AuditEvent
+from clinicdesk.clinical import recalls
 from clinicdesk.clinical.models import Recall, RecallStatus
+from clinicdesk.clinical.recall_views import page_links
 from clinicdesk.core import clock as app_clock
 
 from .helpers import backdate, book, new_recall, next_weekday_at
@@ -225,3 +227,35 @@ def test_follow_ups_show_to_readers_of_the_visit(clock, rp, as_user, clinician, 
     record_restrict(actor=office_manager, patient_id=rp.jane.mrn, note="staff member's own chart")
     refused = as_user(clinician).get(url)
     assert refused.status_code == 302 and "emergency" in refused["Location"]
+
+
+def test_the_worklist_shows_fifty_a_page_with_the_count_and_page_links_that_keep_the_filters(
+    clock,
+    rp,  # noqa: F811
+    as_user,
+    clinician,
+    front_desk,
+):
+    for n in range(recalls.PAGE_SIZE + 3):
+        new_recall(
+            clinician, rp, reason=f"check {n:03d}", provider=rp.provider, due_on=app_clock.today() + timedelta(days=n)
+        )
+    new_recall(clinician, rp, reason="not this provider", provider=rp.other)
+    client = as_user(front_desk)
+    chosen = {"provider": str(rp.provider.public_id)}
+    first = client.get(WORKLIST, chosen).content.decode()
+    assert f"{recalls.PAGE_SIZE + 3} recalls — 1 to {recalls.PAGE_SIZE} shown, page 1 of 2" in first
+    assert first.count("check 0") == recalls.PAGE_SIZE and "check 050" not in first
+    assert f'href="?provider={rp.provider.public_id}&amp;page=2"' in first  # the filter rides along
+    assert '<strong aria-current="page"><span class="visually-hidden">Page </span>1</strong>' in first
+    second = client.get(WORKLIST, chosen | {"page": "2"}).content.decode()
+    assert f"— {recalls.PAGE_SIZE + 1} to {recalls.PAGE_SIZE + 3} shown, page 2 of 2" in second
+    assert ["check 050" in second, "check 052" in second, "check 049" in second] == [True, True, False]
+    assert "not this provider" not in second and f'href="?provider={rp.provider.public_id}&amp;page=1"' in second
+
+
+def test_page_links_leave_out_the_far_pages():
+    assert page_links(1, 1) == [1]
+    assert page_links(1, 3) == [1, 2, 3]
+    assert page_links(10, 20) == [1, None, 8, 9, 10, 11, 12, None, 20]
+    assert page_links(2, 20) == [1, 2, 3, 4, None, 20]
