@@ -9,11 +9,11 @@ from django.dispatch import receiver
 from clinicdesk.core.backup import CheckResult, register
 from clinicdesk.core.signals import backup_finished, restore_finished
 
-from .models import Action, Outcome
+from .models import Action, ObjectType, Outcome
 from .services import audit_record
 from .verify import audit_verify, default_jobs
 
-OBJECT_TYPE = "database_backup"
+OBJECT_TYPE = ObjectType.DATABASE_BACKUP
 
 
 def _outcome(value: str) -> str:

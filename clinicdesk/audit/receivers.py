@@ -4,7 +4,7 @@ from django.dispatch import receiver
 
 from clinicdesk.core.signals import route_denied
 
-from .models import Action, Outcome
+from .models import Action, ObjectType, Outcome
 from .services import audit_record
 
 
@@ -14,7 +14,7 @@ def record_route_denied(sender, request, capability: str, **kwargs) -> None:
     audit_record(
         actor=request.user,
         action=Action.READ,
-        object_type="route",
+        object_type=ObjectType.ROUTE,
         object_id=request.path,
         outcome=Outcome.DENIED,
         detail=f"needs {capability}",

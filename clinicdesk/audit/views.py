@@ -15,7 +15,7 @@ from clinicdesk.core.guards import requires
 
 from .export import write_csv
 from .forms import AuditFilterForm, PatientAccessForm
-from .models import Action, AuditEvent
+from .models import Action, AuditEvent, ObjectType
 from .selectors import SORTABLE, AuditFilter, audit_events
 from .services import audit_record
 
@@ -88,7 +88,7 @@ def report_csv(request: HttpRequest) -> HttpResponse:
         audit_record(
             actor=request.user,
             action=Action.EXPORT,
-            object_type="audit_report",
+            object_type=ObjectType.AUDIT_REPORT,
             detail=f"{count} events; filters {urlencode({k: v for k, v in request.GET.items() if v})}"[:500],
             patient_id=filters.patient,
         )
@@ -108,7 +108,7 @@ def patient_access(request: HttpRequest) -> HttpResponse:
         audit_record(
             actor=request.user,
             action=Action.READ,
-            object_type="patient_access_report",
+            object_type=ObjectType.PATIENT_ACCESS_REPORT,
             object_id=patient,
             patient_id=patient,
         )

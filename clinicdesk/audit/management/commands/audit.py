@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from clinicdesk.audit.anchors import Head, anchors_read, audit_anchor_write, heads_check, parse_head
 from clinicdesk.audit.export import fhir_bundle, write_csv
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.selectors import audit_events_between
 from clinicdesk.audit.services import audit_record
 from clinicdesk.audit.verify import CHUNK, PARALLEL_MIN, audit_event_count, audit_verify, default_jobs
@@ -158,7 +158,7 @@ class Command(BaseCommand):
                     actor=None,
                     actor_username="system:audit-export",
                     action=Action.EXPORT,
-                    object_type="audit_trail",
+                    object_type=ObjectType.AUDIT_TRAIL,
                     detail=f"{count} events {first}..{last} as {options['format']}",
                 )
         finally:

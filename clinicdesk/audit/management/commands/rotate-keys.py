@@ -19,7 +19,7 @@ from django.db.models.functions import Cast
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from clinicdesk.audit.models import Action, Outcome
+from clinicdesk.audit.models import Action, ObjectType, Outcome
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import crypto, row_guards
 from clinicdesk.core.fields import EncryptedTextField
@@ -248,7 +248,7 @@ class Command(BaseCommand):
                 actor=None,
                 actor_username=ACTOR,
                 action=Action.EXECUTE,
-                object_type="encryption_keys",
+                object_type=ObjectType.ENCRYPTION_KEYS,
                 object_id=key_id,
                 outcome=outcome,
                 detail=detail,
