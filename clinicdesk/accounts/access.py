@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.lookups import uuid_or_404
 
 from .models import ApiToken, EmergencyAccess, User
 from .selectors import emergency_access_active, record_is_restricted
@@ -22,20 +23,11 @@ class EmergencyAccessRequired(Exception):
         self.patient_id = patient_id
 
 
-def _uuid_or_404(value: str) -> str:
-    import uuid
-
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError as exc:
-        raise Http404 from exc
-
-
 def access_staff(*, actor: User, public_id: str, need: str = Cap.STAFF_MANAGE) -> User:
     if not role_can(actor.role, need):
         raise Http404
     try:
-        return User.objects.get(public_id=_uuid_or_404(public_id))
+        return User.objects.get(public_id=uuid_or_404(public_id))
     except User.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -43,7 +35,7 @@ def access_staff(*, actor: User, public_id: str, need: str = Cap.STAFF_MANAGE) -
 def access_api_token(*, actor: User, public_id: str) -> ApiToken:
     """A person reaches only their own tokens."""
     try:
-        return ApiToken.objects.get(public_id=_uuid_or_404(public_id), user=actor)
+        return ApiToken.objects.get(public_id=uuid_or_404(public_id), user=actor)
     except ApiToken.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -52,7 +44,7 @@ def access_emergency_grant(*, actor: User, public_id: str, need: str = Cap.EMERG
     if not role_can(actor.role, need):
         raise Http404
     try:
-        return EmergencyAccess.objects.select_related("user").get(public_id=_uuid_or_404(public_id))
+        return EmergencyAccess.objects.select_related("user").get(public_id=uuid_or_404(public_id))
     except EmergencyAccess.DoesNotExist as exc:
         raise Http404 from exc
 

@@ -8,7 +8,7 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from clinicdesk.audit.models import Action, Outcome
+from clinicdesk.audit.models import Action, ObjectType, Outcome
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.request_context import current_origin
@@ -28,7 +28,7 @@ def on_login(sender, request, user, **kwargs) -> None:
     request.session[SESSION_STARTED_KEY] = clock.now().timestamp()
     origin = current_origin()
     session_started(user=user, session_key=request.session.session_key, ip=origin.ip, user_agent=origin.user_agent)
-    audit_record(actor=user, action=Action.LOGIN, object_type="session")
+    audit_record(actor=user, action=Action.LOGIN, object_type=ObjectType.SESSION)
 
 
 @receiver(user_logged_out)
@@ -36,7 +36,7 @@ def on_logout(sender, request, user, **kwargs) -> None:
     if request is not None:
         session_ended(session_key=request.session.session_key)
     if user is not None:
-        audit_record(actor=user, action=Action.LOGOUT, object_type="session")
+        audit_record(actor=user, action=Action.LOGOUT, object_type=ObjectType.SESSION)
 
 
 @receiver(user_login_failed)
@@ -46,7 +46,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
         actor=None,
         actor_username=username,
         action=Action.LOGIN_FAILED,
-        object_type="session",
+        object_type=ObjectType.SESSION,
         outcome=Outcome.FAILURE,
         detail="wrong username or password",
     )
@@ -58,7 +58,7 @@ def on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
         actor=None,
         actor_username=(username or "")[:150],
         action=Action.LOGIN_FAILED,
-        object_type="session",
+        object_type=ObjectType.SESSION,
         outcome=Outcome.DENIED,
         detail="locked out after repeated failures",
     )
@@ -71,7 +71,7 @@ def on_mfa_failed(sender, request, user, reauthentication=False, **kwargs) -> No
         actor=None,
         actor_username=user.get_username(),
         action=Action.LOGIN_FAILED,
-        object_type="mfa",
+        object_type=ObjectType.MFA,
         outcome=Outcome.FAILURE,
         detail="wrong MFA code" + (" (asked again before a change)" if reauthentication else ""),
     )
