@@ -12,7 +12,7 @@ from django.http import Http404
 
 from clinicdesk.accounts.access import access_restricted_record
 from clinicdesk.accounts.models import RestrictedRecord, User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 
@@ -46,7 +46,7 @@ def access_patient(*, actor: User, mrn: str, need: str = Cap.PATIENT_DEMOGRAPHIC
     audit_record(
         actor=actor,
         action=Action.READ,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id=patient.mrn,
         patient_id=patient.mrn,
         reason=purpose,

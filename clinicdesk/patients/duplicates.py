@@ -23,7 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from clinicdesk.accounts.models import RestrictedRecord, User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 
@@ -179,7 +179,7 @@ def access_likely_duplicates(
         audit_record(
             actor=actor,
             action=Action.READ,
-            object_type="patient_duplicates",
+            object_type=ObjectType.PATIENT_DUPLICATES,
             detail=("results=" + ",".join(p.mrn for p, _ in pairs))[:500],
         )
         return _candidates(pairs)

@@ -17,7 +17,7 @@ from django.db import transaction
 from django_tasks import task
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action, Outcome
+from clinicdesk.audit.models import Action, ObjectType, Outcome
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 
@@ -62,7 +62,7 @@ def import_job_create(*, actor: User, upload: UploadedFile) -> ImportJob:
         audit_record(
             actor=actor,
             action=Action.EXECUTE,
-            object_type="patient_import",
+            object_type=ObjectType.PATIENT_IMPORT,
             object_id=str(job.public_id),
             detail=f"queued {rows} rows",
         )
@@ -95,7 +95,7 @@ def import_job_run(*, public_id: str) -> ImportJob:
         audit_record(
             actor=job.created_by,
             action=Action.EXECUTE,
-            object_type="patient_import",
+            object_type=ObjectType.PATIENT_IMPORT,
             object_id=str(job.public_id),
             outcome=Outcome.FAILURE,
             detail="stopped with an error",

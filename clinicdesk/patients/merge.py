@@ -28,7 +28,7 @@ from django.db import models, transaction
 from clinicdesk.accounts.models import User
 from clinicdesk.accounts.selectors import record_is_restricted
 from clinicdesk.accounts.services import record_restrict
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 
@@ -69,7 +69,7 @@ def merge_step_register(name: str, func: MergeStep, *, covers: Iterable[tuple[ty
 def merge_audit_row(
     *,
     actor: User,
-    object_type: str,
+    object_type: ObjectType,
     object_id: str,
     patient: Patient,
     merged: Patient,
@@ -93,7 +93,9 @@ def merge_audit_row(
     )
 
 
-def merge_step_move(model: type[models.Model], field: str = "patient", *, audit_as: str = "") -> MergeStep:
+def merge_step_move(
+    model: type[models.Model], field: str = "patient", *, audit_as: ObjectType | None = None
+) -> MergeStep:
     """A step for rows that simply change hands: `model.field` = survivor, nothing to reconcile.
 
     With `audit_as` (the audit object type the app's services use) each moved row gets its own
@@ -246,7 +248,7 @@ def _move_coverages(*, survivor: Patient, merged: Patient, actor: User) -> int:
         coverage.save(update_fields=fields)
         merge_audit_row(
             actor=actor,
-            object_type="coverage",
+            object_type=ObjectType.COVERAGE,
             object_id=str(coverage.public_id),
             patient=survivor,
             merged=merged,
@@ -323,7 +325,7 @@ def patient_merge(*, actor: User, survivor: Patient, merged: Patient) -> Patient
     audit_record(
         actor=actor,
         action=Action.UPDATE,
-        object_type="patient_merge",
+        object_type=ObjectType.PATIENT_MERGE,
         object_id=merged.mrn,
         patient_id=survivor.mrn,
         detail=f"merged {merged.mrn} into {survivor.mrn}; {summary}"[:500],
@@ -331,7 +333,7 @@ def patient_merge(*, actor: User, survivor: Patient, merged: Patient) -> Patient
     audit_record(
         actor=actor,
         action=Action.UPDATE,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id=survivor.mrn,
         patient_id=survivor.mrn,
         changed_fields=[name for name, n in moved.items() if n],
@@ -340,7 +342,7 @@ def patient_merge(*, actor: User, survivor: Patient, merged: Patient) -> Patient
     audit_record(
         actor=actor,
         action=Action.UPDATE,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id=merged.mrn,
         patient_id=merged.mrn,
         changed_fields=["status"],

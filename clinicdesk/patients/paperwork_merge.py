@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.core import clock
 
 from .merge import merge_audit_row, merge_step_move, merge_step_register
@@ -47,7 +47,7 @@ def _merge_preferences(*, survivor: Patient, merged: Patient, actor: User) -> in
             pref.save(update_fields=["patient"])
             merge_audit_row(
                 actor=actor,
-                object_type="comm_preference",
+                object_type=ObjectType.COMM_PREFERENCE,
                 object_id=str(pref.public_id),
                 patient=survivor,
                 merged=merged,
@@ -66,7 +66,7 @@ def _merge_preferences(*, survivor: Patient, merged: Patient, actor: User) -> in
             merge_audit_row(
                 actor=actor,
                 action=Action.DELETE,
-                object_type="comm_preference",
+                object_type=ObjectType.COMM_PREFERENCE,
                 object_id=str(pref.public_id),
                 patient=survivor,
                 merged=merged,
@@ -116,7 +116,7 @@ def _merge_guarantors(*, survivor: Patient, merged: Patient, actor: User) -> int
         row.save(update_fields=changed)
         merge_audit_row(
             actor=actor,
-            object_type="guarantor",
+            object_type=ObjectType.GUARANTOR,
             object_id=str(row.public_id),
             patient=row.patient,
             merged=merged,
@@ -169,7 +169,7 @@ def _guarantors_now_self(*, survivor: Patient, merged: Patient, actor: User) -> 
         )
         merge_audit_row(
             actor=actor,
-            object_type="guarantor",
+            object_type=ObjectType.GUARANTOR,
             object_id=str(row.public_id),
             patient=survivor,
             merged=merged,
@@ -187,13 +187,15 @@ merge_step_register(
 )
 merge_step_register(
     "NPP acknowledgments",
-    merge_step_move(NppAcknowledgment, audit_as="npp_ack"),
+    merge_step_move(NppAcknowledgment, audit_as=ObjectType.NPP_ACK),
     covers=[(NppAcknowledgment, "patient")],
 )
-merge_step_register("consents", merge_step_move(Consent, audit_as="consent"), covers=[(Consent, "patient")])
+merge_step_register("consents", merge_step_move(Consent, audit_as=ObjectType.CONSENT), covers=[(Consent, "patient")])
 merge_step_register(
-    "restrictions", merge_step_move(Restriction, audit_as="restriction"), covers=[(Restriction, "patient")]
+    "restrictions", merge_step_move(Restriction, audit_as=ObjectType.RESTRICTION), covers=[(Restriction, "patient")]
 )
 # The accounting of disclosures follows the person: the survivor's accounting lists what was
 # disclosed from either record (the rows themselves never change otherwise).
-merge_step_register("disclosures", merge_step_move(Disclosure, audit_as="disclosure"), covers=[(Disclosure, "patient")])
+merge_step_register(
+    "disclosures", merge_step_move(Disclosure, audit_as=ObjectType.DISCLOSURE), covers=[(Disclosure, "patient")]
+)

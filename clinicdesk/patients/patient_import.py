@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.bulk import RowWriter, values_present
@@ -95,7 +95,7 @@ class _BatchWriter:
                 actor=self.actor,
                 actor_username=self.system,
                 action=Action.CREATE,
-                object_type="patient_import",
+                object_type=ObjectType.PATIENT_IMPORT,
                 object_id=self.source[:200],
                 detail=f"rows {first_line}–{last_line}: {len(fresh)} patients created",
             )

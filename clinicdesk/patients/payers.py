@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 
 from .models import Payer, PayerType
@@ -76,18 +76,18 @@ def _clean(data: PayerInput) -> dict[str, Any]:
     return values
 
 
-def _audit(actor: User, action: str, payer: Payer, changed: list[str]) -> None:
-    audit_record(
-        actor=actor, action=action, object_type="payer", object_id=str(payer.public_id), changed_fields=changed
-    )
-
-
 @transaction.atomic
 def payer_create(*, actor: User, data: PayerInput) -> Payer:
     """Add a payer to the directory. Raises ValidationError by field."""
     values = _clean(data)
     payer = Payer.objects.create(**values)
-    _audit(actor, Action.CREATE, payer, [name for name, value in values.items() if value not in ("", None)])
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.PAYER,
+        object_id=payer.public_id,
+        changed_fields=[name for name, value in values.items() if value not in ("", None)],
+    )
     return payer
 
 
@@ -100,7 +100,13 @@ def payer_update(*, actor: User, payer: Payer, data: PayerInput) -> list[str]:
         for name in changed:
             setattr(payer, name, values[name])
         payer.save()
-        _audit(actor, Action.UPDATE, payer, changed)
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type=ObjectType.PAYER,
+            object_id=payer.public_id,
+            changed_fields=changed,
+        )
     return changed
 
 

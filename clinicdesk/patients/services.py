@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from clinicdesk.accounts.models import User
 from clinicdesk.accounts.services import record_restrict, record_unrestrict
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Role
@@ -263,7 +263,7 @@ def patient_register(*, actor: User | None, data: PatientInput, system: str = ""
         actor=actor,
         actor_username=system,
         action=Action.CREATE,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id=patient.mrn,
         patient_id=patient.mrn,
         changed_fields=[*clean, *(f"phone_{k}" for k, v in phones.items() if v), *(["ssn"] if ssn else [])],
@@ -324,7 +324,7 @@ def patient_update(*, actor: User, patient: Patient, data: PatientInput) -> list
         audit_record(
             actor=actor,
             action=Action.UPDATE,
-            object_type="patient",
+            object_type=ObjectType.PATIENT,
             object_id=patient.mrn,
             patient_id=patient.mrn,
             changed_fields=changed,

@@ -32,7 +32,7 @@ from typing import Any
 from django.db import transaction
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap
@@ -137,7 +137,7 @@ def patient_record_export(
         audit_record(
             actor=actor,
             action=Action.EXPORT,
-            object_type="patient_record",
+            object_type=ObjectType.PATIENT_RECORD,
             object_id=patient.mrn,
             patient_id=patient.mrn,
             reason=PURPOSE,

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
@@ -49,7 +49,7 @@ def access_patient_search(*, actor: User, text: str, limit: int = MAX_RESULTS) -
         audit_record(
             actor=actor,
             action=Action.READ,
-            object_type="patient_search",
+            object_type=ObjectType.PATIENT_SEARCH,
             detail=audit_detail(result.kind, [hit.mrn for hit in result.hits]),
         )
     return result
