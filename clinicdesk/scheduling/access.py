@@ -9,7 +9,7 @@ from django.http import Http404
 
 from clinicdesk.accounts.access import access_restricted_record
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 
@@ -35,7 +35,7 @@ def access_appointment(*, actor: User, public_id: Any, need: str = Cap.SCHEDULE_
     audit_record(
         actor=actor,
         action=Action.READ,
-        object_type="appointment",
+        object_type=ObjectType.APPOINTMENT,
         object_id=str(appointment.public_id),
         patient_id=appointment.patient.mrn,
         detail=f"needs {need}",

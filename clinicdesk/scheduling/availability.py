@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.lookups import get_or_404
@@ -267,17 +267,6 @@ def _add(errors: Errors, name: str, message: str) -> None:
     errors.setdefault(name, []).append(message)
 
 
-def _audit(actor: User, action: str, object_type: str, object_id: Any, changed: list[str], detail: str = "") -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        changed_fields=changed,
-        detail=detail,
-    )
-
-
 def _hhmm(value: time) -> str:
     return clock_text(value)
 
@@ -379,7 +368,13 @@ def template_version_create(
     for old in current:
         old.valid_until = valid_from - timedelta(days=1)
         old.save(update_fields=["valid_until"])
-        _audit(actor, Action.UPDATE, "availability_template", old.public_id, ["valid_until"])
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type=ObjectType.AVAILABILITY_TEMPLATE,
+            object_id=old.public_id,
+            changed_fields=["valid_until"],
+        )
     template = AvailabilityTemplate.objects.create(
         provider=provider, location=location, valid_from=valid_from, valid_until=valid_until
     )
@@ -392,7 +387,13 @@ def template_version_create(
         if block.appointment_types:
             row.appointment_types.set(block.appointment_types)
     changed = ["provider", "location", "valid_from", "blocks"] + (["valid_until"] if valid_until else [])
-    _audit(actor, Action.CREATE, "availability_template", template.public_id, changed)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.AVAILABILITY_TEMPLATE,
+        object_id=template.public_id,
+        changed_fields=changed,
+    )
     return template
 
 
@@ -410,7 +411,13 @@ def template_version_delete(*, actor: User, template: AvailabilityTemplate, toda
         )
     public_id = template.public_id
     template.delete()
-    _audit(actor, Action.DELETE, "availability_template", public_id, ["blocks"])
+    audit_record(
+        actor=actor,
+        action=Action.DELETE,
+        object_type=ObjectType.AVAILABILITY_TEMPLATE,
+        object_id=public_id,
+        changed_fields=["blocks"],
+    )
 
 
 @transaction.atomic
@@ -471,7 +478,13 @@ def exception_add(
         + (["provider"] if provider else [])
         + (["location"] if location else [])
     )
-    _audit(actor, Action.CREATE, "availability_exception", exception.public_id, changed)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.AVAILABILITY_EXCEPTION,
+        object_id=exception.public_id,
+        changed_fields=changed,
+    )
     return exception
 
 
@@ -497,7 +510,13 @@ def exception_remove(*, actor: User, exception: AvailabilityException) -> None:
     """Delete an exception: the template's hours apply again (or the extra hours are gone)."""
     public_id = exception.public_id
     exception.delete()
-    _audit(actor, Action.DELETE, "availability_exception", public_id, ["kind", "starts_at", "ends_at", "reason"])
+    audit_record(
+        actor=actor,
+        action=Action.DELETE,
+        object_type=ObjectType.AVAILABILITY_EXCEPTION,
+        object_id=public_id,
+        changed_fields=["kind", "starts_at", "ends_at", "reason"],
+    )
 
 
 @transaction.atomic
@@ -515,7 +534,13 @@ def holiday_override_add(*, actor: User, location: Location, day: date, note: st
         location=location, day=day, defaults={"note": note, "created_by": actor}
     )
     if created:
-        _audit(actor, Action.CREATE, "holiday_override", f"{location.public_id}:{day.isoformat()}", ["day", "note"])
+        audit_record(
+            actor=actor,
+            action=Action.CREATE,
+            object_type=ObjectType.HOLIDAY_OVERRIDE,
+            object_id=f"{location.public_id}:{day.isoformat()}",
+            changed_fields=["day", "note"],
+        )
     return override
 
 
@@ -524,7 +549,13 @@ def holiday_override_remove(*, actor: User, location: Location, day: date) -> bo
     """Close `location` again on holiday `day`; False when it was not opened."""
     deleted, _ = HolidayOverride.objects.filter(location=location, day=day).delete()
     if deleted:
-        _audit(actor, Action.DELETE, "holiday_override", f"{location.public_id}:{day.isoformat()}", ["day"])
+        audit_record(
+            actor=actor,
+            action=Action.DELETE,
+            object_type=ObjectType.HOLIDAY_OVERRIDE,
+            object_id=f"{location.public_id}:{day.isoformat()}",
+            changed_fields=["day"],
+        )
     return bool(deleted)
 
 

@@ -39,7 +39,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.datetimes import weekday_datetime_text
@@ -333,18 +333,6 @@ def _change(appointment: Appointment, actor: User, what: str, old: str = "", new
     )
 
 
-def _audit(actor: User, action: str, appointment: Appointment, changed: list[str], detail: str = "") -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="appointment",
-        object_id=str(appointment.public_id),
-        patient_id=appointment.patient.mrn,
-        changed_fields=changed,
-        detail=detail,
-    )
-
-
 def appointment_book(*, actor: User, data: BookingInput, now: datetime | None = None, series: Any = None,
                      series_index: int | None = None, setup: SetupSnapshot | None = None) -> Appointment:  # fmt: skip
     """Book `data`, or raise BookingRefused (a Conflict: 409 from the API) saying why.
@@ -382,7 +370,14 @@ def _book_locked(actor: User, data: BookingInput, series: Any, series_index: int
                 created_by=actor,
             )
             _change(appointment, actor, "booked", new=starts.isoformat(), note="overbooked" if overbooked else "")
-            _audit(actor, Action.CREATE, appointment, ["starts_at", "provider", "location", "appointment_type"])
+            audit_record(
+                actor=actor,
+                action=Action.CREATE,
+                object_type=ObjectType.APPOINTMENT,
+                object_id=appointment.public_id,
+                patient_id=appointment.patient.mrn,
+                changed_fields=["starts_at", "provider", "location", "appointment_type"],
+            )
             appointment_booked.send(sender=Appointment, appointment=appointment, actor=actor)
     except IntegrityError as exc:
         refused = _conflict_from_constraint(exc)
@@ -469,7 +464,15 @@ def _move_locked(
             current.save()
             new = f"{starts.isoformat()} {current.provider} @ {current.location}"
             _change(current, actor, "moved", old=old, new=new, note=reason)
-            _audit(actor, Action.UPDATE, current, ["starts_at", "provider", "location", "room"], detail="moved")
+            audit_record(
+                actor=actor,
+                action=Action.UPDATE,
+                object_type=ObjectType.APPOINTMENT,
+                object_id=current.public_id,
+                patient_id=current.patient.mrn,
+                changed_fields=["starts_at", "provider", "location", "room"],
+                detail="moved",
+            )
     except IntegrityError as exc:
         refused = _conflict_from_constraint(exc)
         if refused is None:
@@ -503,5 +506,13 @@ def appointment_cancel(
                                     "updated_at"])  # fmt: skip
         _change(current, actor, "cancelled", old="scheduled", new="cancelled",
                 note=("late: " if current.late_cancel else "") + reason)  # fmt: skip
-        _audit(actor, Action.UPDATE, current, ["status"], detail="late cancel" if current.late_cancel else "cancelled")
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type=ObjectType.APPOINTMENT,
+            object_id=current.public_id,
+            patient_id=current.patient.mrn,
+            changed_fields=["status"],
+            detail="late cancel" if current.late_cancel else "cancelled",
+        )
     return current

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 
@@ -48,7 +48,9 @@ def shows_names(actor: User) -> bool:
     return role_can(actor.role, Cap.PATIENT_DEMOGRAPHICS_READ)
 
 
-def _audit_read(*, actor: User, object_type: str, object_id: str, head: str, mrns: list[str], action: str) -> None:
+def _audit_read(
+    *, actor: User, object_type: ObjectType, object_id: str, head: str, mrns: list[str], action: str
+) -> None:
     if not mrns:
         return  # nothing about a patient was shown
     audit_record(
@@ -76,7 +78,7 @@ def access_day_schedule(
         grid = cal.day_schedule(location=location, day=day, providers=providers, show_names=shows_names(actor), now=now)
         _audit_read(
             actor=actor,
-            object_type="schedule_day",
+            object_type=ObjectType.SCHEDULE_DAY,
             object_id=f"{location.public_id}/{day.isoformat()}",
             head=f"day={day.isoformat()}",
             mrns=grid.patient_mrns,
@@ -96,7 +98,7 @@ def access_week_schedule(
         )
         _audit_read(
             actor=actor,
-            object_type="schedule_week",
+            object_type=ObjectType.SCHEDULE_WEEK,
             object_id=f"{provider.public_id}/{week_start.isoformat()}",
             head=f"week={week_start.isoformat()}",
             mrns=grid.patient_mrns,
@@ -138,7 +140,7 @@ def _audit_board(actor: User, location: Location, day: date, mrns: list[str], *,
     if always or seen is None or seen.get(key) != digest:
         _audit_read(
             actor=actor,
-            object_type="flow_board",
+            object_type=ObjectType.FLOW_BOARD,
             object_id=f"{location.public_id}/{day.isoformat()}",
             head=f"day={day.isoformat()}",
             mrns=mrns,

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 
@@ -101,7 +101,7 @@ def access_confirmations(*, actor: User, f: ConfirmationFilter) -> list[Appointm
         audit_record(
             actor=actor,
             action=Action.READ,
-            object_type="confirmation_list",
+            object_type=ObjectType.CONFIRMATION_LIST,
             object_id=str(f.location.public_id),
             detail=f"{f.start}..{f.end} {'+'.join(f.statuses)}; results={mrns}"[:500],
         )

@@ -25,7 +25,7 @@ from django.http import Http404
 from icalendar import Calendar, Event
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
@@ -68,7 +68,7 @@ def feed_create(*, actor: User, provider: Provider, include_details: bool = Fals
         audit_record(
             actor=actor,
             action=Action.CREATE,
-            object_type="calendar_feed",
+            object_type=ObjectType.CALENDAR_FEED,
             object_id=str(feed.public_id),
             detail=f"provider {provider.public_id}" + (", with patient names" if include_details else ""),
         )
@@ -81,7 +81,9 @@ def feed_revoke(*, actor: User, feed: CalendarFeed) -> None:
     with transaction.atomic():
         updated = CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
         if updated:
-            audit_record(actor=actor, action=Action.DELETE, object_type="calendar_feed", object_id=str(feed.public_id))
+            audit_record(
+                actor=actor, action=Action.DELETE, object_type=ObjectType.CALENDAR_FEED, object_id=str(feed.public_id)
+            )
 
 
 def feeds_revoke_all(*, actor: User | None, provider: Provider, why: str) -> int:
@@ -98,7 +100,7 @@ def feeds_revoke_all(*, actor: User | None, provider: Provider, why: str) -> int
         audit_record(
             actor=actor,
             action=Action.DELETE,
-            object_type="calendar_feed",
+            object_type=ObjectType.CALENDAR_FEED,
             object_id=str(feed.public_id),
             detail=f"revoked: {why}",
         )
@@ -159,7 +161,7 @@ def feed_calendar(*, token: str, now: datetime | None = None) -> bytes:
             actor=None,
             actor_username=f"calendar-feed:{feed.public_id}",
             action=Action.READ,
-            object_type="calendar_feed",
+            object_type=ObjectType.CALENDAR_FEED,
             object_id=str(feed.public_id),
             detail=f"{len(appointments)} appointments"
             + (

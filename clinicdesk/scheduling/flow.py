@@ -32,7 +32,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.errors import Conflict
@@ -244,7 +244,7 @@ def _record(
     audit_record(
         actor=actor,
         action=Action.UPDATE,
-        object_type="appointment",
+        object_type=ObjectType.APPOINTMENT,
         object_id=str(appointment.public_id),
         patient_id=appointment.patient.mrn,
         changed_fields=changed,

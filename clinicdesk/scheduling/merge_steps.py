@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 
 from clinicdesk.accounts.models import User
+from clinicdesk.audit.models import ObjectType
 from clinicdesk.core.datetimes import datetime_text
 from clinicdesk.patients.merge import merge_step_move, merge_step_register
 from clinicdesk.patients.models import Patient
@@ -32,7 +33,7 @@ def _clashes(survivor: Patient, merged: Patient) -> list[str]:
     return clashes
 
 
-_move_appointments = merge_step_move(Appointment, audit_as="appointment")
+_move_appointments = merge_step_move(Appointment, audit_as=ObjectType.APPOINTMENT)
 
 
 def _appointments(*, survivor: Patient, merged: Patient, actor: User) -> int:
@@ -49,9 +50,9 @@ def _appointments(*, survivor: Patient, merged: Patient, actor: User) -> int:
 merge_step_register("appointments", _appointments, covers=[(Appointment, "patient")])
 merge_step_register(
     "appointment series",
-    merge_step_move(AppointmentSeries, audit_as="appointment_series"),
+    merge_step_move(AppointmentSeries, audit_as=ObjectType.APPOINTMENT_SERIES),
     covers=[(AppointmentSeries, "patient")],
 )
 merge_step_register(
-    "waitlist", merge_step_move(WaitlistEntry, audit_as="waitlist_entry"), covers=[(WaitlistEntry, "patient")]
+    "waitlist", merge_step_move(WaitlistEntry, audit_as=ObjectType.WAITLIST_ENTRY), covers=[(WaitlistEntry, "patient")]
 )

@@ -34,7 +34,7 @@ from django.db.models import TextChoices
 from django.utils import timezone
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.datetimes import weekday_date_text
@@ -337,7 +337,7 @@ def series_book(
         audit_record(
             actor=actor,
             action=Action.CREATE,
-            object_type="appointment_series",
+            object_type=ObjectType.APPOINTMENT_SERIES,
             object_id=str(series.public_id),
             patient_id=data.patient.mrn,
             changed_fields=["unit", "interval", "until", "count"],

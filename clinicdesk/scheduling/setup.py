@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Role
 from clinicdesk.core.errors import Conflict
@@ -148,10 +148,6 @@ def _add(errors: Errors, name: str, message: str | None) -> None:
         errors.setdefault(name, []).append(message)
 
 
-def _audit(actor: User, action: str, object_type: str, public_id: Any, changed: list[str]) -> None:
-    audit_record(actor=actor, action=action, object_type=object_type, object_id=str(public_id), changed_fields=changed)
-
-
 def _save_unique(obj: models.Model, conflict: Errors) -> None:
     """Save `obj`; a unique constraint that fires (two managers at once) becomes a Conflict on the field."""
     try:
@@ -256,7 +252,13 @@ def location_create(*, actor: User, data: LocationInput) -> Location:
     if hours:
         _hours_replace(location, hours)
         changed.append("opening_hours")
-    _audit(actor, Action.CREATE, "location", location.public_id, changed)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.LOCATION,
+        object_id=location.public_id,
+        changed_fields=changed,
+    )
     return location
 
 
@@ -270,7 +272,13 @@ def location_update(*, actor: User, location: Location, data: LocationInput) -> 
     if hours is not None and _hours_replace(location, hours):
         changed.append("opening_hours")
     if changed:
-        _audit(actor, Action.UPDATE, "location", location.public_id, changed)
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type=ObjectType.LOCATION,
+            object_id=location.public_id,
+            changed_fields=changed,
+        )
     return changed
 
 
@@ -299,7 +307,13 @@ def room_create(*, actor: User, location: Location, data: RoomInput) -> Room:
     values = _room_clean(location, data)
     room = Room(location=location, **values)
     _save_unique(room, {"name": [f"{location.name} already has a room called {values['name']}."]})
-    _audit(actor, Action.CREATE, "room", room.public_id, ["location", *values])
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.ROOM,
+        object_id=room.public_id,
+        changed_fields=["location", *values],
+    )
     return room
 
 
@@ -310,7 +324,13 @@ def room_update(*, actor: User, room: Room, data: RoomInput) -> list[str]:
     changed = _apply(room, values)
     if changed:
         _save_unique(room, {"name": [f"{room.location.name} already has a room called {values['name']}."]})
-        _audit(actor, Action.UPDATE, "room", room.public_id, changed)
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type=ObjectType.ROOM,
+            object_id=room.public_id,
+            changed_fields=changed,
+        )
     return changed
 
 
@@ -374,7 +394,13 @@ def provider_create(*, actor: User, data: ProviderInput) -> Provider:
     _save_unique(provider, {"npi": ["Another provider already has this NPI."]})
     provider.locations.set(data.locations)
     changed = ["user", "locations", *(name for name, value in values.items() if value not in ("", None))]
-    _audit(actor, Action.CREATE, "provider", provider.public_id, changed)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.PROVIDER,
+        object_id=provider.public_id,
+        changed_fields=changed,
+    )
     return provider
 
 
@@ -391,7 +417,13 @@ def provider_update(*, actor: User, provider: Provider, data: ProviderInput) -> 
         provider.locations.set(data.locations)
         changed.append("locations")
     if changed:
-        _audit(actor, Action.UPDATE, "provider", provider.public_id, changed)
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type=ObjectType.PROVIDER,
+            object_id=provider.public_id,
+            changed_fields=changed,
+        )
     if "active" in changed and not provider.active:
         feeds_revoke_all(actor=actor, provider=provider, why="provider deactivated")
     return changed
@@ -454,7 +486,13 @@ def appointment_type_create(*, actor: User, data: AppointmentTypeInput) -> Appoi
     kind.rooms.set(data.rooms)
     changed = [name for name, value in values.items() if value not in ("", None, False, 0)]
     changed += ["providers"] + (["rooms"] if data.rooms else [])
-    _audit(actor, Action.CREATE, "appointment_type", kind.public_id, changed)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.APPOINTMENT_TYPE,
+        object_id=kind.public_id,
+        changed_fields=changed,
+    )
     return kind
 
 
@@ -471,5 +509,11 @@ def appointment_type_update(*, actor: User, kind: AppointmentType, data: Appoint
             related.set(chosen)
             changed.append(name)
     if changed:
-        _audit(actor, Action.UPDATE, "appointment_type", kind.public_id, changed)
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type=ObjectType.APPOINTMENT_TYPE,
+            object_id=kind.public_id,
+            changed_fields=changed,
+        )
     return changed

@@ -22,7 +22,7 @@ id, its history keeps the old time) rather than cancelling it and booking a new 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from clinicdesk.accounts.access import EmergencyAccessRequired, access_restricted_record
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
@@ -78,19 +78,6 @@ class WaitlistInput:
     note: str = ""
 
 
-def _audit(actor: User, action: str, object_type: str, public_id: Any, mrn: str, changed: Iterable[str] = (),
-           detail: str = "") -> None:  # fmt: skip
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(public_id),
-        patient_id=mrn,
-        changed_fields=list(changed),
-        detail=detail,
-    )
-
-
 def _today() -> date:
     return clock.today()
 
@@ -113,7 +100,14 @@ def access_waitlist_entry(*, actor: User, public_id: Any, need: str = Cap.SCHEDU
     except (WaitlistEntry.DoesNotExist, ValidationError, ValueError) as exc:
         raise Http404 from exc
     access_restricted_record(actor=actor, patient_id=entry.patient.mrn)
-    _audit(actor, Action.READ, "waitlist_entry", entry.public_id, entry.patient.mrn, detail=f"needs {need}")
+    audit_record(
+        actor=actor,
+        action=Action.READ,
+        object_type=ObjectType.WAITLIST_ENTRY,
+        object_id=entry.public_id,
+        patient_id=entry.patient.mrn,
+        detail=f"needs {need}",
+    )
     return entry
 
 
@@ -129,11 +123,18 @@ def access_waitlist_offer(*, actor: User, public_id: Any, need: str = Cap.SCHEDU
         raise Http404 from exc
     mrn = offer.entry.patient.mrn
     access_restricted_record(actor=actor, patient_id=mrn)
-    _audit(actor, Action.READ, "waitlist_offer", offer.public_id, mrn, detail=f"needs {need}")
+    audit_record(
+        actor=actor,
+        action=Action.READ,
+        object_type=ObjectType.WAITLIST_OFFER,
+        object_id=offer.public_id,
+        patient_id=mrn,
+        detail=f"needs {need}",
+    )
     return offer
 
 
-def _audit_list(actor: User, object_type: str, mrns: list[str]) -> None:
+def _audit_list(actor: User, object_type: ObjectType, mrns: list[str]) -> None:
     """One read event for a list of patients: the MRNs shown, cut at a whole MRN when too long."""
     head, shown = "results=", list[str]()
     for mrn in dict.fromkeys(mrns):
@@ -161,7 +162,7 @@ def access_waitlist(
         rows = rows.filter(patient=patient)
     entries = [e for e in rows.order_by("created_at", "id") if _may_see(actor, e.patient)]
     with transaction.atomic():
-        _audit_list(actor, "waitlist", [e.patient.mrn for e in entries])
+        _audit_list(actor, ObjectType.WAITLIST, [e.patient.mrn for e in entries])
     return entries
 
 
@@ -186,7 +187,7 @@ def access_slot_offers(*, actor: User, provider: Provider, starts_at: datetime) 
     ]
     if offers:
         with transaction.atomic():
-            _audit_list(actor, "waitlist_offers", [o.entry.patient.mrn for o in offers])
+            _audit_list(actor, ObjectType.WAITLIST_OFFERS, [o.entry.patient.mrn for o in offers])
     return offers
 
 
@@ -269,7 +270,14 @@ def waitlist_add(*, actor: User, data: WaitlistInput, today: date | None = None)
             for name in ("providers", "location", "weekdays", "earliest_time", "latest_time", "current_appointment")
             if getattr(data, name)
         ]
-        _audit(actor, Action.CREATE, "waitlist_entry", entry.public_id, data.patient.mrn, changed)
+        audit_record(
+            actor=actor,
+            action=Action.CREATE,
+            object_type=ObjectType.WAITLIST_ENTRY,
+            object_id=entry.public_id,
+            patient_id=data.patient.mrn,
+            changed_fields=changed,
+        )
     return entry
 
 
@@ -287,8 +295,7 @@ def waitlist_close(
         WaitlistOffer.objects.filter(entry=current, status=OfferStatus.OFFERED).update(
             status=OfferStatus.EXPIRED, answered_at=now
         )
-        _audit(actor, Action.UPDATE, "waitlist_entry", current.public_id, current.patient.mrn, ["active"],
-               detail=f"closed: {reason.strip()}"[:200] if reason.strip() else "closed")  # fmt: skip
+        audit_record(actor=actor, action=Action.UPDATE, object_type=ObjectType.WAITLIST_ENTRY, object_id=current.public_id, patient_id=current.patient.mrn, changed_fields=["active"], detail=f"closed: {reason.strip()}"[:200] if reason.strip() else "closed")  # fmt: skip
     return current
 
 
@@ -459,7 +466,7 @@ def access_slot_matches(
     )
     matches = [e for e in matches if _may_see(actor, e.patient)]
     with transaction.atomic():
-        _audit_list(actor, "waitlist_matches", [e.patient.mrn for e in matches])
+        _audit_list(actor, ObjectType.WAITLIST_MATCHES, [e.patient.mrn for e in matches])
     return matches
 
 
@@ -523,8 +530,7 @@ def offer_slot(
             offered_by=actor,
             offered_at=now,
         )
-        _audit(actor, Action.CREATE, "waitlist_offer", offer.public_id, current.patient.mrn,
-               ["entry", "provider", "location", "starts_at"], detail=f"channel {channel}")  # fmt: skip
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.WAITLIST_OFFER, object_id=offer.public_id, patient_id=current.patient.mrn, changed_fields=["entry", "provider", "location", "starts_at"], detail=f"channel {channel}")  # fmt: skip
     return offer
 
 
@@ -633,8 +639,24 @@ def offer_accept(
         entry.active, entry.closed_at = False, now
         entry.save(update_fields=["active", "closed_at"])
         mrn = entry.patient.mrn
-        _audit(actor, Action.UPDATE, "waitlist_offer", current.public_id, mrn, ["status", "booked"], detail="accepted")
-        _audit(actor, Action.UPDATE, "waitlist_entry", entry.public_id, mrn, ["active"], detail="closed: booked")
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type=ObjectType.WAITLIST_OFFER,
+            object_id=current.public_id,
+            patient_id=mrn,
+            changed_fields=["status", "booked"],
+            detail="accepted",
+        )
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type=ObjectType.WAITLIST_ENTRY,
+            object_id=entry.public_id,
+            patient_id=mrn,
+            changed_fields=["active"],
+            detail="closed: booked",
+        )
     return appointment
 
 
@@ -645,8 +667,7 @@ def offer_decline(*, actor: User, offer: WaitlistOffer, now: datetime | None = N
         current = _open_offer(offer, now)
         current.status, current.answered_at = OfferStatus.DECLINED, now
         current.save(update_fields=["status", "answered_at"])
-        _audit(actor, Action.UPDATE, "waitlist_offer", current.public_id, current.entry.patient.mrn, ["status"],
-               detail="declined")  # fmt: skip
+        audit_record(actor=actor, action=Action.UPDATE, object_type=ObjectType.WAITLIST_OFFER, object_id=current.public_id, patient_id=current.entry.patient.mrn, changed_fields=["status"], detail="declined")  # fmt: skip
     return current
 
 
