@@ -26,7 +26,6 @@ prescriptions and allergies clinical.note.read.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,9 +36,10 @@ from django.http import Http404
 
 from clinicdesk.accounts.access import access_restricted_record
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.core.lookups import uuid_or_404
 from clinicdesk.patients.access import access_patient
 from clinicdesk.patients.models import Patient
 from clinicdesk.scheduling.calendar_access import audit_detail
@@ -60,14 +60,6 @@ from .recalls import Worklist, WorklistFilters, recall_worklist
 from .selectors import TodayLine, today_visits
 
 _NOTE_NEEDS = (Cap.CLINICAL_NOTE_READ, Cap.CLINICAL_NOTE_WRITE, Cap.CLINICAL_NOTE_SIGN)
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    """`value` as a UUID; Http404 for anything that is not one (alike with a missing record)."""
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise Http404 from exc
 
 
 def reads_clinical_detail(actor: User) -> bool:
@@ -96,7 +88,7 @@ def access_encounter(
     audit_record(
         actor=actor,
         action=Action.READ,
-        object_type="encounter",
+        object_type=ObjectType.ENCOUNTER,
         object_id=str(encounter.public_id),
         patient_id=encounter.patient.mrn,
         reason=purpose,
@@ -120,7 +112,7 @@ def access_vitals(*, actor: User, public_id: Any, need: str = Cap.CLINICAL_NOTE_
     audit_record(
         actor=actor,
         action=Action.READ,
-        object_type="vitals",
+        object_type=ObjectType.VITALS,
         object_id=str(vitals.public_id),
         patient_id=vitals.patient.mrn,
         detail=f"needs {need}",
@@ -140,7 +132,7 @@ def access_today_visits(*, actor: User, provider: Provider) -> list[TodayLine]:
         audit_record(
             actor=actor,
             action=Action.READ,
-            object_type="clinical_today",
+            object_type=ObjectType.CLINICAL_TODAY,
             object_id=f"{provider.public_id}/{day}",
             detail=f"patients={len(lines)}; results={mrns}"[:500],
         )
@@ -170,7 +162,7 @@ def access_note(*, actor: User, encounter_public_id: Any, need: str = Cap.CLINIC
         raise Http404
     encounter = (
         Encounter.objects.select_related("patient", "provider__user", "location", "appointment__appointment_type")
-        .filter(public_id=_uuid(encounter_public_id))
+        .filter(public_id=uuid_or_404(encounter_public_id))
         .first()
     )
     if encounter is None:
@@ -186,7 +178,7 @@ def access_note(*, actor: User, encounter_public_id: Any, need: str = Cap.CLINIC
     audit_record(
         actor=actor,
         action=Action.READ,
-        object_type="visit_note" if note is not None else "encounter",
+        object_type=ObjectType.VISIT_NOTE if note is not None else ObjectType.ENCOUNTER,
         object_id=str(note.public_id if note is not None else encounter.public_id),
         patient_id=encounter.patient.mrn,
         detail=f"needs {need} encounter={encounter.public_id}",
@@ -204,7 +196,7 @@ def access_amendment_request(
         AmendmentRequest.objects.select_related(
             "patient", "note__encounter__provider__user", "note__encounter__location", "recorded_by", "decided_by"
         )
-        .filter(public_id=_uuid(public_id))
+        .filter(public_id=uuid_or_404(public_id))
         .first()
     )
     if request is None:
@@ -213,7 +205,7 @@ def access_amendment_request(
     audit_record(
         actor=actor,
         action=Action.READ,
-        object_type="amendment_request",
+        object_type=ObjectType.AMENDMENT_REQUEST,
         object_id=str(request.public_id),
         patient_id=request.patient.mrn,
         detail=f"needs {need}",
@@ -236,7 +228,7 @@ def access_amendment_requests(*, actor: User, patient: Patient) -> list[Amendmen
     audit_record(
         actor=actor,
         action=Action.READ,
-        object_type="amendment_request",
+        object_type=ObjectType.AMENDMENT_REQUEST,
         object_id="",
         patient_id=patient.mrn,
         detail=f"list of {len(requests)}",
@@ -268,7 +260,7 @@ def access_recall_worklist(
             audit_record(
                 actor=actor,
                 action=Action.READ,
-                object_type="recall_worklist",
+                object_type=ObjectType.RECALL_WORKLIST,
                 object_id=filters.state,
                 detail=audit_detail(f"state={filters.state}; page={worklist.page}", mrns),
             )
@@ -293,7 +285,7 @@ def access_recall(*, actor: User, public_id: Any, need: str = Cap.CLINICAL_RECAL
             "closed_by",
             "created_by",
         )
-        .filter(public_id=_uuid(public_id))
+        .filter(public_id=uuid_or_404(public_id))
         .first()
     )
     if recall is None:
@@ -302,7 +294,7 @@ def access_recall(*, actor: User, public_id: Any, need: str = Cap.CLINICAL_RECAL
     audit_record(
         actor=actor,
         action=Action.READ,
-        object_type="recall",
+        object_type=ObjectType.RECALL,
         object_id=str(recall.public_id),
         patient_id=recall.patient.mrn,
         detail=f"needs {need}",
@@ -321,7 +313,7 @@ def sees_narrative(actor: User) -> bool:
 def access_problem(*, actor: User, mrn: str, public_id: Any, need: str, purpose: str) -> Problem:
     """A problem of the patient `mrn` (Http404 when it is another patient's or missing)."""
     patient = access_patient(actor=actor, mrn=mrn, need=need, purpose=purpose)
-    problem = Problem.objects.filter(patient=patient, public_id=_uuid(public_id)).first()
+    problem = Problem.objects.filter(patient=patient, public_id=uuid_or_404(public_id)).first()
     if problem is None:
         raise Http404
     problem.patient = patient
@@ -331,7 +323,7 @@ def access_problem(*, actor: User, mrn: str, public_id: Any, need: str, purpose:
 def access_medication(*, actor: User, mrn: str, public_id: Any, need: str, purpose: str) -> Medication:
     patient = access_patient(actor=actor, mrn=mrn, need=need, purpose=purpose)
     medication = (
-        Medication.objects.filter(patient=patient, public_id=_uuid(public_id))
+        Medication.objects.filter(patient=patient, public_id=uuid_or_404(public_id))
         .select_related("prescriber__user")
         .first()
     )
@@ -344,7 +336,7 @@ def access_medication(*, actor: User, mrn: str, public_id: Any, need: str, purpo
 def access_prescription(*, actor: User, mrn: str, public_id: Any, need: str, purpose: str) -> Prescription:
     patient = access_patient(actor=actor, mrn=mrn, need=need, purpose=purpose)
     prescription = (
-        Prescription.objects.filter(medication__patient=patient, public_id=_uuid(public_id))
+        Prescription.objects.filter(medication__patient=patient, public_id=uuid_or_404(public_id))
         .select_related("medication", "prescriber__user", "encounter__location")
         .first()
     )
@@ -356,7 +348,7 @@ def access_prescription(*, actor: User, mrn: str, public_id: Any, need: str, pur
 
 def access_allergy(*, actor: User, mrn: str, public_id: Any, need: str, purpose: str) -> Allergy:
     patient = access_patient(actor=actor, mrn=mrn, need=need, purpose=purpose)
-    allergy = Allergy.objects.filter(patient=patient, public_id=_uuid(public_id)).first()
+    allergy = Allergy.objects.filter(patient=patient, public_id=uuid_or_404(public_id)).first()
     if allergy is None:
         raise Http404
     allergy.patient = patient

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from clinicdesk.accounts.http import StaffRequest
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
@@ -58,7 +58,7 @@ def visit_summary(request: StaffRequest, public_id: UUID) -> HttpResponse:
     facts = summary_facts(encounter)
     pdf = visit_summary_pdf(facts, now=clock.now())
     audit_record(
-        actor=request.user, action=Action.PRINT, object_type="encounter", object_id=str(encounter.public_id),
+        actor=request.user, action=Action.PRINT, object_type=ObjectType.ENCOUNTER, object_id=str(encounter.public_id),
         patient_id=patient.mrn, detail="visit summary" + (" (preliminary)" if facts.preliminary else ""),
     )  # fmt: skip
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
@@ -70,7 +70,7 @@ def _audit_open(actor: User, encounter: Encounter, patient: Patient, detail: str
     audit_record(
         actor=actor,
         action=Action.CREATE,
-        object_type="encounter",
+        object_type=ObjectType.ENCOUNTER,
         object_id=str(encounter.public_id),
         patient_id=patient.mrn,
         changed_fields=["provider", "location", "date_of_service", "reason", "status"],

@@ -12,13 +12,13 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.lookups import one_active
 from clinicdesk.core.schemas import Between, InputSchema, PastDate, PastDateTime, PlausibleDate
 from clinicdesk.patients.access import access_patient
 from clinicdesk.scheduling.access import access_appointment
@@ -77,13 +77,6 @@ class UnscheduledIn(InputSchema):
     unscheduled_reason: str = Field(max_length=200, description="Why there was no appointment (required)")
 
 
-def _active(model, field: str, public_id: UUID):
-    found = selectors.active_by_public_id(model, public_id)
-    if found is None:
-        raise ValidationError({field: [f"No active {model._meta.verbose_name} has this id."]})
-    return found
-
-
 @router.post(
     "/appointments/{public_id}/encounter",
     response=EncounterOut,
@@ -105,8 +98,8 @@ def encounter_create_unscheduled(request, payload: UnscheduledIn):
     encounter = encounters.encounter_open_unscheduled(
         actor=request.user,
         patient=patient,
-        provider=_active(Provider, "provider", payload.provider),
-        location=_active(Location, "location", payload.location),
+        provider=one_active(Provider, "provider", payload.provider, active=True),
+        location=one_active(Location, "location", payload.location, active=True),
         date_of_service=payload.date_of_service,
         reason=payload.reason,
         unscheduled_reason=payload.unscheduled_reason,

@@ -18,6 +18,7 @@ from pydantic import Field
 from clinicdesk.core import clock
 from clinicdesk.core.api_guards import api_requires
 from clinicdesk.core.capabilities import Cap
+from clinicdesk.core.lookups import one_active
 from clinicdesk.core.schemas import Between, InputSchema, PastDate, PlausibleDate
 from clinicdesk.patients.access import access_patient
 from clinicdesk.scheduling.models import Provider
@@ -35,7 +36,7 @@ from .access import (
 )
 from .models import AllergySeverity, Encounter, Problem
 from .prescription_pdf import prescription_pdf
-from .selectors import active_by_public_id, encounter_of_patient
+from .selectors import encounter_of_patient
 
 router = Router(tags=["clinical lists"])
 
@@ -290,11 +291,7 @@ def medication_index(request, mrn: str, include_past: bool = False):
 @api_requires(Cap.CLINICAL_NOTE_WRITE)
 def medication_create(request, mrn: str, payload: MedicationIn):
     patient = access_patient(actor=request.user, mrn=mrn, need=Cap.CLINICAL_NOTE_WRITE, purpose="add medication")
-    prescriber = None
-    if payload.prescriber is not None:
-        prescriber = active_by_public_id(Provider, payload.prescriber)
-        if prescriber is None:
-            raise ValidationError({"prescriber": "No provider has that id."})
+    prescriber = one_active(Provider, "prescriber", payload.prescriber, active=True)
     data = medication_services.MedicationInput(
         **payload.model_dump(exclude={"prescriber", "encounter"}),
         prescriber=prescriber,

@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from clinicdesk.accounts.models import User
+from clinicdesk.audit.models import ObjectType
 from clinicdesk.core import clock, row_guards
 from clinicdesk.patients.merge import merge_audit_row, merge_step_move, merge_step_register
 from clinicdesk.patients.models import Patient
@@ -52,7 +53,14 @@ from .recalls import OPEN_STATUSES
 
 
 def _hand_over(
-    row: Any, fields: list[str], detail: str, *, survivor: Patient, merged: Patient, actor: User, object_type: str
+    row: Any,
+    fields: list[str],
+    detail: str,
+    *,
+    survivor: Patient,
+    merged: Patient,
+    actor: User,
+    object_type: ObjectType,
 ) -> None:
     """Move one reconciled row to the survivor: save the changed `fields` and audit them."""
     row.patient = survivor
@@ -87,14 +95,16 @@ def _allergies(*, survivor: Patient, merged: Patient, actor: User) -> int:
                 allergy.status = AllergyStatus.INACTIVE
                 fields.append("status")
                 detail = f"moved from {merged.mrn} by merge; inactivated as a duplicate of an active allergy"
-        _hand_over(allergy, fields, detail, survivor=survivor, merged=merged, actor=actor, object_type="allergy")
+        _hand_over(
+            allergy, fields, detail, survivor=survivor, merged=merged, actor=actor, object_type=ObjectType.ALLERGY
+        )
     if they_have_allergies:
         for nka in my_nka:
             nka.status = AllergyStatus.INACTIVE
             nka.save(update_fields=["status", "updated_at"])
             merge_audit_row(
                 actor=actor,
-                object_type="allergy",
+                object_type=ObjectType.ALLERGY,
                 object_id=str(nka.public_id),
                 patient=survivor,
                 merged=merged,
@@ -115,7 +125,9 @@ def _problems(*, survivor: Patient, merged: Patient, actor: User) -> int:
             problem.status = ProblemStatus.IN_ERROR
             fields.append("status")
             detail = f"moved from {merged.mrn} by merge; a duplicate of the survivor's active entry for the code"
-        _hand_over(problem, fields, detail, survivor=survivor, merged=merged, actor=actor, object_type="problem")
+        _hand_over(
+            problem, fields, detail, survivor=survivor, merged=merged, actor=actor, object_type=ObjectType.PROBLEM
+        )
     return len(theirs)
 
 
@@ -134,11 +146,11 @@ def _recalls(*, survivor: Patient, merged: Patient, actor: User) -> int:
             recall.closed_reason = f"Duplicate of an open recall of record {survivor.mrn} (records merged)"
             fields += ["status", "closed_at", "closed_by", "closed_reason"]
             detail = f"moved from {merged.mrn} by merge; closed as a duplicate"
-        _hand_over(recall, fields, detail, survivor=survivor, merged=merged, actor=actor, object_type="recall")
+        _hand_over(recall, fields, detail, survivor=survivor, merged=merged, actor=actor, object_type=ObjectType.RECALL)
     return len(theirs)
 
 
-_move_encounters = merge_step_move(Encounter, audit_as="encounter")
+_move_encounters = merge_step_move(Encounter, audit_as=ObjectType.ENCOUNTER)
 
 
 def _encounters(*, survivor: Patient, merged: Patient, actor: User) -> int:
@@ -154,15 +166,19 @@ def _encounters(*, survivor: Patient, merged: Patient, actor: User) -> int:
 
 
 merge_step_register("clinical encounters", _encounters, covers=[(Encounter, "patient")])
-merge_step_register("clinical vitals", merge_step_move(Vitals, audit_as="vitals"), covers=[(Vitals, "patient")])
+merge_step_register(
+    "clinical vitals", merge_step_move(Vitals, audit_as=ObjectType.VITALS), covers=[(Vitals, "patient")]
+)
 merge_step_register("clinical problems", _problems, covers=[(Problem, "patient")])
 merge_step_register(
-    "clinical medications", merge_step_move(Medication, audit_as="medication"), covers=[(Medication, "patient")]
+    "clinical medications",
+    merge_step_move(Medication, audit_as=ObjectType.MEDICATION),
+    covers=[(Medication, "patient")],
 )
 merge_step_register("clinical allergies", _allergies, covers=[(Allergy, "patient")])
 merge_step_register("clinical recalls", _recalls, covers=[(Recall, "patient")])
 merge_step_register(
     "clinical amendment requests",
-    merge_step_move(AmendmentRequest, audit_as="amendment_request"),
+    merge_step_move(AmendmentRequest, audit_as=ObjectType.AMENDMENT_REQUEST),
     covers=[(AmendmentRequest, "patient")],
 )

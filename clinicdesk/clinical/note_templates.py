@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.scheduling.models import AppointmentType
@@ -131,7 +131,7 @@ def _save(actor: User, appointment_type: AppointmentType | None, cleaned: dict[s
     audit_record(
         actor=actor,
         action=action,
-        object_type="note_template",
+        object_type=ObjectType.NOTE_TEMPLATE,
         object_id=str(appointment_type.public_id) if appointment_type else "default",
         changed_fields=changed,
     )

@@ -102,11 +102,6 @@ def encounter_of_patient(*, patient: Patient, public_id) -> Encounter | None:
         return None
 
 
-def active_by_public_id(model, public_id):
-    """The active Provider or Location (any model with `public_id` and `active`) with that id, or None."""
-    return model._default_manager.filter(public_id=public_id, active=True).first()
-
-
 # --- Unchecked readers: the caller already opened the patient or the note through access.py ----
 
 

@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from clinicdesk.accounts.models import EmergencyAccess, RestrictedRecord, User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.scheduling import selectors_calendar as cal
@@ -84,7 +84,7 @@ def access_vitals_due(*, actor: User, location: Location, now: datetime) -> Vita
             audit_record(
                 actor=actor,
                 action=Action.READ,
-                object_type="vitals_due",
+                object_type=ObjectType.VITALS_DUE,
                 object_id=f"{location.public_id}/{day.isoformat()}",
                 detail=audit_detail(f"day={day.isoformat()}", list(dict.fromkeys(a.patient.mrn for a in rows))),
             )
@@ -155,7 +155,7 @@ def access_note_worklist(*, actor: User, show: str, now: datetime) -> NoteWorkli
             audit_record(
                 actor=actor,
                 action=Action.READ,
-                object_type="note_worklist",
+                object_type=ObjectType.NOTE_WORKLIST,
                 object_id=show,
                 detail=audit_detail(f"show={show}", list(dict.fromkeys(n.encounter.patient.mrn for n in rows))),
             )
