@@ -11,7 +11,7 @@ from clinicdesk.core import clock
 from clinicdesk.core.request_context import current_origin
 
 from .chain import CHAINED_FIELDS, GENESIS, event_hash
-from .models import Action, AuditEvent, Outcome
+from .models import Action, AuditEvent, ObjectType, Outcome
 
 # Key of the PostgreSQL advisory lock that serialises appends to the chain. SQLite needs none:
 # every transaction there begins IMMEDIATE and so already holds the database's write lock.
@@ -59,9 +59,9 @@ def audit_record(
     *,
     actor: Any,
     action: str,
-    object_type: str = "",
-    object_id: str = "",
-    patient_id: str = "",
+    object_type: ObjectType,
+    object_id: Any = "",
+    patient_id: Any = "",
     reason: str = "",
     outcome: str = Outcome.SUCCESS,
     changed_fields: Iterable[str] = (),
@@ -74,9 +74,14 @@ def audit_record(
     rolls back, so does the event, and a committed change always has its event. `actor` may
     be None for system work (then `actor_username` names the job, e.g. "system:rotate-keys")
     or an anonymous visitor (login failures name the attempted username in `detail`-free
-    `actor_username`). The lock taken here is held until the caller's transaction ends, which
-    is what keeps `seq` gap-free and the chain unforked under concurrent writers.
+    `actor_username`). `object_type` is an `ObjectType` member, never a bare string (TypeError),
+    so the trail's kinds of record stay one list; `object_id` and `patient_id` are written as
+    text (a UUID as its canonical form). The lock taken here is held until the caller's
+    transaction ends, which is what keeps `seq` gap-free and the chain unforked under
+    concurrent writers.
     """
+    if not isinstance(object_type, ObjectType):
+        raise TypeError(f"audit object_type must be an ObjectType member, not {object_type!r}")
     if action not in Action.values:
         raise ValueError(f"unknown audit action {action!r}")
     if outcome not in Outcome.values:
@@ -88,7 +93,7 @@ def audit_record(
         actor_username=(user.get_username() if user else actor_username)[:150],
         actor_role=(getattr(user, "role", "") or "") if user else "",
         action=action,
-        object_type=object_type[:64],
+        object_type=object_type.value,
         object_id=str(object_id)[:200],
         patient_id=str(patient_id)[:64],
         reason=reason[:500],

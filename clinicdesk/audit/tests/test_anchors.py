@@ -16,7 +16,7 @@ from django.db import connection, transaction
 
 from clinicdesk.audit.anchors import FILE_HEADER, anchors_read, audit_anchor_write, audit_head
 from clinicdesk.audit.chain import CHAINED_FIELDS, GENESIS, event_hash
-from clinicdesk.audit.models import Action, AuditEvent
+from clinicdesk.audit.models import Action, AuditEvent, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.audit.triggers import drop_statements
 
@@ -32,7 +32,9 @@ def anchor_file(tmp_path, settings):
 
 def _events(actor, n: int, start: int = 0) -> None:
     for i in range(start, start + n):
-        audit_record(actor=actor, action=Action.READ, object_type="patient", object_id=f"P{i}", patient_id=f"P{i}")
+        audit_record(
+            actor=actor, action=Action.READ, object_type=ObjectType.PATIENT, object_id=f"P{i}", patient_id=f"P{i}"
+        )
 
 
 @pytest.fixture
@@ -232,7 +234,7 @@ def test_the_hourly_job_appends_the_head_once_per_hour_however_often_the_schedul
     job = REGISTRY.get("audit.anchor")
     assert job is not None and job.describe() == "every hour"
     clock.set(datetime(2026, 5, 12, 14, 5, tzinfo=UTC))
-    audit_record(actor=None, actor_username="system:test", action=Action.CREATE, object_type="anchor_test")
+    audit_record(actor=None, actor_username="system:test", action=Action.CREATE, object_type=ObjectType.AUDIT_TRAIL)
     for minutes in (0, 20, 40):  # three looks in one hour: one anchor
         clock.set(datetime(2026, 5, 12, 14, 5 + minutes, tzinfo=UTC))
         scheduler_tick(holder="test", jobs=[job])

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinicdesk.audit.chain import CHAINED_FIELDS, event_hash
-from clinicdesk.audit.models import Action, AuditEvent
+from clinicdesk.audit.models import Action, AuditEvent, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.audit.verify import audit_verify
 
@@ -26,7 +26,7 @@ def test_the_stored_hash_is_the_python_hash_of_the_stored_event(db, object_id, r
         actor=None,
         actor_username="system:test",
         action=Action.READ,
-        object_type="t",
+        object_type=ObjectType.STAFF,
         object_id=object_id,
         reason=reason,
         detail=detail,
@@ -43,7 +43,7 @@ def test_a_chain_of_awkward_text_verifies(office_manager):
         audit_record(
             actor=office_manager,
             action=Action.UPDATE,
-            object_type="staff",
+            object_type=ObjectType.STAFF,
             object_id=text,
             reason=text,
             changed_fields=[text, "role"],

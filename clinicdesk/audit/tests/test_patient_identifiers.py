@@ -12,7 +12,7 @@ import io
 
 import pytest
 
-from clinicdesk.audit.models import Action, AuditEvent
+from clinicdesk.audit.models import Action, AuditEvent, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.patients.mrn import mrn_is_valid
 from clinicdesk.scheduling.tests.factories import make_patient
@@ -27,7 +27,7 @@ def opened(office_manager, clinician):
     audit_record(
         actor=clinician,
         action=Action.READ,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id=patient.mrn,
         patient_id=patient.mrn,
         reason="treatment",

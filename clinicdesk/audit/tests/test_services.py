@@ -7,18 +7,18 @@ from django.db import IntegrityError, connection, connections, transaction
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.chain import GENESIS
-from clinicdesk.audit.models import Action, AuditEvent, Outcome
+from clinicdesk.audit.models import Action, AuditEvent, ObjectType, Outcome
 from clinicdesk.audit.services import audit_record
 from clinicdesk.audit.verify import audit_verify
 from clinicdesk.core.capabilities import Role
 
 
 def test_the_first_event_links_to_genesis_and_each_next_to_the_one_before(office_manager):
-    first = audit_record(actor=office_manager, action=Action.READ, object_type="patient", object_id="P1")
+    first = audit_record(actor=office_manager, action=Action.READ, object_type=ObjectType.PATIENT, object_id="P1")
     second = audit_record(
         actor=office_manager,
         action=Action.UPDATE,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id="P1",
         changed_fields=["phone", "address"],
     )
@@ -32,7 +32,7 @@ def test_an_event_records_the_actor_and_role_at_the_time(office_manager):
     event = audit_record(
         actor=office_manager,
         action=Action.READ,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id="P1",
         patient_id="P1",
         reason="treatment",
@@ -45,7 +45,7 @@ def test_an_event_records_the_actor_and_role_at_the_time(office_manager):
 
 def test_an_unknown_action_is_refused_and_nothing_is_written(office_manager):
     with pytest.raises(ValueError):
-        audit_record(actor=office_manager, action="peek")
+        audit_record(actor=office_manager, action="peek", object_type=ObjectType.PATIENT)
     assert AuditEvent.objects.count() == 0
 
 
@@ -56,7 +56,9 @@ def test_a_failed_change_leaves_no_event(office_manager):
     with pytest.raises(Boom), transaction.atomic():
         office_manager.display_name = "Changed"
         office_manager.save()
-        audit_record(actor=office_manager, action=Action.UPDATE, object_type="staff", changed_fields=["display_name"])
+        audit_record(
+            actor=office_manager, action=Action.UPDATE, object_type=ObjectType.STAFF, changed_fields=["display_name"]
+        )
         raise Boom
     assert AuditEvent.objects.count() == 0
     office_manager.refresh_from_db()
@@ -67,7 +69,9 @@ def test_a_committed_change_always_has_its_event(office_manager):
     with transaction.atomic():
         office_manager.display_name = "Dana W."
         office_manager.save()
-        audit_record(actor=office_manager, action=Action.UPDATE, object_type="staff", changed_fields=["display_name"])
+        audit_record(
+            actor=office_manager, action=Action.UPDATE, object_type=ObjectType.STAFF, changed_fields=["display_name"]
+        )
     assert AuditEvent.objects.filter(action=Action.UPDATE, changed_fields="display_name").count() == 1
 
 
@@ -79,7 +83,7 @@ def test_a_committed_change_always_has_its_event(office_manager):
     ],
 )
 def test_the_database_refuses_to_change_or_remove_events(office_manager, statement):
-    audit_record(actor=office_manager, action=Action.READ)
+    audit_record(actor=office_manager, action=Action.READ, object_type=ObjectType.PATIENT)
     with pytest.raises(Exception) as info, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement)
     assert "append-only" in str(info.value)
@@ -87,14 +91,14 @@ def test_the_database_refuses_to_change_or_remove_events(office_manager, stateme
 
 
 def test_the_orm_cannot_edit_an_event_either(office_manager):
-    event = audit_record(actor=office_manager, action=Action.READ)
+    event = audit_record(actor=office_manager, action=Action.READ, object_type=ObjectType.PATIENT)
     event.reason = "rewritten"
     with pytest.raises(Exception, match="append-only"), transaction.atomic():
         event.save()
 
 
 def test_seq_is_unique_even_if_someone_inserts_by_hand(office_manager):
-    event = audit_record(actor=office_manager, action=Action.READ)
+    event = audit_record(actor=office_manager, action=Action.READ, object_type=ObjectType.PATIENT)
     clone = AuditEvent(**{f.attname: getattr(event, f.attname) for f in AuditEvent._meta.fields if f.attname != "id"})
     with pytest.raises(IntegrityError), transaction.atomic():
         clone.save(force_insert=True)
@@ -106,7 +110,7 @@ def _writer(n: int, errors: list, barrier: threading.Barrier) -> None:
         user = User.objects.get(username="dana")
         for i in range(n):
             with transaction.atomic():
-                audit_record(actor=user, action=Action.READ, object_type="patient", object_id=f"P{i}")
+                audit_record(actor=user, action=Action.READ, object_type=ObjectType.PATIENT, object_id=f"P{i}")
     except Exception as exc:  # noqa: BLE001  (collected and asserted on below)
         errors.append(exc)
     finally:

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from clinicdesk.audit.models import Action, AuditEvent
+from clinicdesk.audit.models import Action, AuditEvent, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.audit.triggers import drop_statements
 from clinicdesk.core import clock as app_clock
@@ -21,7 +21,7 @@ def ten_events(office_manager):
         audit_record(
             actor=office_manager,
             action=Action.READ,
-            object_type="patient",
+            object_type=ObjectType.PATIENT,
             object_id=f"P{i}",
             patient_id=f"P{i}",
             reason="treatment",
@@ -177,7 +177,7 @@ def ten_committed_events(committed_db):
 
     person = make_staff("dana", Role.OFFICE_MANAGER)
     for i in range(10):
-        audit_record(actor=person, action=Action.READ, object_type="patient", object_id=f"P{i}")
+        audit_record(actor=person, action=Action.READ, object_type=ObjectType.PATIENT, object_id=f"P{i}")
 
 
 def _verify_parallel() -> tuple[int, str]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import csv
 import io
 
-from clinicdesk.audit.models import Action, AuditEvent, Outcome
+from clinicdesk.audit.models import Action, AuditEvent, ObjectType, Outcome
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock as app_clock
 
@@ -26,7 +26,7 @@ def _seed(clinician, front_desk):
     audit_record(
         actor=clinician,
         action=Action.READ,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id=mrn1,
         patient_id=mrn1,
         reason="treatment",
@@ -34,12 +34,12 @@ def _seed(clinician, front_desk):
     audit_record(
         actor=front_desk,
         action=Action.UPDATE,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id=mrn1,
         patient_id=mrn1,
         changed_fields=["phone"],
     )
-    audit_record(actor=front_desk, action=Action.READ, object_type="patient", object_id=mrn2, patient_id=mrn2)
+    audit_record(actor=front_desk, action=Action.READ, object_type=ObjectType.PATIENT, object_id=mrn2, patient_id=mrn2)
     return mrn1
 
 
@@ -79,7 +79,7 @@ def test_every_column_sorts_both_ways(as_user, auditor, clinician, front_desk):
 
 def test_the_report_is_paginated(as_user, auditor):
     for i in range(120):
-        audit_record(actor=auditor, action=Action.READ, object_type="x", object_id=str(i))
+        audit_record(actor=auditor, action=Action.READ, object_type=ObjectType.PATIENT, object_id=str(i))
     client = as_user(auditor)
     first = client.get("/audit/")
     assert len(first.context["page"]) == 50 and first.context["page"].paginator.num_pages == 3
@@ -114,7 +114,7 @@ def test_the_csv_download_is_itself_audited(as_user, auditor, clinician, front_d
 
 
 def test_csv_cells_cannot_smuggle_spreadsheet_formulas(as_user, auditor):
-    audit_record(actor=auditor, action=Action.READ, object_type="x", reason='=HYPERLINK("http://evil")')
+    audit_record(actor=auditor, action=Action.READ, object_type=ObjectType.PATIENT, reason='=HYPERLINK("http://evil")')
     body = as_user(auditor).get("/audit/csv/").content.decode()
     assert "'=HYPERLINK" in body
 
