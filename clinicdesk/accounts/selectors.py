@@ -16,6 +16,18 @@ def record_is_restricted(*, patient_id: str) -> bool:
     return RestrictedRecord.objects.filter(patient_id=patient_id).exists()
 
 
+def records_restricted_for(*, user: User | None, now=None) -> list[str]:
+    """The MRNs of restricted records `user` holds no live grant for (every one when `user` is None).
+
+    One query, however many records there are; lists use it to mask rows (patients/display.py).
+    """
+    restricted = RestrictedRecord.objects.all()
+    if user is not None:
+        live = EmergencyAccess.objects.filter(user=user, expires_at__gt=now or clock.now())
+        restricted = restricted.exclude(patient_id__in=live.values("patient_id"))
+    return list(restricted.values_list("patient_id", flat=True))
+
+
 def emergency_access_active(*, user: User, patient_id: str, now=None) -> EmergencyAccess | None:
     """The grant that lets `user` open `patient_id` now, or None."""
     now = now or clock.now()

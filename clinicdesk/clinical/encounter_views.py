@@ -26,6 +26,7 @@ from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
+from clinicdesk.patients.display import patient_lens
 from clinicdesk.scheduling.access import access_appointment
 from clinicdesk.scheduling.models import AppointmentType, Provider
 
@@ -63,6 +64,7 @@ def _today_context(request: StaffRequest, provider: Provider | None, form: Unsch
         "provider": provider,
         "providers": selectors.active_providers(),
         "lines": lines,
+        "lens": patient_lens(viewer=request.user),
         "form": form,
         "today": clock.today(),
     }

@@ -28,6 +28,7 @@ from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 
 from .coverage import mbi_normalize
+from .display import patient_lens
 from .models import Coverage, Patient, PatientPhone
 from .search.names import fold, name_tokens, nickname_forms, within_one_edit
 from .search.selectors import live_patients
@@ -50,7 +51,7 @@ class DuplicateCandidate:
 
     mrn: str
     display_name: str
-    date_of_birth: date
+    date_of_birth: date | None  # None: a masked record (restricted, no grant; see patients/display.py)
     phone_last4: str
     status: str
     restricted: bool
@@ -182,4 +183,4 @@ def access_likely_duplicates(
             object_type=ObjectType.PATIENT_DUPLICATES,
             detail=("results=" + ",".join(p.mrn for p, _ in pairs))[:500],
         )
-        return _candidates(pairs)
+        return patient_lens(viewer=actor).hits(_candidates(pairs))

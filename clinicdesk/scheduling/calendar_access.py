@@ -20,6 +20,7 @@ from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.patients.display import PatientLens, patient_lens
 
 from . import selectors_calendar as cal
 from .models import Location, Provider
@@ -46,6 +47,12 @@ def _check(actor: User, need: str) -> None:
 def shows_names(actor: User) -> bool:
     """Names for roles that read demographics (every role that reads the schedule today); MRNs otherwise."""
     return role_can(actor.role, Cap.PATIENT_DEMOGRAPHICS_READ)
+
+
+def schedule_lens(actor: User) -> PatientLens:
+    """What `actor`'s schedules show of each patient: names (or MRNs, see `shows_names`), and
+    initials without the visit reason for a restricted record `actor` holds no grant for."""
+    return patient_lens(viewer=actor, names=shows_names(actor))
 
 
 def _audit_read(
@@ -75,7 +82,7 @@ def access_day_schedule(
     (or one print, for the PDF). Raises PermissionDenied without schedule.read."""
     _check(actor, Cap.SCHEDULE_READ)
     with transaction.atomic():
-        grid = cal.day_schedule(location=location, day=day, providers=providers, show_names=shows_names(actor), now=now)
+        grid = cal.day_schedule(location=location, day=day, providers=providers, lens=schedule_lens(actor), now=now)
         _audit_read(
             actor=actor,
             object_type=ObjectType.SCHEDULE_DAY,
@@ -94,7 +101,7 @@ def access_week_schedule(
     _check(actor, Cap.SCHEDULE_READ)
     with transaction.atomic():
         grid = cal.week_schedule(
-            provider=provider, location=location, week_start=week_start, show_names=shows_names(actor), now=now
+            provider=provider, location=location, week_start=week_start, lens=schedule_lens(actor), now=now
         )
         _audit_read(
             actor=actor,
@@ -117,7 +124,7 @@ def access_flow_board(
     """
     _check(actor, Cap.SCHEDULE_READ)
     with transaction.atomic():
-        board = cal.flow_board(location=location, now=now, show_names=shows_names(actor))
+        board = cal.flow_board(location=location, now=now, lens=schedule_lens(actor))
         _audit_board(actor, location, board.day, board.patient_mrns, seen=seen, always=always)
     return board
 
@@ -129,7 +136,7 @@ def access_flow_board_page(
     `show` lists only some rows (FLOW_SHOWS), and the audit event names only the patients listed."""
     _check(actor, Cap.SCHEDULE_READ)
     with transaction.atomic():
-        board = cal.flow_board_page(location=location, now=now, show_names=shows_names(actor), show=show)
+        board = cal.flow_board_page(location=location, now=now, lens=schedule_lens(actor), show=show)
         _audit_board(actor, location, board.day, board.patient_mrns, seen=seen, always=always)
     return board
 

@@ -1,7 +1,8 @@
 """The day schedule on paper: one section per provider, a row per appointment, letter landscape.
 
 A printout lies on the front desk all day, so it carries only what the desk works from: time,
-patient name and MRN, visit type, reason, room and status; never a date of birth or phone.
+patient name and MRN, visit type, reason, room and status; never a date of birth or phone. A
+restricted patient without a grant is printed by initials, without the reason (patients/display.py).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def day_schedule_pdf(*, grid: Grid, day: date, printed_at: datetime) -> bytes:
                     para(name),
                     para(appt.patient.mrn),
                     para(appt.appointment_type.name),
-                    para(appt.reason),
+                    para(block.reason),
                     para(appt.room.name if appt.room else ""),
                     para(status),
                 ]

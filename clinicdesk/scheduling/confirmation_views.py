@@ -12,6 +12,7 @@ from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
+from clinicdesk.patients.display import patient_lens
 
 from . import confirmations
 from . import selectors_calendar as cal
@@ -33,6 +34,7 @@ def confirmation_list(request: StaffRequest) -> HttpResponse:
     # No query yet: the default list, as if the defaults had been submitted.
     form = ConfirmationFilterForm(request.GET if request.GET else initial)
     rows, status = [], 200
+    lens = patient_lens(viewer=request.user)
     chosen = None
     if form.is_valid():
         data = form.cleaned_data
@@ -44,7 +46,7 @@ def confirmation_list(request: StaffRequest) -> HttpResponse:
             provider=data.get("provider"),
         )
         try:
-            found = confirmations.access_confirmations(actor=request.user, f=chosen)
+            found = confirmations.access_confirmations(actor=request.user, f=chosen, lens=lens)
         except ValidationError as exc:
             apply_service_errors(form, exc)
             status = 422
@@ -59,5 +61,6 @@ def confirmation_list(request: StaffRequest) -> HttpResponse:
         "can_write": role_can(request.user.role, Cap.SCHEDULE_WRITE),
         "here": request.get_full_path(),
         "limit": confirmations.ROW_LIMIT,
+        "lens": lens,
     }
     return render(request, "scheduling/confirmation_list.html", context, status=status)

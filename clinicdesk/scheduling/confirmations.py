@@ -18,6 +18,7 @@ from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.patients.display import PatientLens, patient_lens
 
 from .availability import day_bounds
 from .models import Appointment, AppointmentStatus, ConfirmationStatus, Location, Provider
@@ -47,11 +48,13 @@ def filter_problems(f: ConfirmationFilter) -> dict[str, list[str]]:
     return errors
 
 
-def access_confirmations(*, actor: User, f: ConfirmationFilter) -> list[Appointment]:
+def access_confirmations(*, actor: User, f: ConfirmationFilter, lens: PatientLens | None = None) -> list[Appointment]:
     """Scheduled appointments in the window whose confirmation is one of `f.statuses`, soonest first.
 
     Http404 when `actor` may not read the schedule; ValidationError by field for a bad filter.
-    Audited as one read listing the MRNs shown.
+    Audited as one read listing the MRNs shown. The reason of a restricted patient `actor` holds
+    no grant for is blanked on the rows returned (`lens`, else `actor`'s; the page shows the
+    name through the same lens), so neither the page nor the API shows it.
     """
     if not role_can(actor.role, Cap.SCHEDULE_READ):
         raise Http404
@@ -94,8 +97,11 @@ def access_confirmations(*, actor: User, f: ConfirmationFilter) -> list[Appointm
         )  # fmt: skip
         .order_by("starts_at")[:ROW_LIMIT]
     )
+    lens = lens or patient_lens(viewer=actor)
     for appointment in found:
         appointment.location = f.location
+        # Rows read for display only (a few columns, never saved): what the viewer may see.
+        appointment.reason = lens.detail(appointment.patient, appointment.reason)
     if found:
         mrns = ",".join(dict.fromkeys(a.patient.mrn for a in found))
         audit_record(

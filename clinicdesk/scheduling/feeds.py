@@ -4,7 +4,8 @@ The URL carries a random token (256 bits); only its SHA-256 is stored, so a data
 does not hand out anybody's schedule. Revoking a feed ends it at once. Events say what the
 slot is (type, room, location) and who only by the patient's initials, the minimum a provider
 needs to glance at the day; the practice may opt a feed in to names and reasons, which makes
-every subscriber's phone hold PHI and is labelled so on the page. Every fetch is audited.
+every subscriber's phone hold PHI and is labelled so on the page; a restricted patient stays
+initials without a reason even then (patients/display.py). Every fetch is audited.
 A deactivated provider's feeds, and those of a deactivated staff account, answer 404 at once
 and are revoked in the same transaction as the deactivation.
 
@@ -29,6 +30,7 @@ from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
+from clinicdesk.patients.display import PatientLens, initials, patient_lens
 
 from .models import HOLDING_STATUSES, Appointment, CalendarFeed, Provider
 
@@ -111,10 +113,6 @@ def feeds_of(provider: Provider):
     return CalendarFeed.objects.filter(provider=provider).order_by("-created_at")
 
 
-def _initials(first: str, last: str) -> str:
-    return "".join(f"{part[0].upper()}." for part in (first, last) if part)
-
-
 def feed_calendar(*, token: str, now: datetime | None = None) -> bytes:
     """The iCalendar text of the live feed holding `token`; Http404 for any other token.
 
@@ -152,8 +150,10 @@ def feed_calendar(*, token: str, now: datetime | None = None) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", f"{feed.provider} – clinic schedule")
+    # A feed has no viewer to hold a grant: restricted patients show by initials, without a reason.
+    lens = patient_lens(viewer=None, now=now)
     for appointment in appointments:
-        calendar.add_component(_event(appointment, details=feed.include_details, now=now))
+        calendar.add_component(_event(appointment, details=feed.include_details, lens=lens, now=now))
     calendar.add_missing_timezones()
     with transaction.atomic():
         CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=now)
@@ -173,10 +173,11 @@ def feed_calendar(*, token: str, now: datetime | None = None) -> bytes:
     return calendar.to_ical()
 
 
-def _event(appointment: Appointment, *, details: bool, now: datetime) -> Event:
+def _event(appointment: Appointment, *, details: bool, lens: PatientLens, now: datetime) -> Event:
     zone = ZoneInfo(appointment.location.time_zone)
     patient = appointment.patient
-    who = f"{patient.first_name} {patient.last_name}" if details else _initials(patient.first_name, patient.last_name)
+    details = details and not lens.masks(patient)
+    who = f"{patient.first_name} {patient.last_name}" if details else initials(patient.first_name, patient.last_name)
     event = Event()
     event.add("uid", f"{appointment.public_id}@clinicdesk")
     event.add("dtstamp", now)

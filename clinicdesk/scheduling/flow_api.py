@@ -74,7 +74,10 @@ class AppointmentFlowOut(Schema):
 
 
 class ScheduledOut(AppointmentFlowOut):
-    patient_name: str = Field(description="Last, First; the MRN for roles that do not read demographics")
+    patient_name: str = Field(
+        description="Last, First; the MRN for roles that do not read demographics; initials for a restricted "
+        "record without an emergency-access grant (its reason is then empty)"
+    )
     color: str
     reason: str
     overbooked: bool
@@ -130,12 +133,14 @@ def _flow_out(appointment: Appointment) -> dict:
     return out
 
 
-def _scheduled(appointment: Appointment, label: str) -> dict:
+def _scheduled(appointment: Appointment, label: str, reason: str) -> dict:
+    """An appointment as a schedule lists it: `label` and `reason` are what the viewer may see
+    (initials and no reason for a restricted patient without a grant, see patients/display.py)."""
     out = _flow_out(appointment)
     out.update(
         patient_name=label,
         color=appointment.appointment_type.color,
-        reason=appointment.reason,
+        reason=reason,
         overbooked=appointment.overbooked,
     )
     return out
@@ -209,7 +214,7 @@ def flow_board(request, location: UUID):
     board = access_flow_board(actor=request.user, location=_location(location), now=clock.now())
     rows = []
     for row in board.rows:
-        out = _scheduled(row.appointment, row.label)
+        out = _scheduled(row.appointment, row.label, row.reason)
         out.update(
             minutes_in_state=row.minutes_in_state,
             wait_minutes=row.wait_minutes,
@@ -249,7 +254,7 @@ def day_schedule(
             {
                 "provider": column.key,
                 "name": column.title,
-                "appointments": [_scheduled(b.appointment, b.label) for b in column.blocks],
+                "appointments": [_scheduled(b.appointment, b.label, b.reason) for b in column.blocks],
             }
             for column in grid.columns
         ],

@@ -27,6 +27,7 @@ from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
 from clinicdesk.patients.coverage import coverages_active
+from clinicdesk.patients.display import OPENED
 
 from . import flow
 from . import selectors_calendar as cal
@@ -51,16 +52,19 @@ def chosen_show(request: HttpRequest) -> str:
 def _board_context(request: StaffRequest, location: Location | None, *, seen: Any, always: bool = False) -> dict:
     board = None
     can_write = role_can(request.user.role, Cap.SCHEDULE_WRITE)
-    rows = ""
+    rows = done_rows = ""
     show = chosen_show(request)
     if location is not None:
         board = access_flow_board_page(
             actor=request.user, location=location, now=clock.now(), seen=seen, always=always, show=show
         )
-        rows = board_rows_html(board, can_write=can_write, csrf=csrf_input(request), show=show)
+        csrf = csrf_input(request)
+        rows = board_rows_html(board, can_write=can_write, csrf=csrf, show=show)
+        done_rows = board_rows_html(board, can_write=can_write, csrf=csrf, show=show, done=True)
     return {
         "board": board,
         "board_rows": rows,
+        "done_rows": done_rows,
         "show": show,
         "show_label": cal.FLOW_SHOWS.get(show, ""),
         "location": location,
@@ -71,8 +75,10 @@ def _board_context(request: StaffRequest, location: Location | None, *, seen: An
     }
 
 
-def board_rows_html(board: cal.FlowBoardPage, *, can_write: bool, csrf: str, show: str = "") -> SafeString:
-    """The board's table rows. Built here rather than in the template: the fragment is rendered
+def board_rows_html(
+    board: cal.FlowBoardPage, *, can_write: bool, csrf: str, show: str = "", done: bool = False
+) -> SafeString:
+    """The board's table rows: `board.lines`, or with `done` the finished visits (`board.done`). Built here rather than in the template: the fragment is rendered
     every few seconds for up to a few hundred rows, and per-row template tags ({% url %},
     {% csrf_token %}, filters) cost more than the rest of the request. Every value is escaped.
 
@@ -93,12 +99,12 @@ def board_rows_html(board: cal.FlowBoardPage, *, can_write: bool, csrf: str, sho
     rooms_key = hashlib.sha256(room_options.encode()).hexdigest()[:8]
     reasons = "".join(f'<option value="{escape(why)}">{escape(short)}</option>' for short, why in UNDO_REASONS)
     out: list[str] = []
-    for line in board.lines:
+    for line in board.done if done else board.lines:
         pid = line.public_id
         label = escape(line.label)
         late = f'<br><span class="small muted">{line.late_minutes} min late</span>' if line.late_minutes else ""
-        in_state = ""
-        if line.minutes_in_state is not None:
+        in_state = ""  # only while the patient is in the building: a finished visit is in no state
+        if line.minutes_in_state is not None and line.status in cal.LIVE_STATUSES:
             since = (
                 f' <span class="muted small flow-since"><span class="flow-since-word">since </span>{line.since_label}</span>'
                 if line.since_label
@@ -232,7 +238,7 @@ def flow_move(request: StaffRequest, public_id) -> HttpResponse:
         )
     except ValidationError as exc:
         return _after_change(request, appointment.location, ok=None, error=_refused(exc))
-    label = cal.patient_label(appointment.patient, show_names=True)
+    label = cal.patient_label(appointment.patient, lens=OPENED)
     done = f"{label}: {AppointmentStatus(result.appointment.status).label.lower()}."
     return _after_change(request, appointment.location, ok=done if result.changed else None, error=None)
 
@@ -251,7 +257,7 @@ def flow_undo(request: StaffRequest, public_id) -> HttpResponse:
         result = flow.flow_undo(actor=request.user, appointment=appointment, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
         return _after_change(request, appointment.location, ok=None, error=_refused(exc))
-    label = cal.patient_label(appointment.patient, show_names=True)
+    label = cal.patient_label(appointment.patient, lens=OPENED)
     back = AppointmentStatus(result.appointment.status).label.lower()
     return _after_change(request, appointment.location, ok=f"{label}: step undone, back to {back}.", error=None)
 
@@ -264,7 +270,7 @@ def flow_no_show(request: StaffRequest, public_id) -> HttpResponse:
         result = flow.no_show_mark(actor=request.user, appointment=appointment)
     except ValidationError as exc:
         return _after_change(request, appointment.location, ok=None, error=_refused(exc))
-    label = cal.patient_label(appointment.patient, show_names=True)
+    label = cal.patient_label(appointment.patient, lens=OPENED)
     return _after_change(
         request, appointment.location, ok=f"{label}: marked a no-show." if result.changed else None, error=None
     )
@@ -316,7 +322,7 @@ def appointment_flow(request: StaffRequest, public_id) -> HttpResponse:
     now = clock.now()
     changes = list(appointment.changes.select_related("by"))
     undone = [c.at for c in changes if c.what == flow.UNDO_WHAT]
-    row = cal.flow_row(appointment, now=now, zone=zone, show_names=True, undone_at=max(undone, default=None))
+    row = cal.flow_row(appointment, now=now, zone=zone, lens=OPENED, undone_at=max(undone, default=None))
     context = {
         "appointment": appointment,
         "patient": patient,

@@ -24,6 +24,8 @@ from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
+from clinicdesk.patients.display import OPENED, PatientLens
+
 from .clock import clock_text
 from .flow import ACTION_LABEL, FINAL_STATUSES, STAMP, UNDO_WHAT, next_states, undo_label, undo_problem
 from .models import (
@@ -40,6 +42,7 @@ from .models import (
 S = AppointmentStatus
 ROW_MINUTES = 5  # one grid row of the day and week views
 SLOT_MINUTES = 15  # the "open time" links offered for booking
+SHORT_ROWS, BRIEF_ROWS = 3, 5  # blocks of at most 15 and 25 minutes show one and two lines
 DEFAULT_DAY = (time(8), time(17))  # shown when a location is closed and nothing is booked
 
 
@@ -64,12 +67,13 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return datetime.combine(day, time.min, zone), datetime.combine(day + timedelta(days=1), time.min, zone)
 
 
-def patient_label(patient: Any, *, show_names: bool) -> str:
-    """What a schedule shows of a patient: the name for roles that read demographics, else the MRN.
+def patient_label(patient: Any, *, lens: PatientLens) -> str:
+    """What a schedule shows of a patient: `lens.name` (the name, the MRN for roles that do not
+    read demographics, initials for a restricted record without a grant).
 
     Minimum necessary: the schedule never shows a date of birth, phone or address; the chart does.
     """
-    return patient.display_name if show_names else f"MRN {patient.mrn}"
+    return lens.name(patient)
 
 
 # No visit is longer than this: a visit lasts its type's duration (at most 720 minutes, a check
@@ -178,7 +182,9 @@ class Block:
     no_show_url: str = ""  # set while a no-show can be marked (scheduled, start time passed)
     css: str = ""  # grid placement and state classes
     meta: str = ""  # "status · room · overbooked"
-    type_line: str = ""  # "type · reason"
+    type_line: str = ""  # "type · reason" (the reason left out for a masked patient)
+    title: str = ""  # the whole text on one line, the block's tooltip
+    masked: bool = False  # a restricted patient shown by initials (see patients/display.py)
 
     @property
     def color(self) -> str:
@@ -188,6 +194,11 @@ class Block:
     def can_no_show(self) -> bool:
         return self.appointment.status == S.SCHEDULED
 
+    @property
+    def reason(self) -> str:
+        """The visit reason, or "" for a masked patient (a restricted record without a grant)."""
+        return "" if self.masked else self.appointment.reason
+
     def finish(self, links: RowLinks, now: datetime | None) -> None:
         appt = self.appointment
         public_id = str(appt.public_id)
@@ -196,15 +207,22 @@ class Block:
         if now is not None and appt.status == S.SCHEDULED and appt.starts_at <= now:
             self.no_show_url = links.no_show.format(public_id)
         css = f"cal-row-{self.row} cal-span-{self.span} cal-lane-{min(self.lane, 6)} cal-status-{appt.status}"
+        # A short block holds whole lines only: one (up to 15 minutes) or two (up to 25); the rest
+        # of its text is in the tooltip (`title`) and on the appointment page.
+        if self.span <= SHORT_ROWS:
+            css += " cal-short"
+        elif self.span <= BRIEF_ROWS:
+            css += " cal-brief"
         self.css = css + " cal-overbooked" if appt.overbooked else css
         kind = appt.appointment_type.name
-        self.type_line = f"{kind} · {appt.reason}" if appt.reason else kind
+        self.type_line = f"{kind} · {self.reason}" if self.reason else kind
         parts = [self.status_label]
         if appt.room is not None:
             parts.append(appt.room.name)
         if appt.overbooked:
             parts.append("overbooked")
         self.meta = " · ".join(parts)
+        self.title = f"{self.time_label} {self.label} · {self.type_line} · {self.meta}"
 
 
 @dataclass
@@ -342,7 +360,7 @@ def _column_for(
     spans: Sequence[tuple[time, time]],
     first: int,
     last: int,
-    show_names: bool,
+    lens: PatientLens,
     not_before: datetime | None,
     links: RowLinks,
 ) -> Column:
@@ -351,8 +369,8 @@ def _column_for(
         begin, finish = appt.starts_at.astimezone(zone), appt.ends_at.astimezone(zone)
         row, span = _place(begin, finish, day, first, last)
         column.blocks.append(
-            Block(appt, patient_label(appt.patient, show_names=show_names), begin, finish, row, span,
-                  status_label=S(appt.status).label)
+            Block(appt, patient_label(appt.patient, lens=lens), begin, finish, row, span,
+                  status_label=S(appt.status).label, masked=lens.masks(appt.patient))
         )  # fmt: skip
         if appt.status in HOLDING_STATUSES:
             busy.append((appt.block_start.astimezone(zone), appt.block_end.astimezone(zone)))
@@ -395,7 +413,7 @@ def day_schedule(
     location: Location,
     day: date,
     providers: Sequence[Provider] | None = None,
-    show_names: bool = True,
+    lens: PatientLens = OPENED,
     now: datetime | None = None,
 ) -> Grid:
     """The day at `location`: one column per provider (those working there, plus anyone booked),
@@ -434,7 +452,7 @@ def day_schedule(
             spans=spans,
             first=first,
             last=last,
-            show_names=show_names,
+            lens=lens,
             not_before=now,
             links=links,
         )  # fmt: skip
@@ -459,7 +477,7 @@ def week_schedule(
     provider: Provider,
     location: Location,
     week_start: date,
-    show_names: bool = True,
+    lens: PatientLens = OPENED,
     now: datetime | None = None,
 ) -> Grid:
     """One provider's week at one location: a column per day (Monday first), same grid as the day view."""
@@ -503,7 +521,7 @@ def week_schedule(
                 spans=spans,
                 first=first,
                 last=last,
-                show_names=show_names,
+                lens=lens,
                 not_before=now,
                 links=links,
             )  # fmt: skip
@@ -547,10 +565,16 @@ class FlowRow:
     can_no_show: bool
     needs_room: bool
     undo: str = ""  # the Undo button's label while the latest step can be undone, else ""
+    masked: bool = False  # a restricted patient shown by initials (see patients/display.py)
 
     @property
     def status_label(self) -> str:
         return S(self.appointment.status).label
+
+    @property
+    def reason(self) -> str:
+        """The visit reason, or "" for a masked patient."""
+        return "" if self.masked else self.appointment.reason
 
 
 @dataclass
@@ -666,7 +690,7 @@ def undone_since(*, location: Location, since: datetime) -> dict[int, datetime]:
 
 
 def flow_row(
-    appointment: Appointment, *, now: datetime, zone: ZoneInfo, show_names: bool, undone_at: datetime | None = None
+    appointment: Appointment, *, now: datetime, zone: ZoneInfo, lens: PatientLens, undone_at: datetime | None = None
 ) -> FlowRow:
     """One appointment's board figures; `undone_at` is its latest undo (None: never undone)."""
     times = _flow_times(
@@ -679,7 +703,7 @@ def flow_row(
     )
     return FlowRow(
         appointment=appointment,
-        label=patient_label(appointment.patient, show_names=show_names),
+        label=patient_label(appointment.patient, lens=lens),
         starts=appointment.starts_at.astimezone(zone),
         state_since=times.state_since.astimezone(zone) if times.state_since else None,
         minutes_in_state=times.minutes_in_state,
@@ -691,10 +715,11 @@ def flow_row(
         can_no_show=times.can_no_show,
         needs_room=times.needs_room,
         undo=times.undo,
+        masked=lens.masks(appointment.patient),
     )
 
 
-def flow_board(*, location: Location, now: datetime, show_names: bool = True) -> FlowBoard:
+def flow_board(*, location: Location, now: datetime, lens: PatientLens = OPENED) -> FlowBoard:
     """Today (in the location's zone) at `location`: every appointment but the cancelled ones,
     in start order, with its state, minutes in that state and minutes waiting."""
     zone = zone_of(location)
@@ -702,7 +727,7 @@ def flow_board(*, location: Location, now: datetime, show_names: bool = True) ->
     start, end = day_bounds(day, zone)
     appointments = _with_location(_appointments(location, start, end).exclude(status=S.CANCELLED), location)
     undone = undone_since(location=location, since=start)
-    rows = [flow_row(a, now=now, zone=zone, show_names=show_names, undone_at=undone.get(a.pk)) for a in appointments]
+    rows = [flow_row(a, now=now, zone=zone, lens=lens, undone_at=undone.get(a.pk)) for a in appointments]
     occupied = {r.appointment.room_id for r in rows if r.appointment.status in (S.ROOMED, S.WITH_PROVIDER)}
     rooms = [r for r in Room.objects.filter(location=location, active=True).order_by("name") if r.pk not in occupied]
     return FlowBoard(location, day, now.astimezone(zone), rows, rooms, wait_amber_minutes(), wait_red_minutes())
@@ -736,7 +761,11 @@ class BoardLine:
 
 @dataclass
 class FlowBoardPage:
-    """`flow_board` for the HTML page: the same rows as `BoardLine`s and the free rooms as (public id, name)."""
+    """`flow_board` for the HTML page: the same rows as `BoardLine`s and the free rooms as (public id, name).
+
+    `lines` are the patients the desk works with now, `done` those finished for the day (see
+    `board_order`); the page lists `done` folded away under its count.
+    """
 
     location: Location
     day: date
@@ -747,10 +776,27 @@ class FlowBoardPage:
     red: int
     summary: list[tuple[str, int]]
     patient_mrns: list[str]
+    done: list[BoardLine] = field(default_factory=list)
 
     @property
     def zone(self) -> ZoneInfo:
         return zone_of(self.location)
+
+
+# In the building, in the order the board lists them; finished for the day, folded away at the bottom.
+LIVE_STATUSES = (S.ARRIVED, S.ROOMED, S.WITH_PROVIDER)
+DONE_STATUSES = (S.CHECKED_OUT, S.COMPLETED, S.NO_SHOW)
+
+
+def board_order(status: str, starts_at: datetime, arrived_at: datetime | None) -> tuple:
+    """The board's sort key: patients in the building first, who arrived earliest (has waited
+    longest) on top; then those still to come by start time (the late ones lead); then the
+    finished ones (checked out, done, no-show) by start time."""
+    if status in LIVE_STATUSES:
+        return (0, arrived_at or starts_at, starts_at)
+    if status in DONE_STATUSES:
+        return (2, starts_at, starts_at)
+    return (1, starts_at, starts_at)
 
 
 _STAMPS = ("arrived_at", "roomed_at", "with_provider_at", "checked_out_at", "completed_at", "no_show_at")
@@ -761,13 +807,6 @@ _LINE_VALUES = (
     "appointment_type__color", "appointment_type__telehealth", "patient__mrn",
     *(f"patient__{name}" for name in _PATIENT_NAME), *(f"provider__user__{name}" for name in _USER_NAME), *_STAMPS,
 )  # fmt: skip
-
-
-def _patient_display(fields: Any) -> str:
-    """Patient.display_name over plain values (the property itself, so the two cannot drift)."""
-    from clinicdesk.patients.models import Patient
-
-    return Patient.display_name.fget(fields)  # type: ignore[attr-defined]  # a property read through the class for a values() row
 
 
 # The board's `show` filter (?show=late): which of the day's rows to list. The home page counts
@@ -803,7 +842,7 @@ def flow_show_q(show: str, now: datetime) -> Q:
     return conditions[show]
 
 
-def flow_board_page(*, location: Location, now: datetime, show_names: bool = True, show: str = "") -> FlowBoardPage:
+def flow_board_page(*, location: Location, now: datetime, lens: PatientLens = OPENED, show: str = "") -> FlowBoardPage:
     """What `flow_board` shows, for the page that refreshes itself every few seconds: one query
     of plain values for the appointments (patient, provider, type and room joined), one for rooms.
 
@@ -824,7 +863,7 @@ def flow_board_page(*, location: Location, now: datetime, show_names: bool = Tru
             counts[status] = counts.get(status, 0) + 1
             if status in (S.ROOMED, S.WITH_PROVIDER):
                 occupied.add(room_id)
-    lines: list[BoardLine] = []
+    lines: list[tuple[tuple, BoardLine]] = []
     mrns: dict[str, None] = {}
     labels = dict(S.choices)
     providers: dict[tuple, str] = {}
@@ -843,33 +882,32 @@ def flow_board_page(*, location: Location, now: datetime, show_names: bool = Tru
         if who not in providers:  # User.__str__: display name, else full name, else username
             display, first, last, username = who
             providers[who] = display or f"{first} {last}".strip() or username
-        if show_names:
-            label = _patient_display(SimpleNamespace(**{name: row[f"patient__{name}"] for name in _PATIENT_NAME}))
-        else:
-            label = f"MRN {row['patient__mrn']}"
-        lines.append(
-            BoardLine(
-                public_id=str(row["public_id"]),
-                status=status,
-                status_label=labels[status],
-                label=label,
-                time_label=clock_text(row["starts_at"].astimezone(zone)),
-                since_label=clock_text(times.state_since.astimezone(zone)) if times.state_since else "",
-                provider=providers[who],
-                type_name=row["appointment_type__name"],
-                color=row["appointment_type__color"],
-                room=row["room__name"] or "",
-                minutes_in_state=times.minutes_in_state,
-                wait_minutes=times.wait_minutes,
-                total_wait_minutes=times.total_wait_minutes,
-                late_minutes=times.late_minutes,
-                level=wait_level(times.wait_minutes),
-                actions=times.actions,
-                can_no_show=times.can_no_show,
-                needs_room=times.needs_room,
-                undo=times.undo,
-            )
+        label = lens.name(SimpleNamespace(mrn=row["patient__mrn"], **{n: row[f"patient__{n}"] for n in _PATIENT_NAME}))
+        line = BoardLine(
+            public_id=str(row["public_id"]),
+            status=status,
+            status_label=labels[status],
+            label=label,
+            time_label=clock_text(row["starts_at"].astimezone(zone)),
+            since_label=clock_text(times.state_since.astimezone(zone)) if times.state_since else "",
+            provider=providers[who],
+            type_name=row["appointment_type__name"],
+            color=row["appointment_type__color"],
+            room=row["room__name"] or "",
+            minutes_in_state=times.minutes_in_state,
+            wait_minutes=times.wait_minutes,
+            total_wait_minutes=times.total_wait_minutes,
+            late_minutes=times.late_minutes,
+            level=wait_level(times.wait_minutes),
+            actions=times.actions,
+            can_no_show=times.can_no_show,
+            needs_room=times.needs_room,
+            undo=times.undo,
         )
+        lines.append((board_order(status, row["starts_at"], row["arrived_at"]), line))
+    lines.sort(key=lambda keyed: keyed[0])
+    rows_now = [line for _, line in lines if line.status not in DONE_STATUSES]
+    done = [line for _, line in lines if line.status in DONE_STATUSES]
     rooms = [
         (str(public_id), name)
         for pk, public_id, name in Room.objects.filter(location=location, active=True)
@@ -878,8 +916,8 @@ def flow_board_page(*, location: Location, now: datetime, show_names: bool = Tru
         if pk not in occupied
     ]
     return FlowBoardPage(
-        location, day, now.astimezone(zone), lines, rooms, wait_amber_minutes(), wait_red_minutes(),
-        board_summary(counts), list(mrns),
+        location, day, now.astimezone(zone), rows_now, rooms, wait_amber_minutes(), wait_red_minutes(),
+        board_summary(counts), list(mrns), done,
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 
+from ..display import patient_lens
 from .query import Kind, parse_query
 from .selectors import MAX_RESULTS, SearchResult, patient_search
 
@@ -36,7 +37,9 @@ def access_patient_search(*, actor: User, text: str, limit: int = MAX_RESULTS) -
     """Search as `actor`; raises PermissionDenied without patient.demographics.read.
 
     An empty box searches nothing and records nothing. Every other search is audited, even
-    one that finds no one (someone looked).
+    one that finds no one (someone looked). A restricted record `actor` holds no grant for is
+    listed masked (initials, MRN, the Restricted badge; no date of birth, age or phone), so its
+    link still leads to the emergency-access offer.
     """
     if not role_can(actor.role, Cap.PATIENT_DEMOGRAPHICS_READ):
         raise PermissionDenied(Cap.PATIENT_DEMOGRAPHICS_READ)
@@ -46,6 +49,7 @@ def access_patient_search(*, actor: User, text: str, limit: int = MAX_RESULTS) -
         return SearchResult(kind=Kind.EMPTY)
     with transaction.atomic():
         result = patient_search(query=query, today=now, limit=limit)
+        result.hits = patient_lens(viewer=actor).hits(result.hits)
         audit_record(
             actor=actor,
             action=Action.READ,

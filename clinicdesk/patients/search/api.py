@@ -19,9 +19,9 @@ class SearchParams(InputSchema):
 
 class PatientHitOut(Schema):
     mrn: str
-    display_name: str
-    date_of_birth: date
-    age: int
+    display_name: str = Field(description='"Last, First", or initials for a restricted record without a grant.')
+    date_of_birth: date | None = Field(description="None for a restricted record without a grant.")
+    age: int | None = Field(description="None for a restricted record without a grant.")
     phone_last4: str = Field(description="Last four digits of the patient's first phone, or empty.")
     status: str = Field(description='"" when active, else "Inactive" or "Deceased".')
     restricted: bool = Field(description="Opening the record needs emergency access.")

@@ -79,8 +79,8 @@ class PatientHit:
 
     mrn: str
     display_name: str
-    date_of_birth: date
-    age: int
+    date_of_birth: date | None  # None (and age None): a masked record, see patients/display.py
+    age: int | None
     phone_last4: str
     status: str  # "" when active, else "Inactive" / "Deceased"
     restricted: bool

@@ -33,7 +33,7 @@ def test_the_feed_is_valid_icalendar_in_clinic_time_with_initials_only(practice,
     assert str(start.tzinfo) == "America/New_York" and (start.hour, start.minute) == (10, 0)
     assert first["dtstart"].params["TZID"] == "America/New_York"
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
-    assert str(first["summary"]) == "Follow-up – J.D."
+    assert str(first["summary"]) == "Follow-up – J. D."
     assert str(first["location"]) == "Main Street Clinic, Exam 1"
     assert str(first["uid"]) == f"{booked.public_id}@clinicdesk"
     text = feed_calendar(token=token, now=NOW).decode()

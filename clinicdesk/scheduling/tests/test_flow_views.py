@@ -276,3 +276,40 @@ def test_check_in_shows_the_copay_amount_else_the_notes_else_not_recorded(
     page = as_user(front_desk).get(f"/scheduling/flow/{appointment.public_id}/check-in/").content.decode()
     assert shown in page
     assert "9:55 AM" in page  # the visit's start, 12-hour
+
+
+def test_the_board_lists_the_longest_waiting_first_and_folds_the_finished_away(clock, as_user, front_desk, practice):
+    """In the building, earliest arrival first (whatever the booked time); then those to come;
+    checked out, done and no-show under a closed "Finished today" with their count, without
+    "in state" minutes (a finished visit has been "in state" all afternoon)."""
+    booked = [  # (surname, minutes from NOW the 20-minute visit starts, status, minutes ago the patient arrived)
+        ("Early", -140, S.CHECKED_OUT, 150), ("Gone", -100, S.NO_SHOW, None), ("Roomy", -60, S.ROOMED, 20),
+        ("Waits", -40, S.ARRIVED, 45), ("Seen", -20, S.WITH_PROVIDER, 10), ("Later", 30, S.SCHEDULED, None),
+        ("Done", -120, S.COMPLETED, 130),
+    ]  # fmt: skip
+    for surname, starts, status, arrived in booked:
+        stamps = {"arrived_at": NOW - timedelta(minutes=arrived)} if arrived is not None else {}
+        if status == S.ROOMED:
+            stamps["roomed_at"] = NOW - timedelta(minutes=5)
+        if status in (S.WITH_PROVIDER, S.CHECKED_OUT, S.COMPLETED):
+            stamps["with_provider_at"] = NOW - timedelta(minutes=arrived - 5)
+        if status in (S.CHECKED_OUT, S.COMPLETED):
+            stamps["checked_out_at"] = NOW - timedelta(minutes=arrived - 30)
+        if status == S.COMPLETED:
+            stamps["completed_at"] = NOW - timedelta(minutes=arrived - 35)
+        if status == S.NO_SHOW:
+            stamps["no_show_at"] = NOW - timedelta(minutes=60)
+        make_appointment(
+            front_desk, patient=make_patient(front_desk, "Pat", surname), provider=practice.provider,
+            location=practice.location, kind=practice.kind, starts_at=NOW + timedelta(minutes=starts), status=status,
+            room=practice.rooms[0] if status == S.ROOMED else None, **stamps,
+        )  # fmt: skip
+    for url in (BOARD, FRAGMENT):
+        body = as_user(front_desk).get(url, where(practice)).content.decode()
+        live, _, finished = body.partition('<details id="flow-done"')
+        names = re.findall(r'class="flow-row flow-\w+">.*?<a href="[^"]+">(\w+), Pat</a>', live)
+        assert names == ["Waits", "Roomy", "Seen", "Later"]  # arrived 45, 20 and 10 min ago; then to come
+        assert re.search(r'class="flow-done">\s*<summary>Finished today: <strong>3</strong>', finished)
+        assert re.findall(r'<a href="[^"]+">(\w+), Pat</a>', finished) == ["Early", "Done", "Gone"]  # by time
+        assert "flow-since" in live and "flow-since" not in finished  # "in state" only while in the building
+        assert "45 min" in live  # the waiting room's wait still shows

@@ -11,3 +11,13 @@ document.body.addEventListener("htmx:afterSwap", function (event) {
   const status = event.detail.target.querySelector("[role=status]");
   if (status) status.focus?.();
 });
+// The flow board refreshes itself every few seconds; its "Finished today" section stays open or
+// closed as the person left it (the server always sends it closed).
+let flowDoneOpen = false;
+document.addEventListener("toggle", function (event) {
+  if (event.target.id === "flow-done") flowDoneOpen = event.target.open;
+}, true);
+document.body.addEventListener("htmx:load", function () {
+  const done = document.getElementById("flow-done");
+  if (done && flowDoneOpen && !done.open) done.open = true;
+});
