@@ -20,7 +20,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from clinicdesk.audit.chain import CHAINED_FIELDS, GENESIS
-from clinicdesk.audit.models import Action, AuditEvent
+from clinicdesk.audit.models import Action, AuditEvent, ObjectType
 from clinicdesk.audit.services import audit_record
 
 TABLE = AuditEvent._meta.db_table
@@ -121,7 +121,7 @@ def _chained_writer(actor, writer: int, run: int):
             audit_record(
                 actor=actor,
                 action=Action.READ,
-                object_type="patient",
+                object_type=ObjectType.PATIENT,
                 object_id=patient,
                 patient_id=patient,
                 reason="treatment",
@@ -180,3 +180,103 @@ def append_run(kind: str, *, writers: int, seconds: float, run: int, patients: l
     events = sum(r[1] for r in reports)
     elapsed = max(r[3] for r in reports) - min(r[2] for r in reports)
     return {"kind": kind, "writers": writers, "events": events, "seconds": elapsed, "per_second": events / elapsed}
+
+
+# --- A design probe: several chains instead of one (PostgreSQL only) ---------------------------
+#
+# One chain serialises every audited transaction on PostgreSQL from its lock to its commit. The
+# design measured here keeps SHARDS chains side by side: a writer takes the first chain whose
+# lock is free (starting from one its backend id picks, waiting only when every chain is busy),
+# links to that chain's head and inserts. Each chain is gap-free and verifiable on its own, and
+# an anchor would record every chain's head. It runs here on a copy of the audit table with a
+# `chain` column, through a copy of the `audit_append` SQL function changed only in how it
+# locks and where it reads the head; the application is not changed.
+
+SHARDED_TABLE = "bench_sharded_auditevent"
+SHARDS = 4
+_SHARD_LOCK_BASE = 0x434C4443_4200
+
+
+def sharded_table_create() -> None:
+    """PostgreSQL only: SHARDED_TABLE holding the audit table's rows (as chain -1, so the indexes
+    are as large as the real table's) and SHARDS empty chains for the writers."""
+    import importlib
+
+    append_sql = importlib.import_module("clinicdesk.audit.migrations.0003_append_function").CREATE
+    columns = ", ".join([*CHAINED_FIELDS, "prev_hash", "hash"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {SHARDED_TABLE} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING IDENTITY, chain smallint NOT NULL)"
+        )
+        cursor.execute(f"CREATE UNIQUE INDEX {SHARDED_TABLE}_chain_seq ON {SHARDED_TABLE} (chain, seq)")
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef NOT LIKE '%%UNIQUE%%'", [TABLE]
+        )
+        for n, (definition,) in enumerate(cursor.fetchall()):
+            definition = re.sub(
+                r"INDEX \S+ ON \S+", f"INDEX {SHARDED_TABLE}_i{n} ON public.{SHARDED_TABLE}", definition
+            )
+            cursor.execute(definition)
+        cursor.execute(f"INSERT INTO {SHARDED_TABLE} ({columns}, chain) SELECT {columns}, -1 FROM {TABLE}")
+        cursor.execute(f"ANALYZE {SHARDED_TABLE}")
+        lock = "    PERFORM pg_advisory_xact_lock(lock_key);\n"
+        head = "FROM audit_auditevent e ORDER BY e.seq DESC LIMIT 1;"
+        assert lock in append_sql and head in append_sql, "the append function changed: update the probe"
+        chooser = (
+            "    FOR i IN 0 .. n_chains - 1 LOOP\n"
+            "        IF pg_try_advisory_xact_lock(lock_key + (pg_backend_pid() + i) % n_chains) THEN\n"
+            "            v_chain := (pg_backend_pid() + i) % n_chains;\n"
+            "            EXIT;\n"
+            "        END IF;\n"
+            "    END LOOP;\n"
+            "    IF v_chain IS NULL THEN  -- every chain busy: wait for this backend's own\n"
+            "        v_chain := pg_backend_pid() % n_chains;\n"
+            "        PERFORM pg_advisory_xact_lock(lock_key + v_chain);\n"
+            "    END IF;\n"
+        )
+        probe = (
+            append_sql.replace(
+                "FUNCTION audit_append(lock_key bigint,", "FUNCTION bench_sharded_append(n_chains int, lock_key bigint,"
+            )
+            .replace("DECLARE\n", "DECLARE\n    v_chain int;\n", 1)
+            .replace(lock, chooser)
+            .replace(head, f"FROM {SHARDED_TABLE} e WHERE e.chain = v_chain ORDER BY e.seq DESC LIMIT 1;")
+            .replace("INSERT INTO audit_auditevent (", f"INSERT INTO {SHARDED_TABLE} (chain, ")
+            .replace("VALUES (v_seq,", "VALUES (v_chain, v_seq,")
+            .replace("RETURNING audit_auditevent.id", f"RETURNING {SHARDED_TABLE}.id")
+        )
+        cursor.execute(probe)
+
+
+def sharded_check() -> dict[int, int]:
+    """Events per chain, after checking every chain is gap-free and linked (raises if not)."""
+    counts: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT chain, count(*), max(seq) - min(seq) + 1, "
+            f"count(*) FILTER (WHERE prev_hash <> prev_in_chain) FROM ("
+            f"  SELECT chain, seq, prev_hash, lag(hash) OVER (PARTITION BY chain ORDER BY seq) AS prev_in_chain"
+            f"  FROM {SHARDED_TABLE} WHERE chain >= 0) linked GROUP BY chain ORDER BY chain"
+        )
+        for chain, count, span, broken in cursor.fetchall():
+            if span != count or broken:
+                raise RuntimeError(f"chain {chain}: {count} events over {span} seqs, {broken} broken links")
+            counts[chain] = count
+    return counts
+
+
+def _sharded_writer(actor, writer: int, run: int):
+    texts = [actor.username, actor.role, "read", "patient", "", "", "treatment", "success", "", "", "", ""]
+    sql = f"SELECT id FROM bench_sharded_append(%s, %s, %s, {', '.join(['%s'] * len(texts))})"
+
+    def append(i: int, patient: str) -> None:
+        values = list(texts)
+        values[4] = values[5] = patient  # object_id, patient_id
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [SHARDS, _SHARD_LOCK_BASE, actor.pk, *values])
+            cursor.fetchone()
+
+    return append
+
+
+WRITERS["sharded"] = _sharded_writer

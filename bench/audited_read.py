@@ -15,7 +15,7 @@ import time
 from django.db import transaction
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 
 WARMUP = 100
@@ -38,7 +38,7 @@ def read_bench(*, iterations: int, actor: User, public_ids: list, progress) -> d
             audit_record(
                 actor=actor,
                 action=Action.READ,
-                object_type="patient",
+                object_type=ObjectType.PATIENT,
                 object_id=str(row.public_id),
                 patient_id=str(row.public_id),
                 reason="treatment",

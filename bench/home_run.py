@@ -55,7 +55,7 @@ def _week_of_reads(now: datetime) -> int:
     from django.db import transaction
 
     from clinicdesk.accounts.models import User
-    from clinicdesk.audit.models import Action
+    from clinicdesk.audit.models import Action, ObjectType
     from clinicdesk.audit.services import audit_record
     from clinicdesk.core import clock
     from clinicdesk.patients.models import Patient
@@ -77,7 +77,7 @@ def _week_of_reads(now: datetime) -> int:
     with clock.frozen(moments[0][0]) as frozen, transaction.atomic():
         for at, person, mrn in moments:
             frozen.set(at)
-            audit_record(actor=person, action=Action.READ, object_type="patient", object_id=mrn, patient_id=mrn)
+            audit_record(actor=person, action=Action.READ, object_type=ObjectType.PATIENT, object_id=mrn, patient_id=mrn)
     return len(moments)
 
 

@@ -97,6 +97,31 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def check_bench(path: Path) -> dict:
+    """Read and check every row of `path` as the importer does, writing nothing: the rate one
+    process can feed the writer at, whatever the database does."""
+    from clinicdesk.core import clock
+    from clinicdesk.patients.importing import RowProblem, check_file, read_rows, row_to_input
+    from clinicdesk.patients.patient_import import _values
+    from clinicdesk.patients.services import _validate
+
+    info = check_file(path)
+    today = clock.today()
+    rows = 0
+    started = time.perf_counter()
+    for _line, row, _cells in read_rows(path, info):
+        rows += 1
+        try:
+            external_id, data = row_to_input(row)
+        except RowProblem:
+            continue
+        clean, _phones, ssn, errors = _validate(data, registering=True, today=today)
+        if not errors:
+            _values(clean, external_id, ssn, errors, today)
+    seconds = time.perf_counter() - started
+    return {"rows": rows, "seconds": seconds, "per_second": rows / seconds}
+
+
 def import_bench(path: Path, rejects: Path, rows: int, advance: Callable[[int], None]) -> dict:
     """Run the real importer over `path`; rows/s, current RSS at each tenth, peak RSS."""
     from clinicdesk.patients.patient_import import patient_import

@@ -41,7 +41,7 @@ def main() -> None:
     from clinicdesk.audit.verify import audit_verify
 
     from . import generate
-    from .audit_append import WARMUP_EVENTS, append_run, plain_table_create
+    from .audit_append import WARMUP_EVENTS, append_run, plain_table_create, sharded_check, sharded_table_create
     from .audit_verify import chain_load, verify_bench
     from .audited_read import WARMUP as READ_WARMUP
     from .audited_read import read_bench
@@ -80,6 +80,8 @@ def main() -> None:
         load_seconds = time.perf_counter() - started
     console.log(f"chain of {args.events:,} events generated and loaded in {load_seconds:.1f} s")
     plain_table_create()
+    if database == "postgresql":
+        sharded_table_create()  # the several-chains design, measured beside the one chain
 
     with progress() as bar:
         verify = verify_bench(expected=args.events, rounds=args.verify_rounds, progress=bar)
@@ -90,11 +92,15 @@ def main() -> None:
     )
 
     appends = []
-    for run, (writers, kind) in enumerate((w, k) for w in args.writers for k in ("plain", "orm", "chained")):
+    kinds = ("plain", "orm", "chained", "sharded") if database == "postgresql" else ("plain", "orm", "chained")
+    for run, (writers, kind) in enumerate((w, k) for w in args.writers for k in kinds):
         console.log(f"{kind} appends, {writers} writer(s), {args.append_seconds:g} s ...")
         result = append_run(kind, writers=writers, seconds=args.append_seconds, run=run, patients=stand_ins)
         console.log(f"  {result['per_second']:,.0f} events/s ({result['events']:,} events)")
         appends.append(result)
+
+    if database == "postgresql":
+        console.log(f"several-chains design: every chain gap-free and linked, events per chain {sharded_check()}")
 
     actor = User.objects.get(username="bench-staff-00")
     with progress() as bar:
