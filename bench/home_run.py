@@ -77,7 +77,9 @@ def _week_of_reads(now: datetime) -> int:
     with clock.frozen(moments[0][0]) as frozen, transaction.atomic():
         for at, person, mrn in moments:
             frozen.set(at)
-            audit_record(actor=person, action=Action.READ, object_type=ObjectType.PATIENT, object_id=mrn, patient_id=mrn)
+            audit_record(
+                actor=person, action=Action.READ, object_type=ObjectType.PATIENT, object_id=mrn, patient_id=mrn
+            )
     return len(moments)
 
 
