@@ -213,8 +213,12 @@ BODY: dict[str, Callable[[SeededPractice, PatientRecords], dict[str, str]]] = {
 }
 
 
+# Pages whose query (above) names the patient, so they open that patient's chart too.
+PATIENT_QUERIES = {"scheduling:series_new"}
+
+
 def _opens_a_chart(route: Route) -> bool:
-    return any(rule in PATIENT_FILLS for rule in _rules(route))
+    return route.name in PATIENT_QUERIES or any(rule in PATIENT_FILLS for rule in _rules(route))
 
 
 # --- The seeded practice, shared by the whole module ------------------------------------------
@@ -420,6 +424,7 @@ def test_the_walk_of_the_restricted_record_covers_every_kind_of_chart_route():
     assert len(CHART_ROUTES) > 100
     kinds = {rule[:2] for route in CHART_ROUTES for rule in _rules(route)}
     assert {("patients", "mrn"), ("encounters", "public_id"), ("appointments", "public_id")} <= kinds
+    assert "scheduling:series_new" in {route.name for route in CHART_ROUTES}
 
 
 def test_a_nurse_with_emergency_access_opens_the_restricted_chart(client, practice, walk_clock, db):
