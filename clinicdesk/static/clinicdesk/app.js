@@ -21,3 +21,17 @@ document.body.addEventListener("htmx:load", function () {
   const done = document.getElementById("flow-done");
   if (done && flowDoneOpen && !done.open) done.open = true;
 });
+// After a failed submit the focus moves to the form's error summary, so someone on the keyboard
+// or a screen reader starts at the list of mistakes (each a link to its field) instead of the top
+// of the page: on page load, and after an htmx swap that a form's submit asked for.
+function focusErrorSummary(root) {
+  const summary = root.querySelector(".error-summary, .form-error");
+  if (!summary) return;
+  if (!summary.hasAttribute("tabindex")) summary.setAttribute("tabindex", "-1");
+  summary.focus();
+}
+focusErrorSummary(document);
+document.body.addEventListener("htmx:afterSettle", function (event) {
+  const cause = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+  if (cause && cause.type === "submit") focusErrorSummary(event.detail.target);
+});

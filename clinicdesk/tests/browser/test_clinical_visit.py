@@ -48,11 +48,9 @@ from clinicdesk.scheduling.tests.factories import (
     make_type,
 )
 from clinicdesk.tests.browser import test_front_desk_patients
-from clinicdesk.tests.browser.test_first_day import DESKTOP, chromium, labelled
+from clinicdesk.tests.browser.test_first_day import DESKTOP, labelled
 from clinicdesk.tests.browser.test_front_desk_scheduling import CLOSES, OPENS, clinic_zone, sign_in_with_code
 from conftest import enrol_totp, make_staff
-
-__all__ = ["chromium"]  # the fixture used below, imported so pytest finds it
 
 pytestmark = pytest.mark.browser
 

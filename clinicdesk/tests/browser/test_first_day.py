@@ -5,11 +5,10 @@ authentication and creates an account for Luis at the front desk. Luis signs in,
 and is refused the audit report. The privacy officer then finds all of it in the audit report,
 filters it to Luis and downloads it as CSV.
 
-Headless Debian chromium through playwright's sync API; nothing is ever downloaded (no
-`playwright install`). Each step is photographed at desktop (1280 px) and tablet (768 px)
-width into test-artifacts/ for a person to look at, and every page visited gets a basic
-accessibility check (language, one <h1>, a label on every field, names on buttons and links,
-no sideways scrolling at tablet width, no script errors or CSP violations).
+The browser is the one of this folder's conftest, whose axe-core checks every page against WCAG
+2.1 A/AA. Each step is photographed at desktop (1280 px) and tablet (768 px) width into
+test-artifacts/ for a person to look at, with house checks axe does not make (one <h1>, no
+sideways scrolling at tablet width, no script errors or CSP violations).
 """
 
 from __future__ import annotations
@@ -18,36 +17,26 @@ import csv
 import io
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Page, ViewportSize, expect
 
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action, AuditEvent, Outcome
 from clinicdesk.core.capabilities import Role
+from clinicdesk.tests.browser.conftest import DESKTOP
 from conftest import PASSWORD, enrol_totp, make_staff
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 TABLET: ViewportSize = {"width": 768, "height": 1024}
 LUIS_PASSWORD = "front desk first day 2718"
 
-# An axe-like smoke check that needs no network: what every page must get right.
+# The house's own checks of every photographed page, beside axe-core's (one <h1> is ours alone).
 BASIC_A11Y = """
 () => {
   const problems = [];
@@ -116,38 +105,6 @@ class Camera:
         page.screenshot(path=ARTIFACTS / f"{stem}-768.png", full_page=True)
         page.set_viewport_size(DESKTOP)
         assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px at tablet width"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing. Browser tests drive Debian's chromium: `apt-get install chromium`. "
-            "They never download a browser (`playwright install`) and never skip.",
-            pytrace=False,
-        )
-    # playwright's sync API keeps an asyncio event loop running in this thread, and Django refuses
-    # ORM calls from a thread with a running loop. The test's own database work between clicks is
-    # synchronous, so allow it, but only while the browser runs: other tests keep the guard.
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium: Browser, live_app) -> Iterator[Page]:
-    context = chromium.new_context(base_url=live_app.url, viewport=DESKTOP, accept_downloads=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    # A CSP violation or a script error is a broken page even when it looks fine.
-    broken: list[str] = []
-    page.on("pageerror", lambda exc: broken.append(f"script error: {exc}"))
-    page.on("console", lambda msg: broken.append(msg.text) if "Content Security Policy" in msg.text else None)
-    yield page
-    context.close()
-    assert broken == [], broken
 
 
 def fresh_code(secret: str) -> str:

@@ -28,11 +28,9 @@ from clinicdesk.scheduling.tests.factories import (
     make_room,
     make_type,
 )
-from clinicdesk.tests.browser.test_first_day import ARTIFACTS, DESKTOP, TABLET, Camera, chromium, fresh_code, sign_in
+from clinicdesk.tests.browser.test_first_day import ARTIFACTS, DESKTOP, TABLET, Camera, fresh_code, sign_in
 from clinicdesk.tests.browser.test_front_desk_scheduling import clinic_zone
 from conftest import PASSWORD, enrol_totp, make_staff
-
-__all__ = ["chromium"]
 
 pytestmark = pytest.mark.browser
 S = AppointmentStatus

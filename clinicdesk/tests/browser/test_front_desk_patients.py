@@ -23,10 +23,8 @@ from clinicdesk.core.capabilities import Role
 from clinicdesk.patients.models import Coverage, CoveragePriority, Patient, PayerType
 from clinicdesk.patients.payers import PayerInput, payer_create
 from clinicdesk.tests.browser import test_first_day
-from clinicdesk.tests.browser.test_first_day import chromium, fresh_code, labelled, page, sign_in
+from clinicdesk.tests.browser.test_first_day import fresh_code, labelled, sign_in
 from conftest import PASSWORD, enrol_totp, make_staff
-
-__all__ = ["chromium", "page"]  # fixtures used by the test below, imported so pytest finds them
 
 SSN = "123-45-6789"
 SSN_MASKED = "***-**-6789"

@@ -66,11 +66,9 @@ from clinicdesk.scheduling.setup import (
     provider_create,
     room_create,
 )
-from clinicdesk.tests.browser.test_first_day import DESKTOP, chromium, fresh_code, labelled, page, sign_in
+from clinicdesk.tests.browser.test_first_day import DESKTOP, fresh_code, labelled, sign_in
 from clinicdesk.tests.browser.test_front_desk_patients import Camera
 from conftest import PASSWORD, enrol_totp, make_staff
-
-__all__ = ["chromium", "page"]  # fixtures used by the test below, imported so pytest finds them
 
 pytestmark = pytest.mark.browser
 

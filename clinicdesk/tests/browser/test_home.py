@@ -20,11 +20,9 @@ from clinicdesk.clinical.models import VisitNote
 from clinicdesk.clinical.tests.factories import make_encounter
 from clinicdesk.core.capabilities import Role
 from clinicdesk.scheduling.tests.factories import make_appointment, make_patient, make_practice
-from clinicdesk.tests.browser.test_first_day import chromium, fresh_code, page, sign_in, sign_out
+from clinicdesk.tests.browser.test_first_day import fresh_code, sign_in, sign_out
 from clinicdesk.tests.browser.test_front_desk_patients import Camera
 from conftest import PASSWORD, enrol_totp, make_staff
-
-__all__ = ["chromium", "page"]  # fixtures used below, imported so pytest finds them
 
 pytestmark = pytest.mark.browser
 

@@ -9,40 +9,21 @@ the boxes from the problem list and picks a third code by words.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from clinicdesk.clinical.models import EncounterDiagnosis, Problem
+from clinicdesk.clinical.tests.factories import make_clinic, make_encounter
+from clinicdesk.clinical.tests.helpers import CODES
 from clinicdesk.codes.services import icd10_load
 from clinicdesk.core.capabilities import Role
-from clinicdesk.tests.browser.test_first_day import DESKTOP, chromium, fresh_code, sign_in
+from clinicdesk.tests.browser.test_first_day import fresh_code, sign_in
 from conftest import PASSWORD, enrol_totp, make_staff
-
-from .factories import make_clinic, make_encounter
-from .helpers import CODES
-
-__all__ = ["chromium"]
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def browser_page(chromium: Browser, live_app) -> Iterator[Page]:
-    context = chromium.new_context(base_url=live_app.url, viewport=DESKTOP)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    broken: list[str] = []
-    page.on("pageerror", lambda exc: broken.append(f"script error: {exc}"))
-    page.on("console", lambda msg: broken.append(msg.text) if "Content Security Policy" in msg.text else None)
-    yield page
-    context.close()
-    assert broken == [], broken
-
-
-def test_a_clinician_picks_codes_with_the_keyboard_and_a_category_is_refused(browser_page, live_app):
-    page = browser_page
+def test_a_clinician_picks_codes_with_the_keyboard_and_a_category_is_refused(page: Page, live_app):
     icd10_load(entries=CODES, release="2026")
     manager = make_staff("dana", Role.OFFICE_MANAGER, display_name="Dana Whitfield")
     doctor = make_staff("okafor", Role.CLINICIAN, display_name="Dr. Amara Okafor")

@@ -8,35 +8,18 @@ the note is signed, with a link to add an addendum, which she follows.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from clinicdesk.clinical import notes
 from clinicdesk.clinical.models import Addendum, VisitNote
+from clinicdesk.clinical.tests.factories import make_clinic, make_encounter
 from clinicdesk.core.capabilities import Role
-from clinicdesk.tests.browser.test_first_day import DESKTOP, chromium, fresh_code, sign_in
+from clinicdesk.tests.browser.test_first_day import fresh_code, sign_in
 from conftest import PASSWORD, enrol_totp, make_staff
 
-from .factories import make_clinic, make_encounter
-
-__all__ = ["chromium"]
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser_page(chromium: Browser, live_app) -> Iterator[Page]:
-    context = chromium.new_context(base_url=live_app.url, viewport=DESKTOP)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    broken: list[str] = []
-    page.on("pageerror", lambda exc: broken.append(f"script error: {exc}"))
-    page.on("console", lambda msg: broken.append(msg.text) if "Content Security Policy" in msg.text else None)
-    yield page
-    context.close()
-    assert broken == [], broken
 
 
 def _sign_in(page: Page, user) -> None:
@@ -47,8 +30,7 @@ def _sign_in(page: Page, user) -> None:
     page.wait_for_load_state("load")
 
 
-def test_a_nurse_drafts_with_autosave_and_the_clinician_signs_then_is_offered_an_addendum(browser_page, live_app):
-    page = browser_page
+def test_a_nurse_drafts_with_autosave_and_the_clinician_signs_then_is_offered_an_addendum(page: Page, live_app):
     manager = make_staff("dana", Role.OFFICE_MANAGER, display_name="Dana Whitfield")
     doctor = make_staff("okafor", Role.CLINICIAN, display_name="Dr. Amara Okafor")
     nurse = make_staff("sam", Role.NURSE, display_name="Sam Patel")
