@@ -169,7 +169,7 @@ def _columns_html(grid: cal.Grid | None, request: StaffRequest) -> None:
                     f'class="small" title="Mark {e(b.label)} a no-show">No-show</button></form>'
                 )
             parts.append(
-                f'<article class="cal-appt {e(b.css)}"><svg class="cal-swatch" viewBox="0 0 1 1" '
+                f'<article class="cal-appt {e(b.css)}" title="{e(b.title)}"><svg class="cal-swatch" viewBox="0 0 1 1" '
                 f'preserveAspectRatio="none" aria-hidden="true" focusable="false"><rect width="1" height="1" '
                 f'fill="{e(b.color)}"/></svg>{no_show}<a href="{e(b.url)}">{e(b.time_label)} {e(b.label)}</a>'
                 f'<span class="cal-meta">{e(b.type_line)}</span><span class="cal-meta">{e(b.meta)}</span></article>'
