@@ -15,6 +15,7 @@ from .access import access_patient
 from .coverage import coverages_active
 from .duplicates import access_likely_duplicates
 from .forms import PatientForm
+from .page_sections import patient_sections_for
 from .paperwork import paperwork_summary
 from .selectors import patient_changes, patient_is_restricted
 
@@ -77,6 +78,8 @@ def patient_detail(request: StaffRequest, mrn: str) -> HttpResponse:
             "can_merge": role_can(request.user.role, Cap.PATIENT_MERGE),
             # The clinical chart is a page of the clinical app, linked by name only (no import upward).
             "can_read_clinical": role_can(request.user.role, Cap.CLINICAL_NOTE_READ),
+            # Appointments and other apps' parts, loaded by htmx from their own (audited) routes.
+            "sections": patient_sections_for(role=request.user.role, mrn=patient.mrn),
         },
     )
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import booking_views, confirmation_views, feed_views, series_views, waitlist_views
+from . import booking_views, confirmation_views, feed_views, patient_views, series_views, waitlist_views
 
 app_name = "scheduling"
 
@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("appointments/<uuid:public_id>/cancel/", booking_views.appointment_cancel_view, name="appointment_cancel"),
     path("appointments/<uuid:public_id>/freed/", waitlist_views.slot_freed, name="slot_freed"),
     path("appointments/<uuid:public_id>/freed/offer/", waitlist_views.slot_offer, name="slot_offer"),
+    path("patients/<str:mrn>/appointments/", patient_views.patient_appointments, name="patient_appointments"),
     path("waitlist/", waitlist_views.waitlist_page, name="waitlist"),
     path("waitlist/new/", waitlist_views.waitlist_new, name="waitlist_new"),
     path("waitlist/<uuid:public_id>/close/", waitlist_views.waitlist_close_view, name="waitlist_close"),

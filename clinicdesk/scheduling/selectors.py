@@ -1,7 +1,12 @@
-"""Reads of the practice setup. Not PHI, so reads are not audited; missing ids answer Http404."""
+"""Reads of the practice setup. Not PHI, so reads are not audited; missing ids answer Http404.
+
+Also one patient's appointments, for a caller that opened the patient through access_patient
+(that is the audited read)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -9,8 +14,9 @@ from django.db.models import Model, Prefetch, QuerySet
 
 from clinicdesk.accounts.models import User
 from clinicdesk.core.lookups import get_or_404
+from clinicdesk.patients.models import Patient
 
-from .models import AppointmentType, Location, OpeningHours, Provider, Room
+from .models import Appointment, AppointmentStatus, AppointmentType, Location, OpeningHours, Provider, Room
 from .setup import PROVIDER_ROLES
 
 M = TypeVar("M", bound=Model)
@@ -94,3 +100,32 @@ def providers_find(*, public_ids: list[Any]) -> list[Provider]:
 
 def rooms_find(*, public_ids: list[Any]) -> list[Room]:
     return _all_found(Room.objects.select_related("location"), public_ids, "rooms", "room")
+
+
+# --- One patient's appointments (the patient page) --------------------------------------------
+
+PAST_APPOINTMENTS_SHOWN = 10
+UPCOMING_APPOINTMENTS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class PatientAppointments:
+    upcoming: list[Appointment]  # soonest first
+    past: list[Appointment]  # latest first
+
+
+def patient_appointments_unchecked(
+    *, patient: Patient, now: datetime, past_limit: int = PAST_APPOINTMENTS_SHOWN
+) -> PatientAppointments:
+    """`patient`'s appointments not yet over at `now` (cancelled ones left out), soonest first, and
+    the last `past_limit` that ended before `now`, latest first, whatever their status (a no-show
+    or a late cancel matters at the desk). A visit under way counts as upcoming.
+
+    The caller opened the patient through access_patient (the audited read).
+    """
+    rows = Appointment.objects.filter(patient=patient).select_related(
+        "provider__user", "location", "appointment_type", "room"
+    )
+    upcoming = rows.filter(ends_at__gt=now).exclude(status=AppointmentStatus.CANCELLED).order_by("starts_at", "pk")
+    past = rows.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
+    return PatientAppointments(upcoming=list(upcoming[:UPCOMING_APPOINTMENTS_SHOWN]), past=list(past[:past_limit]))
