@@ -28,16 +28,7 @@ from clinicdesk.core.guards import requires
 from clinicdesk.core.problems import problem
 from clinicdesk.core.refusals import TOO_LARGE, body_limit_refusal, refusal_log
 from clinicdesk.patients.api import router as patients_router
-from clinicdesk.patients.coverage_api import router as coverage_router
-from clinicdesk.patients.disclosure_api import router as disclosure_router
-from clinicdesk.patients.merge_api import router as merge_router
-from clinicdesk.patients.paperwork_api import router as paperwork_router
-from clinicdesk.patients.search.api import search_routes_add
 from clinicdesk.scheduling.api import router as scheduling_router
-from clinicdesk.scheduling.appointments_api import router as appointments_router
-from clinicdesk.scheduling.availability_api import router as availability_router
-from clinicdesk.scheduling.series_api import router as series_router
-from clinicdesk.scheduling.waitlist_api import router as waitlist_router
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +70,12 @@ api = ClinicDeskAPI(
     docs_decorator=requires(Cap.ACCOUNT_SELF),
     urls_namespace="api",
 )
+# One router per app, each mounted once at its prefix (the app's api.py gathers its features' routers).
 api.add_router("/", staff_router)
 api.add_router("/audit", audit_router)
 api.add_router("/", codes_router)
-search_routes_add(patients_router)  # GET /patients shares its path with POST /patients
 api.add_router("/", patients_router)
-api.add_router("/", coverage_router)
-api.add_router("/", paperwork_router)
-api.add_router("/", disclosure_router)
-api.add_router("/", merge_router)
 api.add_router("/scheduling", scheduling_router)
-api.add_router("/scheduling", availability_router)
-api.add_router("/scheduling", appointments_router)
-api.add_router("/scheduling", waitlist_router)
-api.add_router("/scheduling", series_router)
 api.add_router("/clinical", clinical_router)
 
 

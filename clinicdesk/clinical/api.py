@@ -2,10 +2,10 @@
 
 from ninja import Router
 
-from .encounters_api import router as encounters_router
-from .lists_api import router as lists_router
-from .notes_api import router as notes_router
-from .recalls_api import router as recalls_router
+from .encounter_api import router as encounters_router
+from .list_api import router as lists_router
+from .note_api import router as notes_router
+from .recall_api import router as recalls_router
 
 router = Router()
 router.add_router("", encounters_router)

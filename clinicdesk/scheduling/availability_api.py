@@ -22,8 +22,8 @@ from clinicdesk.core.schemas import Between, InputSchema, ScheduleDate, Schedule
 from clinicdesk.patients.access import access_patient
 
 from . import availability, selectors, slots
-from .api import ClockTime
 from .models import WEEKDAY_KEYS, ExceptionKind
+from .setup_api import ClockTime
 
 router = Router(tags=["availability"])
 

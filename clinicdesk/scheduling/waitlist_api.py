@@ -21,7 +21,7 @@ from clinicdesk.patients.access import access_patient
 
 from . import waitlist
 from .access import access_appointment
-from .appointments_api import AppointmentOut
+from .appointment_api import AppointmentOut
 from .models import AppointmentType, Location, Provider, Room, WaitlistEntry
 
 router = Router(tags=["waitlist"])

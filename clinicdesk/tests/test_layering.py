@@ -1,7 +1,7 @@
 """Views and endpoints stay thin: they load records through access_* and selectors only.
 
 The views are found the way Django and the API find them, from the URLconf and the API
-routers, not from file names: a view in `chart_views.py` or `lists_api.py` counts as much as
+routers, not from file names: a view in `chart_views.py` or `list_api.py` counts as much as
 one in `views.py`. Every module that holds a routed view is checked whole, so a private helper
 beside the view cannot query a model on its behalf either.
 """
@@ -53,9 +53,9 @@ def test_the_walk_finds_views_in_every_kind_of_module():
     assert len(modules) >= 40
     for expected in (
         "clinicdesk.clinical.chart_views",
-        "clinicdesk.clinical.lists_api",
+        "clinicdesk.clinical.list_api",
         "clinicdesk.scheduling.feed_views",
-        "clinicdesk.scheduling.appointments_api",
+        "clinicdesk.scheduling.appointment_api",
         "clinicdesk.patients.views",
         "clinicdesk.core.views",
     ):
@@ -78,3 +78,27 @@ def test_no_module_holding_a_view_or_endpoint_queries_a_model_directly():
         for number, line in _direct_queries(inspect.getsource(module))
     ]
     assert offenders == [], "fetch through access_* (protected records) or selectors (the rest)"
+
+
+def test_each_app_mounts_one_router_once():
+    """clinicdesk/api.py mounts one router per app, the one its api.py gathers."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).resolve().parents[1] / "api.py").read_text())
+    imported = {
+        alias.asname or alias.name: node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+    mounted = [
+        imported[call.args[1].id]
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "add_router"
+        and isinstance(call.args[1], ast.Name)
+    ]
+    assert mounted and all(module.endswith(".api") for module in mounted), mounted
+    assert len(mounted) == len(set(mounted)), mounted

@@ -60,7 +60,7 @@ RX_DIRECTIONS = "RXDIR-MARKER-7738"
 REACTION = "REACTION-MARKER-7739"
 RECALL_REASON = "RECALL-MARKER-7740"
 AMENDMENT = "AMEND-MARKER-7741"
-ENCOUNTER_REASON = "REASON-MARKER-7742"  # the encounter's reason: clinical text (encounters_api.py)
+ENCOUNTER_REASON = "REASON-MARKER-7742"  # the encounter's reason: clinical text (encounter_api.py)
 DX_CODE = "I10"  # encounter diagnosis
 PROBLEM_CODE = "E11.9"  # problem list
 
