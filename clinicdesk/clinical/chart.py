@@ -28,6 +28,7 @@ from .models import (
     RecallStatus,
     Vitals,
 )
+from .vitals import PRACTICE_UNITS, UNIT_LABEL, reading_in
 
 ENCOUNTERS_PER_PAGE = 25
 VITALS_IN_TREND = 20
@@ -188,9 +189,11 @@ def vitals_trends(vitals: list[Vitals]) -> list[Trend]:
                 high,
             )  # fmt: skip
         )
-    weight = [(i, v.weight_kg) for i, v in enumerate(vitals) if v.weight_kg is not None]
-    if weight:
-        pounds = [(i, (kg * Decimal("2.20462")).quantize(Decimal("0.1"))) for i, kg in weight]
-        low, high = _bounds([p for _, p in pounds], Decimal(0), Decimal(10))
-        trends.append(Trend("Weight", "lb", [Series("Weight", "#6a3d9a", pounds)], labels, low, high))
+    # Weight in the practice's unit, as typed when it was typed in that unit (150 lb is 150).
+    unit = PRACTICE_UNITS["weight"]
+    shown = [(i, reading_in(v, "weight", unit)) for i, v in enumerate(vitals)]
+    weights = [(i, value) for i, value in shown if value is not None]
+    if weights:
+        low, high = _bounds([w for _, w in weights], Decimal(0), Decimal(10))
+        trends.append(Trend("Weight", UNIT_LABEL[unit], [Series("Weight", "#6a3d9a", weights)], labels, low, high))
     return trends

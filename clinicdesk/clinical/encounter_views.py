@@ -26,7 +26,6 @@ from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
-from clinicdesk.patients.display import patient_lens
 from clinicdesk.scheduling.access import access_appointment
 from clinicdesk.scheduling.models import AppointmentType, Provider
 
@@ -64,7 +63,6 @@ def _today_context(request: StaffRequest, provider: Provider | None, form: Unsch
         "provider": provider,
         "providers": selectors.active_providers(),
         "lines": lines,
-        "lens": patient_lens(viewer=request.user),
         "form": form,
         "today": clock.today(),
     }
@@ -147,14 +145,13 @@ def _dec(value: Decimal | None) -> str:
 def vitals_rows(entries: list[Vitals], encounter: Encounter) -> list[VitalsRow]:
     rows = []
     for entry in entries:
-        t, h, w = entry.temperature_c, entry.height_cm, entry.weight_kg
         rows.append(
             VitalsRow(
                 entry=entry,
                 bp=f"{entry.systolic}/{entry.diastolic}" if entry.systolic is not None else "",
-                temperature=f"{t} °C ({vitals.c_to_f(t)} °F)" if t is not None else "",
-                height=f"{h} cm ({vitals.cm_to_in(h)} in)" if h is not None else "",
-                weight=f"{w} kg ({vitals.kg_to_lb(w)} lb)" if w is not None else "",
+                temperature=vitals.reading_text(entry, "temperature"),
+                height=vitals.reading_text(entry, "height"),
+                weight=vitals.reading_text(entry, "weight"),
                 in_this_encounter=entry.encounter_id == encounter.pk,
             )
         )

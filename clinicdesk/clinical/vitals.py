@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action, ObjectType
+from clinicdesk.audit.models import Action
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock, ranges
 from clinicdesk.core.capabilities import Cap, role_can
@@ -137,6 +137,48 @@ def to_display(kind: str, stored: Decimal, unit: str) -> Decimal:
     if kind == "height":
         return cm_to_in(stored) if unit == "in" else stored
     return kg_to_lb(stored) if unit == "lb" else stored
+
+
+# The units the practice reads (the chart's, and the second unit beside what was typed).
+PRACTICE_UNITS = {"temperature": "F", "height": "in", "weight": "lb"}
+_STORED = {"temperature": ("temperature_c", "C"), "height": ("height_cm", "cm"), "weight": ("weight_kg", "kg")}
+
+
+def entered_values(data: VitalsInput) -> dict[str, Decimal | str | None]:
+    """The temperature, height and weight as typed and the unit of each, for the columns that
+    keep them (`weight_entered`, `weight_unit`, ...); only for readings that were given."""
+    kept: dict[str, Decimal | str | None] = {}
+    for kind in _STORED:
+        value = parse_reading(getattr(data, kind))
+        if value is not None:
+            kept[f"{kind}_entered"] = _q(value, HUNDREDTH)
+            kept[f"{kind}_unit"] = getattr(data, f"{kind}_unit")
+    return kept
+
+
+def reading_in(vitals: Vitals, kind: str, unit: str) -> Decimal | None:
+    """`vitals`' temperature, height or weight in `unit`: what was typed when it was typed in
+    that unit (150 lb stays 150), else the stored metric value converted; None when not taken."""
+    column, _metric = _STORED[kind]
+    stored = getattr(vitals, column)
+    if stored is None:
+        return None
+    entered = getattr(vitals, f"{kind}_entered")
+    if entered is not None and getattr(vitals, f"{kind}_unit") == unit:
+        return Decimal(format(entered.normalize(), "f"))  # 150, not 150.00 (two places are kept)
+    return to_display(kind, stored, unit)
+
+
+def reading_text(vitals: Vitals, kind: str) -> str:
+    """ "150 lb (68.0 kg)": the reading as typed first, then in the other unit; "" when not taken.
+    A reading recorded before entries were kept shows its stored value first ("68.0 kg (149.9 lb)")."""
+    column, metric = _STORED[kind]
+    if getattr(vitals, column) is None:
+        return ""
+    first = getattr(vitals, f"{kind}_unit") or metric
+    other = metric if first != metric else PRACTICE_UNITS[kind]
+    typed, converted = (reading_in(vitals, kind, unit) or Decimal(0) for unit in (first, other))
+    return f"{_fmt(typed)} {UNIT_LABEL[first]} ({_fmt(converted)} {UNIT_LABEL[other]})"
 
 
 def bmi_of(*, height_cm: Decimal, weight_kg: Decimal) -> Decimal:
@@ -444,11 +486,12 @@ def vitals_record(*, actor: User, patient: Patient, data: VitalsInput, encounter
         bmi=bmi,
         flags="; ".join(flags)[:300],
         **values,
+        **entered_values(data),
     )
     audit_record(
         actor=actor,
         action=Action.CREATE,
-        object_type=ObjectType.VITALS,
+        object_type="vitals",
         object_id=str(vitals.public_id),
         patient_id=patient.mrn,
         changed_fields=[name for name, value in values.items() if value is not None] + (["bmi"] if bmi else []),
@@ -481,7 +524,7 @@ def vitals_mark_in_error(*, actor: User, vitals: Vitals, reason: str) -> Vitals:
     audit_record(
         actor=actor,
         action=Action.UPDATE,
-        object_type=ObjectType.VITALS,
+        object_type="vitals",
         object_id=str(locked.public_id),
         patient_id=locked.patient.mrn,
         changed_fields=["in_error", "in_error_reason"],

@@ -72,6 +72,15 @@ class Vitals(PublicIdModel):
     height_cm = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     bmi = models.DecimalField("BMI", max_digits=4, decimal_places=1, null=True, blank=True)
+    # What was typed, in the unit it was typed in ("F"/"C", "in"/"cm", "lb"/"kg"), so 150 lb is
+    # shown back as 150 lb and not as 149.9 lb converted back from 68.0 kg. Empty for readings
+    # recorded before the entered values were kept: those show the stored metric value.
+    temperature_entered = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    temperature_unit = models.CharField(max_length=2, blank=True, default="")
+    height_entered = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    height_unit = models.CharField(max_length=2, blank=True, default="")
+    weight_entered = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    weight_unit = models.CharField(max_length=2, blank=True, default="")
     pain = models.PositiveSmallIntegerField("pain score (0-10)", null=True, blank=True)
     flags = models.CharField(max_length=300, blank=True)  # borderline values, in words
     in_error = models.BooleanField(default=False)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.clinical.chart import ENCOUNTERS_PER_PAGE, vitals_trends
 from clinicdesk.clinical.models import Allergy, Encounter, Medication, Problem, Recall, Vitals
+from clinicdesk.clinical.vitals import VitalsInput, vitals_record
 
 from .factories import make_clinic, make_encounter
 
@@ -151,3 +152,21 @@ def test_the_chart_leads_to_each_list_and_the_patient_page_to_the_chart(as_user,
     chart_url = reverse("clinical:chart", args=[mrn])
     assert chart_url in as_user(clinician).get(reverse("patients:detail", args=[mrn])).content.decode()
     assert chart_url not in as_user(front_desk).get(reverse("patients:detail", args=[mrn])).content.decode()
+
+
+def test_the_chart_says_the_weight_as_typed_in_the_unit_of_its_graph_with_legend_colours_of_the_dots(
+    clock, as_user, clinician, nurse, clinic
+):
+    clock.set(datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
+    for weight in ("152", "150"):
+        vitals_record(actor=nurse, patient=clinic.patient, data=VitalsInput(weight=weight, weight_unit="lb",
+                      systolic="128", diastolic="82"))  # fmt: skip
+        clock.advance(minutes=30)
+    page = _chart(as_user(clinician), clinic).content.decode()
+    assert "weight 150 lb" in page and " kg" not in page  # the text and the graph both in lb
+    assert "Weight (lb)" in page and "<td>150</td>" in page and "149.9" not in page
+    legends = re.findall(r'<p class="legend small">(.*?)</p>', page)
+    dots = set(re.findall(r'<circle cx="[\d.]+" cy="[\d.]+" r="3" fill="(#[0-9a-f]{6})"', page))
+    swatches = [re.findall(r'fill="(#[0-9a-f]{6})"', legend) for legend in legends]
+    assert swatches == [["#c0392b", "#2c7fb8"], ["#6a3d9a"]] and dots == {"#c0392b", "#2c7fb8", "#6a3d9a"}
+    assert "style=" not in "".join(legends)  # the page's CSP drops inline styles, so colours are SVG fills

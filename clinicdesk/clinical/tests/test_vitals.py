@@ -225,3 +225,29 @@ def test_marking_in_error_needs_a_reason(clinic, nurse):
     assert "Say why" in refused.value.message_dict["reason"][0]
     entry.refresh_from_db()
     assert not entry.in_error
+
+
+def test_what_was_typed_is_kept_and_shown_back_as_typed(clinic, nurse):
+    entry = record(nurse, clinic, weight="150", weight_unit="lb", temperature="98.6", temperature_unit="F",
+                   height="65.25", height_unit="in")  # fmt: skip
+    entry.refresh_from_db()
+    assert entry.weight_kg == Decimal("68.0")  # 150 lb converted back from 68.0 kg would be 149.9 lb
+    assert (entry.weight_entered, entry.weight_unit) == (Decimal("150"), "lb")
+    assert (entry.temperature_entered, entry.temperature_unit, entry.height_entered) == (
+        Decimal("98.6"),
+        "F",
+        Decimal("65.25"),
+    )
+    assert v.reading_text(entry, "weight") == "150 lb (68 kg)"
+    assert v.reading_text(entry, "temperature") == "98.6 °F (37 °C)"
+    assert v.reading_text(entry, "height") == "65.25 in (165.7 cm)"
+    assert v.reading_in(entry, "weight", "lb") == Decimal("150")
+    metric = record(nurse, clinic, weight="70.5", weight_unit="kg")
+    assert v.reading_text(metric, "weight") == "70.5 kg (155.4 lb)" and v.reading_text(metric, "height") == ""
+
+
+def test_a_reading_kept_before_entries_were_stored_shows_its_metric_value_first(clinic, nurse):
+    entry = record(nurse, clinic, weight="150", weight_unit="lb")
+    Vitals.objects.filter(pk=entry.pk).update(weight_entered=None, weight_unit="")
+    entry.refresh_from_db()
+    assert v.reading_text(entry, "weight") == "68 kg (149.9 lb)"
