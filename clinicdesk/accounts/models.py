@@ -6,6 +6,7 @@ from django.db import models
 
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Role
+from clinicdesk.core.datetimes import datetime_text
 from clinicdesk.core.models import PublicIdModel
 
 
@@ -50,7 +51,7 @@ class StaffSession(models.Model):
     user_agent = models.CharField(max_length=255, blank=True)
 
     def __str__(self) -> str:
-        return f"session of {self.user_id} since {self.started_at:%Y-%m-%d %H:%M}"
+        return f"session of {self.user_id} since {datetime_text(self.started_at)}"
 
 
 class ApiToken(PublicIdModel):

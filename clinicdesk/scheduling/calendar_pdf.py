@@ -14,7 +14,9 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 
-from .clock import clock_range, clock_text
+from clinicdesk.core.datetimes import datetime_text, weekday_date_text
+
+from .clock import clock_range
 from .models import AppointmentStatus
 from .selectors_calendar import Grid
 
@@ -33,9 +35,9 @@ def day_schedule_pdf(*, grid: Grid, day: date, printed_at: datetime) -> bytes:
     width, height = landscape(letter)
     margin = 0.5 * inch
     practice = getattr(settings, "CLINICDESK_PRACTICE_NAME", "ClinicDesk")
-    heading = f"{grid.location.name} — {day.strftime('%A %B')} {day.day}, {day.year}"
+    heading = f"{grid.location.name} — {weekday_date_text(day)}"
     local = printed_at.astimezone(grid.zone)
-    printed = f"{local:%m/%d/%Y} {clock_text(local)}"
+    printed = datetime_text(local, grid.zone)
 
     NumberedCanvas = numbered_canvas(
         PageFrame(

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import datetime_text, time_range_text
 from clinicdesk.core.models import PublicIdModel, TimestampedModel
 
 from .validators import COLOR_SQL_REGEX, NPI_SQL_REGEX
@@ -97,7 +98,7 @@ class OpeningHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+        return f"{self.get_weekday_display()} {time_range_text(self.opens, self.closes)}"
 
     @property
     def weekday_key(self) -> str:
@@ -266,7 +267,7 @@ class TemplateBlock(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
+        return f"{self.get_weekday_display()} {time_range_text(self.starts, self.ends)}"
 
 
 class ExceptionKind(models.TextChoices):
@@ -474,7 +475,7 @@ class Appointment(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.appointment_type} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.appointment_type} {datetime_text(self.starts_at)}"
 
     @property
     def holds_time(self) -> bool:
@@ -553,7 +554,7 @@ class WaitlistOffer(PublicIdModel):
         ordering = ["-offered_at"]
 
     def __str__(self) -> str:
-        return f"offer {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+        return f"offer {datetime_text(self.starts_at)} ({self.status})"
 
 
 class CalendarFeed(PublicIdModel):

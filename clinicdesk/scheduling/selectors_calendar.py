@@ -24,6 +24,7 @@ from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
+from clinicdesk.core.datetimes import weekday_date_text
 from clinicdesk.patients.display import OPENED, PatientLens
 
 from .clock import clock_text
@@ -509,7 +510,7 @@ def week_schedule(
         spans = spans_by_day.get(day.weekday(), [])
         if not spans and not by_day[day] and day.weekday() >= 5:
             continue  # a closed weekend day with nothing booked takes no space
-        column = Column(key=day.isoformat(), title=day.strftime("%a %-d %b"), subtitle=day.isoformat())
+        column = Column(key=day.isoformat(), title=weekday_date_text(day), subtitle=day.isoformat())
         columns.append(
             _column_for(
                 column=column,

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.models import PublicIdModel, TimestampedModel
 
 from .encounters import Encounter
@@ -141,7 +142,7 @@ class Prescription(PublicIdModel):
         ordering = ["-written_on"]
 
     def __str__(self) -> str:
-        return f"Rx {self.medication} {self.written_on:%m/%d/%Y}"
+        return f"Rx {self.medication} {date_text(self.written_on)}"
 
 
 class AllergySeverity(models.TextChoices):

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import date_text, datetime_text
 from clinicdesk.core.models import PublicIdModel
 
 
@@ -45,7 +46,7 @@ class Encounter(PublicIdModel):
         ]
 
     def __str__(self) -> str:
-        return f"Encounter {self.date_of_service:%m/%d/%Y}"
+        return f"Encounter {date_text(self.date_of_service)}"
 
 
 # --- Vitals ----------------------------------------------------------------------------------
@@ -102,4 +103,4 @@ class Vitals(PublicIdModel):
         ]
 
     def __str__(self) -> str:
-        return f"Vitals {self.taken_at:%Y-%m-%d %H:%M}"
+        return f"Vitals {datetime_text(self.taken_at)}"

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import date_text, datetime_text
 from clinicdesk.core.fields import EncryptedTextField
 from clinicdesk.core.models import PublicIdModel
 
@@ -145,7 +146,7 @@ class Addendum(PublicIdModel):
         ]
 
     def __str__(self) -> str:
-        return f"Addendum {self.signed_at:%Y-%m-%d %H:%M}"
+        return f"Addendum {datetime_text(self.signed_at)}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -193,4 +194,4 @@ class AmendmentRequest(PublicIdModel):
         ]
 
     def __str__(self) -> str:
-        return f"Amendment request {self.received_on:%m/%d/%Y} ({self.get_status_display().lower()})"
+        return f"Amendment request {date_text(self.received_on)} ({self.get_status_display().lower()})"

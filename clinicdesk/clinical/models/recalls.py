@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinicdesk.core import clock
+from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.models import PublicIdModel
 
 from .encounters import Encounter
@@ -72,4 +73,4 @@ class Recall(PublicIdModel):
         ]
 
     def __str__(self) -> str:
-        return f"Recall {self.reason} due {self.due_on:%m/%d/%Y}"
+        return f"Recall {self.reason} due {date_text(self.due_on)}"
