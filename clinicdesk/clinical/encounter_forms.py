@@ -81,9 +81,7 @@ class InErrorForm(forms.Form):
 
 
 class UnscheduledForm(forms.Form):
-    mrn = forms.CharField(
-        label="Patient MRN", max_length=20, widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
-    )
+    mrn = forms.CharField(label="Patient", max_length=200)  # a name, date of birth, phone or MRN
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), to_field_name="public_id", empty_label=None, label="Location"
     )

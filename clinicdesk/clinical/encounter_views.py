@@ -14,7 +14,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
@@ -25,7 +25,8 @@ from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
-from clinicdesk.patients.access import access_patient
+from clinicdesk.patients.display import patient_lens
+from clinicdesk.patients.search.pick import access_patient_pick, pick_urls
 from clinicdesk.scheduling.access import access_appointment
 from clinicdesk.scheduling.models import AppointmentType, Provider
 
@@ -54,17 +55,25 @@ def _chosen_provider(request: StaffRequest) -> Provider | None:
     return selectors.active_providers().filter(user=request.user).first()
 
 
-def _today_context(request: StaffRequest, provider: Provider | None, form: UnscheduledForm | None = None) -> dict:
+def _today_context(
+    request: StaffRequest, provider: Provider | None, form: UnscheduledForm | None = None, picks: list | None = None
+) -> dict:
     lines = access_today_visits(actor=request.user, provider=provider) if provider is not None else []
     locations = provider.locations.filter(active=True) if provider is not None else None
     if form is None:
-        form = UnscheduledForm(locations=locations, initial={"date_of_service": clock.today()})
+        # ?mrn= is a patient chosen in the patient box's list of matches.
+        initial = {"date_of_service": clock.today(), "mrn": request.GET.get("mrn", "")}
+        form = UnscheduledForm(locations=locations, initial=initial)
+    today_url = reverse("clinical:today") + (f"?provider={provider.public_id}" if provider is not None else "")
     return {
         "provider": provider,
         "providers": selectors.active_providers(),
         "lines": lines,
+        "lens": patient_lens(viewer=request.user),
         "form": form,
         "today": clock.today(),
+        "today_url": today_url,
+        "picks": picks or [],
     }
 
 
@@ -97,14 +106,21 @@ def encounter_new_unscheduled(request: StaffRequest) -> HttpResponse:
     form = UnscheduledForm(request.POST, locations=locations)
     if provider is None:
         form.add_error(None, "Choose the provider first (the list at the top of the page).")
+    picks: list = []
     if form.is_valid() and provider is not None:
         data = form.cleaned_data
-        try:
-            patient = access_patient(
-                actor=request.user, mrn=data["mrn"], need=Cap.CLINICAL_NOTE_WRITE, purpose="open encounter"
-            )
-        except Http404:
-            form.add_error("mrn", "No patient has this MRN. Check it on the patient's chart or wristband.")
+        pick = access_patient_pick(
+            actor=request.user,
+            text=data["mrn"],
+            need=Cap.CLINICAL_NOTE_WRITE,
+            purpose="open encounter",
+            hint="Check it on the patient's chart or wristband, or type the name.",
+        )
+        patient = pick.patient
+        if patient is None:
+            form.add_error("mrn", pick.problem)
+            today = reverse("clinical:today") + f"?provider={provider.public_id}"
+            picks = pick_urls(pick.hits, to=today, name="mrn", keep=QueryDict())
         else:
             try:
                 encounter = encounters.encounter_open_unscheduled(
@@ -120,7 +136,7 @@ def encounter_new_unscheduled(request: StaffRequest) -> HttpResponse:
                 apply_service_errors(form, exc)
             else:
                 return redirect("clinical:encounter", public_id=encounter.public_id)
-    return render(request, "clinical/today.html", _today_context(request, provider, form), status=422)
+    return render(request, "clinical/today.html", _today_context(request, provider, form, picks), status=422)
 
 
 # --- The encounter page ----------------------------------------------------------------------
@@ -145,13 +161,14 @@ def _dec(value: Decimal | None) -> str:
 def vitals_rows(entries: list[Vitals], encounter: Encounter) -> list[VitalsRow]:
     rows = []
     for entry in entries:
+        t, h, w = entry.temperature_c, entry.height_cm, entry.weight_kg
         rows.append(
             VitalsRow(
                 entry=entry,
                 bp=f"{entry.systolic}/{entry.diastolic}" if entry.systolic is not None else "",
-                temperature=vitals.reading_text(entry, "temperature"),
-                height=vitals.reading_text(entry, "height"),
-                weight=vitals.reading_text(entry, "weight"),
+                temperature=f"{t} °C ({vitals.c_to_f(t)} °F)" if t is not None else "",
+                height=f"{h} cm ({vitals.cm_to_in(h)} in)" if h is not None else "",
+                weight=f"{w} kg ({vitals.kg_to_lb(w)} lb)" if w is not None else "",
                 in_this_encounter=entry.encounter_id == encounter.pk,
             )
         )

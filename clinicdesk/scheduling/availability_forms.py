@@ -212,9 +212,9 @@ class SlotSearchForm(forms.Form):
     start_date = _date("From")
     end_date = _date("Until", help_text="At most 366 days.")
     patient = forms.CharField(
-        max_length=8,
+        max_length=200,
         required=False,
-        label="Patient MRN",
+        label="Patient",
         help_text="Optional: skips times the patient is already booked.",
     )
     limit = BoundedIntegerField(min_value=1, max_value=MAX_LIMIT, initial=10, label="How many slots")

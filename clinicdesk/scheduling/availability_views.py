@@ -18,13 +18,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.guards import requires
-from clinicdesk.patients.access import access_patient
+from clinicdesk.patients.search.pick import access_patient_pick, pick_urls
 
 from . import availability, selectors, slots
 from .availability_forms import ExceptionForm, HolidayForm, SlotSearchForm, TemplateVersionForm
@@ -198,14 +197,22 @@ def _book_url(slot: slots.Slot, kind, patient) -> str:
 @require_GET
 def slot_search_view(request: StaffRequest) -> HttpResponse:
     searched = "appointment_type" in request.GET
-    form = SlotSearchForm(request.GET if searched else None, initial=SlotSearchForm.defaults(_today()))
-    result, rows, status = None, [], 200
+    initial = SlotSearchForm.defaults(_today()) | {"patient": request.GET.get("patient", "")}
+    form = SlotSearchForm(request.GET if searched else None, initial=initial)
+    result, rows, status, picks = None, [], 200, []
+    patient = None
     if searched and form.is_valid():
         data = form.cleaned_data
-        patient = None
+        # The patient box takes a name, date of birth, phone or MRN: one match is the patient,
+        # several are offered beside the field to choose from.
+        pick = access_patient_pick(actor=request.user, text=data.get("patient", ""), purpose="slot search")
+        patient = pick.patient
+        if pick.problem:
+            form.add_error("patient", pick.problem)
+            picks = pick_urls(pick.hits, to=request.path, name="patient", keep=request.GET)
+    if searched and form.is_valid():
+        data = form.cleaned_data
         try:
-            if data.get("patient"):
-                patient = access_patient(actor=request.user, mrn=data["patient"].strip().upper(), purpose="slot search")
             result = slots.slot_search(
                 appointment_type=data["appointment_type"],
                 providers=list(data["providers"]) or None,
@@ -216,8 +223,6 @@ def slot_search_view(request: StaffRequest) -> HttpResponse:
                 limit=data["limit"],
                 grid_minutes=data["grid_minutes"],
             )
-        except (Http404, EmergencyAccessRequired):
-            form.add_error("patient", "No patient with this MRN that you may open. Check the MRN.")
         except ValidationError as exc:
             from clinicdesk.core.forms import apply_service_errors
 
@@ -229,5 +234,5 @@ def slot_search_view(request: StaffRequest) -> HttpResponse:
             ]
     if searched and form.errors:
         status = 422
-    context = {"form": form, "result": result, "rows": rows, "searched": searched}
+    context = {"form": form, "result": result, "rows": rows, "searched": searched, "picks": picks, "chosen": patient}
     return render(request, "scheduling/slot_search.html", context, status=status)

@@ -126,7 +126,7 @@ class BookingForm(forms.Form):
     date = _date_field("Date")
     time = _time_field("Time", help_text="In the location's local time.")
     patient = forms.CharField(
-        label="Patient MRN", max_length=20, help_text="Find the patient above, or type the 8-digit MRN."
+        label="Patient", max_length=200, help_text="Find the patient above, or type the name, date of birth or MRN."
     )
     room = _Choice(allowed_rooms(None), required=False, empty_label="— no room (telehealth) —")
     reason = forms.CharField(max_length=200, required=False, help_text="Blank uses the type's default reason.")
@@ -232,7 +232,7 @@ _WEEKDAY_CHOICES = [(str(day.value), day.label) for day in Weekday]
 class WaitlistForm(forms.Form):
     """Put a patient on the waitlist for an earlier slot."""
 
-    patient = forms.CharField(label="Patient MRN", max_length=20)
+    patient = forms.CharField(label="Patient", max_length=200)
     appointment_type = _Choice(active_types(), label="Appointment type")
     providers = forms.ModelMultipleChoiceField(
         queryset=active_providers(),

@@ -16,13 +16,12 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinicdesk.accounts.access import EmergencyAccessRequired
 from clinicdesk.accounts.http import StaffRequest
 from clinicdesk.accounts.models import User
 from clinicdesk.core import clock, ranges
@@ -32,9 +31,9 @@ from clinicdesk.core.errors import Conflict
 from clinicdesk.core.guards import requires
 from clinicdesk.core.ranges import Span
 from clinicdesk.core.text import sentence
-from clinicdesk.patients.access import access_patient
 from clinicdesk.patients.models import Patient
 from clinicdesk.patients.search.access import access_patient_search
+from clinicdesk.patients.search.pick import access_patient_pick
 from clinicdesk.patients.search.query import MAX_QUERY
 
 from . import booking, slot_offers, slots, waitlist
@@ -51,26 +50,20 @@ def _refusal_status(exc: ValidationError) -> int:
 
 def patient_or_problem(
     actor: User,
-    mrn: str,
+    text: str,
     purpose: str,
     *,
     hint: str = "Find the patient by name above, or check the digits.",
     then: str = "",
 ) -> tuple[Patient | None, str]:
-    """The patient with `mrn`, or None and what to tell the clerk beside the field (no 404 page mid-form).
+    """The patient `text` names (an MRN, or a name, date of birth or phone with one match), or None
+    and what to tell the clerk beside the field (no 404 page mid-form).
 
     `hint` follows "No patient has this MRN."; `then` ends the restricted-record message with
     what to do next (", then book").
     """
-    mrn = (mrn or "").strip()
-    if not mrn:
-        return None, ""
-    try:
-        return access_patient(actor=actor, mrn=mrn, purpose=purpose), ""
-    except Http404:
-        return None, f"No patient has this MRN. {hint}"
-    except EmergencyAccessRequired:
-        return None, f"This record is restricted. Open the chart with emergency access first{then}."
+    pick = access_patient_pick(actor=actor, text=text, purpose=purpose, hint=hint, then=then)
+    return pick.patient, pick.problem
 
 
 def _start_from_query(text: str) -> datetime | None:

@@ -19,12 +19,12 @@ from clinicdesk.core.errors import Conflict
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 from clinicdesk.core.text import sentence
+from clinicdesk.patients.search.pick import access_patient_pick, pick_urls
 
 from . import selectors_calendar as cal
 from . import waitlist
 from .access import access_appointment
 from .booking_forms import WEEKDAY_SHORT, WaitlistForm
-from .booking_views import patient_or_problem
 from .flow_views import chosen_location
 from .models import Appointment, AppointmentStatus, OfferStatus
 
@@ -59,9 +59,15 @@ def waitlist_page(request: StaffRequest) -> HttpResponse:
 def waitlist_new(request: StaffRequest) -> HttpResponse:
     """GET (optionally ?patient=MRN&appointment=<id>&type=<id>): the form; POST: add the entry."""
     source = request.POST if request.method == "POST" else request.GET
-    patient, problem = patient_or_problem(
-        request.user, source.get("patient", ""), "waitlist", hint="Check the digits, or find the patient first."
+    # The patient box takes a name, date of birth, phone or MRN; several matches are offered.
+    pick = access_patient_pick(
+        actor=request.user,
+        text=source.get("patient", ""),
+        purpose="waitlist",
+        hint="Check the digits, or type the name.",
     )
+    patient, problem = pick.patient, pick.problem
+    picks = pick_urls(pick.hits, to=request.path, name="patient", keep=source) if pick.hits else []
     upcoming = waitlist.upcoming_appointments(patient=patient) if patient is not None else []
     if request.method == "POST":
         form = WaitlistForm(request.POST, upcoming=upcoming)
@@ -98,7 +104,12 @@ def waitlist_new(request: StaffRequest) -> HttpResponse:
         if chosen:
             initial["current_appointment"] = chosen[0].public_id
         form = WaitlistForm(initial=initial, upcoming=upcoming)
-    context = {"form": form, "patient": patient, "patient_problem": problem if request.method == "GET" else ""}
+    context = {
+        "form": form,
+        "patient": patient,
+        "patient_problem": problem if request.method == "GET" else "",
+        "picks": picks,
+    }
     return render(request, "scheduling/waitlist_form.html", context, status=status)
 
 

@@ -83,6 +83,32 @@ def test_an_unscheduled_encounter_opens_from_the_today_form(as_user, clinic, cli
     assert response.status_code == 302 and encounter.unscheduled_reason == "Walk-in" and encounter.reason == "Rash"
 
 
+def test_an_unscheduled_encounter_finds_the_patient_by_name(clock, as_user, clinic, clinician, front_desk):
+    data = {
+        "mrn": clinic.patient.display_name,
+        "location": str(clinic.location.public_id),
+        "date_of_service": app_clock.today().isoformat(),
+        "reason": "Rash",
+        "unscheduled_reason": "Walk-in",
+    }
+    url = reverse("clinical:encounter_new_unscheduled") + f"?provider={clinic.provider.public_id}"
+    assert as_user(clinician).post(url, data).status_code == 302
+    assert Encounter.objects.get().patient == clinic.patient
+    # A second patient of the same surname: both are offered, each a link back to the form.
+    other = make_patient(front_desk, first="Zed", last=clinic.patient.last_name)
+    data["mrn"] = clinic.patient.last_name
+    refused = as_user(clinician).post(url, data)
+    page = refused.content.decode().replace("&amp;", "&")
+    assert refused.status_code == 422 and "2 patients match" in page
+    for person in (clinic.patient, other):
+        assert f"/clinical/today/?provider={clinic.provider.public_id}&mrn={person.mrn}" in page
+    picked = as_user(clinician).get(
+        reverse("clinical:today"), {"provider": clinic.provider.public_id, "mrn": other.mrn}
+    )
+    assert f'value="{other.mrn}"' in picked.content.decode()
+    assert Encounter.objects.count() == 1
+
+
 def test_an_unscheduled_encounter_without_its_reason_comes_back_with_the_message(as_user, clinic, clinician):
     data = {
         "mrn": clinic.patient.mrn,

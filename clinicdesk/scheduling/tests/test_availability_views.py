@@ -158,3 +158,27 @@ def test_slot_times_are_shown_in_the_clinics_time_zone_not_the_practices(
              "grid_minutes": 15}  # fmt: skip
     body = as_user(front_desk).get("/scheduling/setup/slots/", query).content.decode()
     assert "Book 9:00 AM–9:20 AM" in body, body  # 14:00 UTC is 9 AM in New York (and 2 PM in London)
+
+
+def test_the_slot_search_finds_the_patient_by_name(as_user, office_manager, front_desk, setup, clock):
+    clock.set(datetime(2026, 11, 30, 17, 0, tzinfo=UTC))
+    main, room, lee, kind = setup
+    make_template(office_manager, lee, main, date(2026, 1, 1), [(0, "09:00", "10:00")])
+    jane = make_patient(front_desk)
+    query = {"appointment_type": kind.public_id, "start_date": "2026-12-07", "end_date": "2026-12-14", "limit": 2}
+    client = as_user(front_desk)
+    page = client.get("/scheduling/setup/slots/", {**query, "grid_minutes": 15, "patient": "Doe, Jane"})
+    body = page.content.decode()
+    assert page.status_code == 200 and "2 slots found" in body
+    assert f"Chosen: <strong>{jane.display_name}</strong>" in body
+    assert f"patient={jane.mrn}" in body  # each booking link carries the patient chosen by name
+    # Two patients of that name: both are offered beside the field, with the search kept.
+    john = make_patient(front_desk, "John", "Doe")
+    page = client.get("/scheduling/setup/slots/", {**query, "grid_minutes": 15, "patient": "doe"})
+    body = page.content.decode().replace("&amp;", "&")
+    assert page.status_code == 422 and "2 patients match “doe”: choose one." in body
+    for person in (jane, john):
+        assert f"appointment_type={kind.public_id}" in body and f"patient={person.mrn}" in body
+    assert "slots found" not in body
+    page = client.get("/scheduling/setup/slots/", {**query, "grid_minutes": 15, "patient": "Nobody, Here"})
+    assert page.status_code == 422 and "No patient matches" in page.context["form"].errors["patient"][0]

@@ -303,6 +303,28 @@ def test_the_waitlist_page_lists_adds_and_closes_entries(waiting, as_user):
     assert not entry.active
 
 
+def test_the_waitlist_form_takes_the_patient_by_name(waiting, as_user):
+    client = as_user(waiting["actor"])
+    ann = waiting["ann"]
+    data = {
+        "patient": ann.display_name,
+        "appointment_type": waiting["type"].public_id,
+        "wait_until": (app_clock.today() + timedelta(days=20)).isoformat(),
+    }
+    assert client.post(reverse("scheduling:waitlist_new"), data).status_code == 302
+    assert WaitlistEntry.objects.get().patient == ann
+    # Several patients of that name: each is offered, a link that chooses the patient.
+    al = registered_patient(waiting["actor"], "Al", "Poe")
+    kind = waiting["type"].public_id
+    page = client.get(reverse("scheduling:waitlist_new"), {"patient": "poe", "type": kind})
+    body = page.content.decode().replace("&amp;", "&")
+    assert " patients match “poe”: choose one." in body
+    for person in (ann, al):
+        assert f'href="/scheduling/waitlist/new/?type={kind}&patient={person.mrn}"' in body
+    chosen = client.get(reverse("scheduling:waitlist_new"), {"patient": al.mrn, "type": kind}).content.decode()
+    assert f"<strong>{al.display_name}</strong>" in chosen
+
+
 def test_a_clinician_sees_the_waitlist_but_cannot_offer_or_add(waiting, as_user, clinician):
     entry = entry_for(waiting)
     freed = book_now(waiting, patient="jane")
@@ -313,3 +335,28 @@ def test_a_clinician_sees_the_waitlist_but_cannot_offer_or_add(waiting, as_user,
     offer_url = reverse("scheduling:slot_offer", kwargs={"public_id": freed.public_id})
     assert client.post(offer_url, {"entry": entry.public_id, "book": "1"}).status_code == 403
     assert not WaitlistOffer.objects.exists()
+
+
+def test_the_waitlist_leaves_restricted_records_out_at_one_query_however_many(waiting):
+    """Restricted records without a grant are not listed; deciding that costs the same queries
+    for one restricted entry as for four (no query per row), and a grant lists the entry."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clinicdesk.accounts.services import emergency_access_grant, record_restrict
+    from clinicdesk.scheduling.waitlist import access_waitlist
+
+    actor = waiting["actor"]
+    ann, bo = entry_for(waiting, "ann"), entry_for(waiting, "bo")
+    record_restrict(actor=actor, patient_id=waiting["bo"].mrn)
+    with CaptureQueriesContext(connection) as one:
+        assert access_waitlist(actor=actor) == [ann]
+    for n in range(3):
+        waiting[f"hidden{n}"] = registered_patient(actor, "Hidden", f"Person{n}")
+        entry_for(waiting, f"hidden{n}")
+        record_restrict(actor=actor, patient_id=waiting[f"hidden{n}"].mrn)
+    with CaptureQueriesContext(connection) as four:
+        assert access_waitlist(actor=actor) == [ann]
+    assert len(four.captured_queries) == len(one.captured_queries)
+    emergency_access_grant(actor=actor, patient_id=waiting["bo"].mrn, reason="Patient called about chest pain")
+    assert access_waitlist(actor=actor) == [ann, bo]

@@ -66,9 +66,11 @@ from clinicdesk.scheduling.setup import (
     provider_create,
     room_create,
 )
-from clinicdesk.tests.browser.test_first_day import DESKTOP, fresh_code, labelled, sign_in
+from clinicdesk.tests.browser.test_first_day import DESKTOP, chromium, fresh_code, labelled, page, sign_in
 from clinicdesk.tests.browser.test_front_desk_patients import Camera
 from conftest import PASSWORD, enrol_totp, make_staff
+
+__all__ = ["chromium", "page"]  # fixtures used by the test below, imported so pytest finds them
 
 pytestmark = pytest.mark.browser
 
@@ -122,7 +124,7 @@ def open_slot_search(page: Page, *, kind: str, today: date, mrn: str = "") -> No
     page.get_by_label(labelled("Appointment type")).select_option(label=kind)
     page.get_by_label(labelled("From")).fill(today.isoformat())
     if mrn:
-        page.get_by_label(labelled("Patient MRN")).fill(mrn)
+        page.get_by_label(labelled("Patient")).fill(mrn)
     page.locator("main").get_by_role("button", name="Find slots").click()
     expect(page).to_have_url(re.compile(r"/scheduling/setup/slots/\?"))
 
