@@ -34,7 +34,7 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
-from clinicdesk.accounts.access import EmergencyAccessRequired, access_restricted_record
+from clinicdesk.accounts.access import access_restricted_record
 from clinicdesk.accounts.models import User
 from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
@@ -42,6 +42,7 @@ from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.errors import Conflict
+from clinicdesk.patients.display import patient_lens
 from clinicdesk.patients.models import Patient, PatientStatus
 
 from . import booking
@@ -151,7 +152,8 @@ def access_waitlist(
     """Active, unexpired entries, longest wait first; Http404 when `actor` may not read them.
 
     Reading the list is a read of every patient on it, so it is audited with their MRNs.
-    Entries of restricted records are left out (they open only through emergency access).
+    Entries of restricted records `actor` holds no live grant for are left out (they open only
+    through emergency access); one query decides for the whole list (patients/display.py).
     """
     if not role_can(actor.role, Cap.SCHEDULE_READ) or not role_can(actor.role, Cap.PATIENT_DEMOGRAPHICS_READ):
         raise Http404
@@ -160,30 +162,24 @@ def access_waitlist(
         rows = rows.filter(appointment_type=appointment_type)
     if patient is not None:
         rows = rows.filter(patient=patient)
-    entries = [e for e in rows.order_by("created_at", "id") if _may_see(actor, e.patient)]
+    lens = patient_lens(viewer=actor)
+    entries = [e for e in rows.order_by("created_at", "id") if not lens.masks(e.patient)]
     with transaction.atomic():
         _audit_list(actor, ObjectType.WAITLIST, [e.patient.mrn for e in entries])
     return entries
-
-
-def _may_see(actor: User, patient: Patient) -> bool:
-    try:
-        access_restricted_record(actor=actor, patient_id=patient.mrn)
-    except EmergencyAccessRequired:
-        return False
-    return True
 
 
 def access_slot_offers(*, actor: User, provider: Provider, starts_at: datetime) -> list[WaitlistOffer]:
     """Offers made for one slot (newest first), so the freed-slot screen shows who was asked. Audited."""
     if not role_can(actor.role, Cap.SCHEDULE_READ) or not role_can(actor.role, Cap.PATIENT_DEMOGRAPHICS_READ):
         raise Http404
+    lens = patient_lens(viewer=actor)
     offers = [
         offer
         for offer in WaitlistOffer.objects.filter(provider=provider, starts_at=starts_at)
         .select_related("entry__patient", "booked", "offered_by")
         .order_by("-offered_at", "-id")
-        if _may_see(actor, offer.entry.patient)
+        if not lens.masks(offer.entry.patient)
     ]
     if offers:
         with transaction.atomic():
@@ -464,7 +460,8 @@ def access_slot_matches(
         starts_at=starts_at,
         exclude_patient=exclude_patient,
     )
-    matches = [e for e in matches if _may_see(actor, e.patient)]
+    lens = patient_lens(viewer=actor)
+    matches = [e for e in matches if not lens.masks(e.patient)]
     with transaction.atomic():
         _audit_list(actor, ObjectType.WAITLIST_MATCHES, [e.patient.mrn for e in matches])
     return matches

@@ -6,14 +6,18 @@ from datetime import time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clinicdesk.accounts.services import emergency_access_grant, record_restrict
 from clinicdesk.audit.models import AuditEvent
 from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.booking import BookingRefused, appointment_cancel
 from clinicdesk.scheduling.models import Appointment, OfferStatus, WaitlistEntry, WaitlistOffer
 from clinicdesk.scheduling.waitlist import (
     WaitlistInput,
+    access_waitlist,
     offer_accept,
     offer_decline,
     offer_slot,
@@ -340,12 +344,6 @@ def test_a_clinician_sees_the_waitlist_but_cannot_offer_or_add(waiting, as_user,
 def test_the_waitlist_leaves_restricted_records_out_at_one_query_however_many(waiting):
     """Restricted records without a grant are not listed; deciding that costs the same queries
     for one restricted entry as for four (no query per row), and a grant lists the entry."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from clinicdesk.accounts.services import emergency_access_grant, record_restrict
-    from clinicdesk.scheduling.waitlist import access_waitlist
-
     actor = waiting["actor"]
     ann, bo = entry_for(waiting, "ann"), entry_for(waiting, "bo")
     record_restrict(actor=actor, patient_id=waiting["bo"].mrn)
