@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 
 from clinicdesk.core import clock as app_clock
 from clinicdesk.core.capabilities import Role
@@ -39,7 +39,7 @@ pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"  # where the browser tests put screenshots
 ZONE = ZoneInfo("America/New_York")
-SCREEN = {"width": 1280, "height": 800}
+SCREEN: ViewportSize = {"width": 1280, "height": 800}
 DOCTORS = ("Dr. Maximiliana Okonkwo-Armstrong", "Dr. Bartholomew Fitzgerald-Hughes", "Dr. Amara Okafor",
            "Dr. Lee Chen", "Dr. Josephine Abernathy-Castellanos")  # fmt: skip
 NPIS = (VALID_NPI, "1245319599", "1679576722", "1588667638", "1497758544")  # valid check digits
