@@ -7,11 +7,13 @@ event naming the patients listed. The reminders work (messaging) will read the s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import Http404
 
 from clinicdesk.accounts.models import User
@@ -19,6 +21,7 @@ from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.patients.display import PatientLens, patient_lens
+from clinicdesk.patients.models import PatientPhone
 
 from .availability import day_bounds
 from .models import Appointment, AppointmentStatus, ConfirmationStatus, Location, Provider
@@ -75,6 +78,7 @@ def access_confirmations(*, actor: User, f: ConfirmationFilter, lens: PatientLen
         rows = rows.filter(provider=f.provider)
     found = list(
         rows.select_related("patient", "provider__user", "appointment_type", "confirmed_by")
+        .prefetch_related(Prefetch("patient__phones", queryset=PatientPhone.objects.only("patient", "kind", "number")))
         .only(
             "public_id",
             "starts_at",
@@ -98,20 +102,44 @@ def access_confirmations(*, actor: User, f: ConfirmationFilter, lens: PatientLen
         .order_by("starts_at")[:ROW_LIMIT]
     )
     lens = lens or patient_lens(viewer=actor)
+    # The numbers to call are demographics: only a role that reads them sees them, never for a
+    # record shown masked; the read is in the same audit event as the list.
+    with_phones = role_can(actor.role, Cap.PATIENT_DEMOGRAPHICS_READ)
     for appointment in found:
         appointment.location = f.location
         # Rows read for display only (a few columns, never saved): what the viewer may see.
         appointment.reason = lens.detail(appointment.patient, appointment.reason)
+        shown = with_phones and not lens.masks(appointment.patient)
+        phones = phones_in_order(appointment.patient.phones.all()) if shown else []
+        appointment.phones_to_call = phones  # type: ignore[attr-defined]  # a display-only attribute of a row never saved
     if found:
         mrns = ",".join(dict.fromkeys(a.patient.mrn for a in found))
+        shown_phones = "; phones shown" if with_phones else ""
         audit_record(
             actor=actor,
             action=Action.READ,
             object_type=ObjectType.CONFIRMATION_LIST,
             object_id=str(f.location.public_id),
-            detail=f"{f.start}..{f.end} {'+'.join(f.statuses)}; results={mrns}"[:500],
+            detail=f"{f.start}..{f.end} {'+'.join(f.statuses)}{shown_phones}; results={mrns}"[:500],
         )
     return found
+
+
+# A mobile reaches the patient wherever they are, so it is called first, then home, then work.
+PHONE_ORDER = ("mobile", "home", "work")
+
+
+@dataclass(frozen=True)
+class PhoneToCall:
+    kind: str  # "Mobile"
+    shown: str  # "(202) 555-0123"
+    dial: str  # "+12025550123", for a tel: link
+
+
+def phones_in_order(phones: Iterable[PatientPhone]) -> list[PhoneToCall]:
+    """A patient's numbers to call, mobile first, then home and work."""
+    ranked = sorted(phones, key=lambda p: PHONE_ORDER.index(p.kind) if p.kind in PHONE_ORDER else len(PHONE_ORDER))
+    return [PhoneToCall(kind=p.get_kind_display(), shown=p.display, dial=p.number) for p in ranked]
 
 
 def default_window(today: date) -> tuple[date, date]:

@@ -8,7 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from clinicdesk.accounts.services import record_restrict
 from clinicdesk.audit.models import AuditEvent
+from clinicdesk.patients.models import PatientPhone
 from clinicdesk.scheduling.confirmations import ConfirmationFilter, access_confirmations, default_window
 from clinicdesk.scheduling.models import Appointment, ConfirmationStatus
 from conftest import api_token_for
@@ -94,3 +96,25 @@ def test_the_api_lists_by_confirmation(client, practice, front_desk):
     assert answer.status_code == 200 and [a["patient_mrn"] for a in answer.json()] == [practice["joe"].mrn]
     assert len(client.get(url, **auth).json()) == 3
     assert client.get(url.replace("2026-12-07&end", "0&end"), **auth).status_code == 422
+
+
+def test_the_call_list_shows_each_patients_phones_mobile_first_as_tel_links(
+    practice, as_user, front_desk, office_manager
+):
+    _three(practice)
+    PatientPhone.objects.create(patient=practice["jane"], kind="home", number="+12025550111")
+    PatientPhone.objects.create(patient=practice["jane"], kind="mobile", number="+12025550122")
+    PatientPhone.objects.create(patient=practice["joe"], kind="work", number="+15185550133")
+    record_restrict(actor=office_manager, patient_id=practice["joe"].mrn, note="staff member's record")
+    query = {"location": practice["location"].public_id, "start": "2026-12-07", "end": "2026-12-07",
+             "confirmation": ["unconfirmed", "left_message"]}  # fmt: skip
+    body = as_user(front_desk).get("/scheduling/confirmations/", query).content.decode()
+    mobile = '<a href="tel:+12025550122">(202) 555-0122</a> <span class="muted small">mobile</span>'
+    home = '<a href="tel:+12025550111">(202) 555-0111</a> <span class="muted small">home</span>'
+    assert mobile in body and home in body and body.index(mobile) < body.index(home)
+    assert "555-0133" not in body  # a restricted record shown by initials shows no number either
+    event = AuditEvent.objects.filter(object_type="confirmation_list").latest("seq")
+    assert "phones shown" in event.detail and practice["jane"].mrn in event.detail
+    rows = access_confirmations(actor=front_desk, f=ConfirmationFilter(location=practice["location"], start=MONDAY,
+                                                                       end=MONDAY))  # fmt: skip
+    assert [[p.kind for p in row.phones_to_call] for row in rows] == [["Mobile", "Home"], []]
