@@ -5,7 +5,6 @@ provider) through an access function first; these do not audit.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from clinicdesk.core import clock
+from clinicdesk.core.lookups import uuid_or_none
 from clinicdesk.patients.models import Patient
 from clinicdesk.scheduling.models import Appointment, AppointmentType, Provider
 
@@ -128,10 +128,7 @@ def signed_notes_of_unchecked(*, patient: Patient) -> list[VisitNote]:
 
 def signed_note_of_patient_unchecked(*, patient: Patient, public_id: Any) -> VisitNote | None:
     """The patient's signed note `public_id`, or None (another patient's note, a draft, nonsense)."""
-    try:
-        wanted = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
-    except (TypeError, ValueError, AttributeError):
-        return None
+    wanted = uuid_or_none(public_id)
     return next((n for n in signed_notes_of_unchecked(patient=patient) if n.public_id == wanted), None)
 
 

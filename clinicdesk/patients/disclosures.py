@@ -35,6 +35,7 @@ from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.datetimes import date_text
+from clinicdesk.core.lookups import uuid_or_none
 
 from .models import (
     NOT_IN_ACCOUNTING,
@@ -86,12 +87,7 @@ def _legal_name(patient: Patient) -> str:
 
 def _consent_for(patient: Patient, public_id: Any, day: date, errors: Errors) -> Consent | None:
     """The patient's release-of-information consent `public_id`, if it permitted a release on `day`."""
-    import uuid
-
-    try:
-        key = uuid.UUID(str(public_id))
-    except ValueError:
-        key = None
+    key = uuid_or_none(public_id)
     consent = Consent.objects.filter(patient=patient, public_id=key).first() if key else None
     if consent is None or consent.kind != ConsentKind.RELEASE:
         _err(errors, "consent", "Choose one of this patient's release-of-information authorizations.")

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from clinicdesk.accounts.models import User
 from clinicdesk.accounts.selectors import record_is_restricted
 from clinicdesk.core.capabilities import Role
+from clinicdesk.core.lookups import uuid_or_none
 from clinicdesk.core.patient_refs import PatientRef
 
 from .models import Patient, PatientFieldChange
@@ -29,17 +30,14 @@ def patient_ref_resolve(identifier: str) -> PatientRef | None:
     query. The MRN of a record merged into another gives that record's own MRN and, as
     `current_mrn`, the survivor's (which the chart opens).
     """
-    import uuid
-
     from .mrn import mrn_is_valid
     from .search.models import PatientAlias
 
     if mrn_is_valid(identifier):
         mrn = Patient.objects.filter(mrn=identifier.strip()).values_list("mrn", flat=True).first()
     else:
-        try:
-            public_id = uuid.UUID(identifier)
-        except ValueError:
+        public_id = uuid_or_none(identifier)
+        if public_id is None:
             return None
         mrn = Patient.objects.filter(public_id=public_id).values_list("mrn", flat=True).first()
     if mrn is None:
@@ -56,11 +54,7 @@ def import_jobs_recent(*, limit: int = 10):
 
 def import_job_get(*, public_id: str):
     """The job, or None for a missing or malformed id."""
-    import uuid
-
     from .models import ImportJob
 
-    try:
-        return ImportJob.objects.get(public_id=uuid.UUID(str(public_id)))
-    except (ValueError, ImportJob.DoesNotExist):
-        return None
+    wanted = uuid_or_none(public_id)
+    return ImportJob.objects.filter(public_id=wanted).first() if wanted else None

@@ -25,6 +25,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
 from clinicdesk.core.datetimes import weekday_date_text
+from clinicdesk.core.lookups import uuid_or_none
 from clinicdesk.patients.display import OPENED, PatientLens
 
 from .clock import clock_text
@@ -987,7 +988,7 @@ def visit_timing_summary(
 
 def location_for(*, public_id: Any) -> Location | None:
     """The location with this public id, or None for a missing or malformed id."""
-    wanted = _uuid(public_id) if public_id else None
+    wanted = uuid_or_none(public_id) if public_id else None
     return Location.objects.filter(public_id=wanted).first() if wanted else None
 
 
@@ -997,24 +998,15 @@ def active_locations() -> QuerySet[Location]:
 
 def providers_named(*, public_ids: Sequence[Any]) -> list[Provider]:
     """Providers with these public ids (unknown or malformed ids are ignored: it is a filter)."""
-    valid = [u for u in (_uuid(v) for v in public_ids) if u is not None]
+    valid = [u for u in (uuid_or_none(v) for v in public_ids) if u is not None]
     if not valid:
         return []
     return list(Provider.objects.filter(public_id__in=valid).select_related("user"))
 
 
-def _uuid(value: Any):
-    import uuid
-
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 def room_for(*, public_id: Any) -> Room | None:
     """The room with this public id, or None (missing, malformed or empty); the service checks it fits."""
-    wanted = _uuid(public_id) if public_id else None
+    wanted = uuid_or_none(public_id) if public_id else None
     return Room.objects.select_related("location").filter(public_id=wanted).first() if wanted else None
 
 
