@@ -234,9 +234,14 @@ def test_a_visit_is_documented_signed_amended_and_its_follow_up_booked(browser_f
         follow.get_by_role("button", name="Add follow-up").click()
     assert added.value.status == 201
     expect(follow.get_by_label(labelled("Return in"))).to_have_value("")  # the form is ready for another
+    # The confirmation is read out from the section's live region, and the visit lists the follow-up.
+    added_text = f"Follow-up added: BP check, Follow-up due {due:%m/%d/%Y}."
+    expect(follow.get_by_role("status")).to_have_text(added_text)
+    expect(follow.locator("#follow-up-list tbody tr")).to_have_count(1)
+    expect(follow.locator("#follow-up-list tbody tr")).to_contain_text("Not booked")
     camera.shoot("follow-up-added")
     nurse.reload()
-    expect(nurse.locator("main .messages")).to_contain_text(f"Follow-up added: Follow-up due {due:%m/%d/%Y}.")
+    expect(follow.locator("#follow-up-list tbody tr")).to_contain_text(f"BP check Follow-up {provider} {due:%m/%d/%Y}")
 
     # --- 2. Dr. Okafor: the Assessment, signing, the refusal, the addendum ------------------------
     clinician = browser_for()
