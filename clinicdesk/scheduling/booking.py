@@ -369,7 +369,8 @@ def _book_locked(actor: User, data: BookingInput, series: Any, series_index: int
                 series_index=series_index,
                 created_by=actor,
             )
-            _change(appointment, actor, "booked", new=starts.isoformat(), note="overbooked" if overbooked else "")
+            booked_at = _local(starts, data.location)
+            _change(appointment, actor, "booked", new=booked_at, note="overbooked" if overbooked else "")
             audit_record(
                 actor=actor,
                 action=Action.CREATE,
@@ -451,7 +452,8 @@ def _move_locked(
             overbooked, (starts, ends, block_start, block_end) = _hold(
                 data, overbook=current.overbooked, exclude=current.pk
             )
-            old = f"{current.starts_at.isoformat()} {current.provider} @ {current.location}"
+            # The history is read by people: the times in the house style, in the location's zone.
+            old = f"{_local(current.starts_at, current.location)} {current.provider} @ {current.location}"
             current.provider, current.location, current.room = data.provider, data.location, data.room
             current.starts_at, current.ends_at, current.block_start, current.block_end = (
                 starts, ends, block_start, block_end
@@ -462,7 +464,7 @@ def _move_locked(
             current.confirmation = ConfirmationStatus.UNCONFIRMED
             current.confirmation_method, current.confirmed_by, current.confirmed_at = "", None, None
             current.save()
-            new = f"{starts.isoformat()} {current.provider} @ {current.location}"
+            new = f"{_local(starts, current.location)} {current.provider} @ {current.location}"
             _change(current, actor, "moved", old=old, new=new, note=reason)
             audit_record(
                 actor=actor,

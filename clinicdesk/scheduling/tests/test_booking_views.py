@@ -258,3 +258,15 @@ def test_the_booked_message_ends_a_name_with_an_initial_in_one_period(clinic, as
     response = client.post(reverse("scheduling:book"), book_form(clinic), follow=True)
     shown = [str(m) for m in response.context["messages"]]
     assert shown == [f"Booked {Appointment.objects.get().appointment_type} for {jane.last_name}, {jane.first_name} B."]
+
+
+def test_the_appointment_history_says_times_in_the_house_style_even_for_rows_written_in_iso(clinic, as_user):
+    appointment = book_now(clinic)
+    # A move recorded before the history used the house style kept ISO 8601 moments in UTC.
+    appointment.changes.create(by=clinic["actor"], what="moved", note="asked",
+                               old_value="2026-12-07T15:00:00+00:00 Dr. Okafor @ Main",
+                               new_value="2026-12-08T19:30:00+00:00 Dr. Okafor @ Main")  # fmt: skip
+    page = as_user(clinic["actor"]).get(reverse("scheduling:appointment", kwargs={"public_id": appointment.public_id}))
+    body = page.content.decode()
+    assert "Mon 12/07/2026 10:00 AM Dr. Okafor @ Main → Tue 12/08/2026 2:30 PM Dr. Okafor @ Main" in body
+    assert "T15:00" not in body and "+00:00" not in body
