@@ -361,15 +361,7 @@ def record_restrict(*, actor: User, patient_id: str, note: str = "") -> Restrict
         patient_id=mrn, defaults={"flagged_by": actor, "note": note[:200]}
     )
     if created:
-        audit_record(
-            actor=actor,
-            action=Action.UPDATE,
-            object_type=ObjectType.PATIENT,
-            object_id=mrn,
-            patient_id=mrn,
-            changed_fields=["restricted"],
-            detail="flagged restricted",
-        )
+        _audit_restriction(actor, mrn, "flagged restricted")
     return record
 
 
@@ -383,15 +375,19 @@ def record_unrestrict(*, actor: User, patient_id: str) -> None:
     mrn = patient_ref_or_refuse(patient_id).current_mrn
     deleted, _ = RestrictedRecord.objects.filter(patient_id=mrn).delete()
     if deleted:
-        audit_record(
-            actor=actor,
-            action=Action.UPDATE,
-            object_type=ObjectType.PATIENT,
-            object_id=mrn,
-            patient_id=mrn,
-            changed_fields=["restricted"],
-            detail="restriction lifted",
-        )
+        _audit_restriction(actor, mrn, "restriction lifted")
+
+
+def _audit_restriction(actor: User, patient_id: str, what: str) -> None:
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type=ObjectType.PATIENT,
+        object_id=patient_id,
+        patient_id=patient_id,
+        changed_fields=["restricted"],
+        detail=what,
+    )
 
 
 @transaction.atomic

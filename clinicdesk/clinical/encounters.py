@@ -41,8 +41,6 @@ ARRIVED_STATUSES = (S.ARRIVED, S.ROOMED, S.WITH_PROVIDER, S.CHECKED_OUT, S.COMPL
 # The ones the clinician's Today page lists: in the building, not yet checked out.
 IN_CLINIC_STATUSES = (S.ARRIVED, S.ROOMED, S.WITH_PROVIDER)
 REASON_MAX = 200
-# What opening an encounter sets, as its audit event names it.
-OPENED_FIELDS = ["provider", "location", "date_of_service", "reason", "status"]
 
 _REFUSAL: dict[str, str] = {
     S.SCHEDULED: "The patient has not checked in yet. Check them in on the flow board, then open the encounter.",
@@ -66,6 +64,18 @@ def local_date_of(appointment: Appointment) -> date:
 def reason_of(appointment: Appointment) -> str:
     kind = appointment.appointment_type
     return (appointment.reason or kind.default_reason or kind.name)[:REASON_MAX]
+
+
+def _audit_open(actor: User, encounter: Encounter, patient: Patient, detail: str) -> None:
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type=ObjectType.ENCOUNTER,
+        object_id=str(encounter.public_id),
+        patient_id=patient.mrn,
+        changed_fields=["provider", "location", "date_of_service", "reason", "status"],
+        detail=detail,
+    )
 
 
 def encounter_open(*, actor: User, appointment: Appointment) -> Encounter:
@@ -107,15 +117,7 @@ def _open_from(actor: User, appointment: Appointment) -> Encounter:
         reason=reason_of(locked),
         opened_by=actor,
     )
-    audit_record(
-        actor=actor,
-        action=Action.CREATE,
-        object_type=ObjectType.ENCOUNTER,
-        object_id=encounter.public_id,
-        patient_id=locked.patient.mrn,
-        changed_fields=OPENED_FIELDS,
-        detail=f"appointment={locked.public_id}",
-    )
+    _audit_open(actor, encounter, locked.patient, f"appointment={locked.public_id}")
     return encounter
 
 
@@ -186,13 +188,5 @@ def encounter_open_unscheduled(
         unscheduled_reason=unscheduled_reason,
         opened_by=actor,
     )
-    audit_record(
-        actor=actor,
-        action=Action.CREATE,
-        object_type=ObjectType.ENCOUNTER,
-        object_id=encounter.public_id,
-        patient_id=patient.mrn,
-        changed_fields=OPENED_FIELDS,
-        detail="unscheduled",
-    )
+    _audit_open(actor, encounter, patient, "unscheduled")
     return encounter

@@ -20,7 +20,7 @@ from clinicdesk.core.capabilities import Cap
 from clinicdesk.core.schemas import Between, InputSchema, PastDate
 from clinicdesk.patients.access import access_patient
 
-from . import notes
+from . import amendments, notes
 from .access import access_amendment_request, access_amendment_requests, access_note
 from .models import Addendum, AmendmentRequest, VisitNote
 from .selectors import note_addenda_unchecked, signed_note_of_patient_unchecked
@@ -127,7 +127,7 @@ class AmendmentOut(Schema):
 
     @staticmethod
     def resolve_due_on(request: AmendmentRequest) -> date:
-        return notes.amendment_due_on(request)
+        return amendments.amendment_due_on(request)
 
     @staticmethod
     def resolve_recorded_by(request: AmendmentRequest) -> str:
@@ -250,7 +250,7 @@ def amendment_list(request, mrn: str):
 @api_requires(Cap.CLINICAL_AMENDMENT_MANAGE)
 def amendment_create(request, mrn: str, payload: AmendmentIn):
     patient = _patient(request, mrn)
-    made = notes.amendment_request_record(
+    made = amendments.amendment_request_record(
         actor=request.user,
         patient=patient,
         note=_chosen_note(patient, payload.note),
@@ -275,7 +275,7 @@ def amendment_get(request, request_id: UUID):
 def amendment_accept(request, request_id: UUID, payload: AcceptIn):
     amendment = access_amendment_request(actor=request.user, public_id=request_id, need=Cap.CLINICAL_NOTE_SIGN)
     note = _chosen_note(amendment.patient, payload.note)
-    addendum = notes.amendment_accept(
+    addendum = amendments.amendment_accept(
         actor=request.user, request=amendment, addendum_text=payload.addendum_text, note=note
     )
     return Status(201, addendum)
@@ -287,4 +287,4 @@ def amendment_accept(request, request_id: UUID, payload: AcceptIn):
 @api_requires(Cap.CLINICAL_AMENDMENT_MANAGE)
 def amendment_deny(request, request_id: UUID, payload: DenyIn):
     amendment = access_amendment_request(actor=request.user, public_id=request_id)
-    return notes.amendment_deny(actor=request.user, request=amendment, reason=payload.reason)
+    return amendments.amendment_deny(actor=request.user, request=amendment, reason=payload.reason)

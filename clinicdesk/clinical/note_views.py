@@ -27,7 +27,7 @@ from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
 from clinicdesk.patients.access import access_patient
 
-from . import notes
+from . import amendments, notes
 from .access import NoteAccess, access_amendment_request, access_amendment_requests, access_note
 from .models import AmendmentStatus, VisitNote
 from .note_forms import AddendumForm, AmendmentAcceptForm, AmendmentDenyForm, AmendmentRequestForm, NoteDraftForm
@@ -232,7 +232,7 @@ def amendment_list(request: StaffRequest, mrn: str) -> HttpResponse:
     patient = access_patient(
         actor=request.user, mrn=mrn, need=Cap.CLINICAL_AMENDMENT_MANAGE, purpose="amendment requests"
     )
-    rows = [(r, notes.amendment_due_on(r)) for r in access_amendment_requests(actor=request.user, patient=patient)]
+    rows = [(r, amendments.amendment_due_on(r)) for r in access_amendment_requests(actor=request.user, patient=patient)]
     context = {"patient": patient, "rows": rows, "today": clock.today(), "Status": AmendmentStatus}
     return render(request, "clinical/amendment_list.html", context)
 
@@ -253,7 +253,7 @@ def amendment_new(request: StaffRequest, mrn: str) -> HttpResponse:
             data = form.cleaned_data
             note = signed_note_of_patient_unchecked(patient=patient, public_id=data["note"]) if data["note"] else None
             try:
-                made = notes.amendment_request_record(
+                made = amendments.amendment_request_record(
                     actor=request.user,
                     patient=patient,
                     note=note,
@@ -264,7 +264,7 @@ def amendment_new(request: StaffRequest, mrn: str) -> HttpResponse:
                 apply_service_errors(form, exc)
             else:
                 messages.success(
-                    request, f"Request recorded. Decide by {date_text(notes.amendment_due_on(made))} (60 days)."
+                    request, f"Request recorded. Decide by {date_text(amendments.amendment_due_on(made))} (60 days)."
                 )
                 return redirect("clinical:amendment", public_id=made.public_id)
     context = {"patient": patient, "form": form}
@@ -276,7 +276,7 @@ def _amendment_context(request: StaffRequest, amendment, **extra) -> dict:
     context = {
         "amendment": amendment,
         "patient": amendment.patient,
-        "due_on": notes.amendment_due_on(amendment),
+        "due_on": amendments.amendment_due_on(amendment),
         "pending": amendment.status == AmendmentStatus.PENDING,
         "can_accept": role_can(user.role, Cap.CLINICAL_NOTE_SIGN),
         "can_read_notes": role_can(user.role, Cap.CLINICAL_NOTE_READ),
@@ -313,7 +313,7 @@ def amendment_accept_view(request: StaffRequest, public_id) -> HttpResponse:
             else None
         )
         try:
-            notes.amendment_accept(
+            amendments.amendment_accept(
                 actor=request.user, request=amendment, addendum_text=data["addendum_text"], note=note
             )
         except (ValidationError, PermissionDenied) as exc:
@@ -334,7 +334,7 @@ def amendment_deny_view(request: StaffRequest, public_id) -> HttpResponse:
     status = 422
     if form.is_valid():
         try:
-            notes.amendment_deny(actor=request.user, request=amendment, reason=form.cleaned_data["reason"])
+            amendments.amendment_deny(actor=request.user, request=amendment, reason=form.cleaned_data["reason"])
         except (ValidationError, PermissionDenied) as exc:
             apply_service_errors(form, exc)
             status = _refusal(exc)[1]

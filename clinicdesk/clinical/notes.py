@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,17 +30,14 @@ from clinicdesk.core import clock
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.datetimes import datetime_text
 from clinicdesk.core.errors import Conflict
-from clinicdesk.patients.models import Patient
 from clinicdesk.scheduling.clock import clock_text
 
 from .models import (
     Addendum,
     AmendmentRequest,
-    AmendmentStatus,
     Encounter,
     EncounterStatus,
     NoteStatus,
-    SignedRecordError,
     VisitNote,
 )
 
@@ -87,7 +84,7 @@ def signed_refusal(note: VisitNote) -> str:
     return f"This note was signed by {signer} on {when} and cannot be changed. Add an addendum instead."
 
 
-def _require(actor: User, capability: str, message: str) -> None:
+def require_capability(actor: User, capability: str, message: str) -> None:
     if not role_can(getattr(actor, "role", None), capability):
         raise PermissionDenied(message)
 
@@ -112,7 +109,7 @@ def _clean_sections(values: dict[str, str]) -> dict[str, str]:
     return cleaned
 
 
-def _locked_note(note: VisitNote) -> VisitNote:
+def locked_note(note: VisitNote) -> VisitNote:
     """The note row, locked for this transaction, with what its messages name.
 
     The lock is taken on the bare row first and the related rows read after it. Locking with the
@@ -218,7 +215,7 @@ def note_start(*, actor: User, encounter: Encounter) -> VisitNote:
     Raises PermissionDenied without clinical.note.write; ValidationError (field `encounter`)
     when the encounter is no longer open and has no note.
     """
-    _require(actor, Cap.CLINICAL_NOTE_WRITE, "Your role does not include writing visit notes.")
+    require_capability(actor, Cap.CLINICAL_NOTE_WRITE, "Your role does not include writing visit notes.")
     existing = VisitNote.objects.filter(encounter_id=encounter.pk).first()
     if existing is not None:
         return existing
@@ -273,11 +270,11 @@ def note_save_draft(
     `version`) when someone saved in between, ValidationError naming a section that is too long,
     PermissionDenied without clinical.note.write. The audit event names the changed sections.
     """
-    _require(actor, Cap.CLINICAL_NOTE_WRITE, "Your role does not include writing visit notes.")
+    require_capability(actor, Cap.CLINICAL_NOTE_WRITE, "Your role does not include writing visit notes.")
     sections = _clean_sections(
         {"subjective": subjective, "objective": objective, "assessment": assessment, "plan": plan}
     )
-    fresh = _locked_note(note)
+    fresh = locked_note(note)
     if fresh.is_signed:
         _refresh_from(note, fresh)
         raise NoteSignedError({"note": [signed_refusal(fresh)]})
@@ -337,8 +334,10 @@ def note_sign(*, actor: User, note: VisitNote) -> VisitNote:
     NoteSignedError when already signed ("This note was signed by ... on ..."); ValidationError
     (field `note`) for an empty note. Audited.
     """
-    _require(actor, Cap.CLINICAL_NOTE_SIGN, "Only a clinician signs visit notes. Ask the clinician to sign it.")
-    fresh = _locked_note(note)
+    require_capability(
+        actor, Cap.CLINICAL_NOTE_SIGN, "Only a clinician signs visit notes. Ask the clinician to sign it."
+    )
+    fresh = locked_note(note)
     encounter = fresh.encounter
     if fresh.is_signed:
         _refresh_from(note, fresh)
@@ -384,8 +383,8 @@ def note_cosign(*, actor: User, note: VisitNote) -> VisitNote:
     Raises ValidationError (field `note`) for a draft, a note that needs no co-signature, or one
     already co-signed; PermissionDenied for the signer themself or a role without signing.
     """
-    _require(actor, Cap.CLINICAL_NOTE_SIGN, "Only a clinician co-signs visit notes.")
-    fresh = _locked_note(note)
+    require_capability(actor, Cap.CLINICAL_NOTE_SIGN, "Only a clinician co-signs visit notes.")
+    fresh = locked_note(note)
     if not fresh.is_signed:
         raise ValidationError({"note": ["The note must be signed by its author before it is co-signed."]})
     if not fresh.cosign_required:
@@ -420,7 +419,7 @@ def note_cosign(*, actor: User, note: VisitNote) -> VisitNote:
 # --- Addenda ---------------------------------------------------------------------------------
 
 
-def _clean_text(text: str | None, field: str, *, blank: str, limit: int) -> str:
+def clean_text(text: str | None, field: str, *, blank: str, limit: int) -> str:
     value = ("" if text is None else str(text)).replace("\r\n", "\n").replace("\r", "\n").strip()
     if not value:
         raise ValidationError({field: [blank]})
@@ -431,7 +430,7 @@ def _clean_text(text: str | None, field: str, *, blank: str, limit: int) -> str:
     return value
 
 
-def _addendum_write(actor: User, note: VisitNote, text: str, request: AmendmentRequest | None) -> Addendum:
+def addendum_write(actor: User, note: VisitNote, text: str, request: AmendmentRequest | None) -> Addendum:
     """Write the addendum of a locked, signed note and mark its encounter amended (caller audits)."""
     now = clock.now()
     addendum = Addendum(
@@ -467,172 +466,18 @@ def addendum_add(*, actor: User, note: VisitNote, text: str) -> Addendum:
     Raises ValidationError: field `text` when blank or too long, field `note` when the note is
     still a draft (edit the draft instead); PermissionDenied without clinical.note.sign.
     """
-    _require(actor, Cap.CLINICAL_NOTE_SIGN, "Only a clinician writes addenda. Ask the clinician to add it.")
-    cleaned = _clean_text(text, "text", blank="Write the addendum's text.", limit=ADDENDUM_MAX)
-    fresh = _locked_note(note)
+    require_capability(actor, Cap.CLINICAL_NOTE_SIGN, "Only a clinician writes addenda. Ask the clinician to add it.")
+    cleaned = clean_text(text, "text", blank="Write the addendum's text.", limit=ADDENDUM_MAX)
+    fresh = locked_note(note)
     if not fresh.is_signed:
         raise ValidationError({"note": ["This note is still a draft: change the draft itself, then sign it."]})
-    return _addendum_write(actor, fresh, cleaned, None)
-
-
-# --- Amendment requests (HIPAA 164.526) -------------------------------------------------------
-
-
-def amendment_due_on(request: AmendmentRequest) -> date:
-    """The day the practice must have acted by (received + 60 days)."""
-    return request.received_on + timedelta(days=AMENDMENT_DUE_DAYS)
-
-
-@transaction.atomic
-def amendment_request_record(
-    *, actor: User, patient: Patient, note: VisitNote | None, received_on: date | None, requested_change: str
-) -> AmendmentRequest:
-    """Record a patient's request to amend their record, optionally about one visit note.
-
-    Raises ValidationError naming `received_on` (missing or in the future), `requested_change`
-    (blank or too long) or `note` (another patient's note); PermissionDenied without
-    clinical.amendment.manage.
-    """
-    _require(actor, Cap.CLINICAL_AMENDMENT_MANAGE, "Your role does not include amendment requests.")
-    errors: dict[str, list[str]] = {}
-    today = clock.today()
-    if received_on is None:
-        errors["received_on"] = ["Give the date the request was received."]
-    elif received_on > today:
-        errors["received_on"] = ["The date received cannot be in the future."]
-    try:
-        change = _clean_text(
-            requested_change,
-            "requested_change",
-            blank="Write what the patient asks to be changed.",
-            limit=AMENDMENT_TEXT_MAX,
-        )
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-        change = ""
-    if note is not None and note.encounter.patient_id != patient.pk:
-        errors["note"] = ["That note belongs to another patient."]
-    if errors:
-        raise ValidationError(errors)
-    assert received_on is not None  # noqa: S101  (checked above; narrows the type)
-    request = AmendmentRequest.objects.create(
-        patient=patient, note=note, received_on=received_on, requested_change=change, recorded_by=actor
-    )
-    audit_record(
-        actor=actor,
-        action=Action.CREATE,
-        object_type=ObjectType.AMENDMENT_REQUEST,
-        object_id=request.public_id,
-        patient_id=patient.mrn,
-        changed_fields=["received_on", "requested_change", "note"],
-        detail=f"note={note.public_id}" if note else "",
-    )
-    return request
-
-
-def _locked_request(request: AmendmentRequest) -> AmendmentRequest:
-    AmendmentRequest.objects.select_for_update().filter(pk=request.pk).values_list("pk", flat=True).get()
-    return AmendmentRequest.objects.select_related("patient").get(pk=request.pk)
-
-
-def _undecided(request: AmendmentRequest) -> None:
-    if request.status != AmendmentStatus.PENDING:
-        raise Conflict(
-            {"request": [f"This request was already {request.get_status_display().lower()}; a decision is final."]}
-        )
-
-
-@transaction.atomic
-def amendment_accept(
-    *, actor: User, request: AmendmentRequest, addendum_text: str, note: VisitNote | None = None
-) -> Addendum:
-    """Accept the request: a clinician writes the amendment as an addendum linked to it.
-
-    The addendum goes under the request's note (or `note`, for a request recorded without one;
-    it must be the same patient's signed note). Raises Conflict when already decided,
-    ValidationError for blank text (`addendum_text`) or no signed note (`note`), PermissionDenied
-    unless the actor both manages amendments and signs notes.
-    """
-    _require(actor, Cap.CLINICAL_AMENDMENT_MANAGE, "Your role does not include amendment requests.")
-    _require(actor, Cap.CLINICAL_NOTE_SIGN, "A clinician writes the amendment. Ask the clinician to accept it.")
-    fresh = _locked_request(request)
-    _undecided(fresh)
-    text = _clean_text(
-        addendum_text, "addendum_text", blank="Write the amendment to add to the note.", limit=ADDENDUM_MAX
-    )
-    target = note if fresh.note_id is None else fresh.note
-    if target is None:
-        raise ValidationError({"note": ["Choose the signed note the amendment goes under."]})
-    locked_note = _locked_note(target)
-    if locked_note.encounter.patient_id != fresh.patient_id:
-        raise ValidationError({"note": ["That note belongs to another patient."]})
-    if not locked_note.is_signed:
-        raise ValidationError({"note": ["That note is still a draft: an amendment is added to a signed note."]})
-    now = clock.now()
-    fresh.status = AmendmentStatus.ACCEPTED
-    fresh.decided_by = actor
-    fresh.decided_at = now
-    fresh.note = locked_note
-    fresh.save(update_fields=["status", "decided_by", "decided_at", "note"])
-    addendum = _addendum_write(actor, locked_note, text, fresh)
-    audit_record(
-        actor=actor,
-        action=Action.UPDATE,
-        object_type=ObjectType.AMENDMENT_REQUEST,
-        object_id=fresh.public_id,
-        patient_id=fresh.patient.mrn,
-        changed_fields=["status", "decided_by", "decided_at"],
-        detail=f"accepted addendum={addendum.public_id}",
-    )
-    _copy_request(request, fresh)
-    return addendum
-
-
-@transaction.atomic
-def amendment_deny(*, actor: User, request: AmendmentRequest, reason: str) -> AmendmentRequest:
-    """Deny the request with a written reason; the request and the reason are kept.
-
-    Raises ValidationError (field `reason`) when the reason is blank, Conflict when already
-    decided, PermissionDenied without clinical.amendment.manage.
-    """
-    _require(actor, Cap.CLINICAL_AMENDMENT_MANAGE, "Your role does not include amendment requests.")
-    fresh = _locked_request(request)
-    _undecided(fresh)
-    text = _clean_text(
-        reason, "reason", blank="Write the reason for the denial; the patient receives it.", limit=AMENDMENT_TEXT_MAX
-    )
-    fresh.status = AmendmentStatus.DENIED
-    fresh.decided_by = actor
-    fresh.decided_at = clock.now()
-    fresh.denial_reason = text
-    fresh.save(update_fields=["status", "decided_by", "decided_at", "denial_reason"])
-    audit_record(
-        actor=actor,
-        action=Action.UPDATE,
-        object_type=ObjectType.AMENDMENT_REQUEST,
-        object_id=fresh.public_id,
-        patient_id=fresh.patient.mrn,
-        changed_fields=["status", "decided_by", "decided_at", "denial_reason"],
-        detail="denied",
-    )
-    _copy_request(request, fresh)
-    return request
-
-
-def _copy_request(request: AmendmentRequest, fresh: AmendmentRequest) -> None:
-    for field in AmendmentRequest._meta.concrete_fields:
-        setattr(request, field.attname, getattr(fresh, field.attname))
+    return addendum_write(actor, fresh, cleaned, None)
 
 
 __all__ = [
     "NoteSignedError",
-    "SignedRecordError",
     "addendum_add",
     "addendum_verify",
-    "amendment_accept",
-    "amendment_deny",
-    "amendment_due_on",
-    "amendment_request_record",
     "note_cosign",
     "note_save_draft",
     "note_sign",

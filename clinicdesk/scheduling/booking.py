@@ -46,6 +46,7 @@ from clinicdesk.core.datetimes import weekday_datetime_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.patients.models import Patient, PatientStatus
 
+from .booking_checks import availability_problem, overbook_count
 from .models import (
     HOLDING_STATUSES,
     Appointment,
@@ -57,10 +58,11 @@ from .models import (
     Provider,
     Room,
 )
+from .patient_kind import patient_kind_problem
 from .setup import MAX_BUFFER_MINUTES
 from .setup_snapshot import SetupSnapshot
 from .signals import appointment_booked
-from .slots import MAX_BLOCK, availability_problem, overbook_count, patient_kind_problem
+from .slots import MAX_BLOCK
 
 _T = TypeVar("_T")
 _EXCLUSION_VIOLATION = "23P01"

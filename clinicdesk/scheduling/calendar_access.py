@@ -22,7 +22,8 @@ from clinicdesk.audit.services import audit_record
 from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.patients.display import PatientLens, patient_lens
 
-from . import selectors_calendar as cal
+from . import calendar_grid
+from . import flow_board as boards
 from .models import Location, Provider
 
 AUDIT_DETAIL_LIMIT = 500  # AuditEvent.detail
@@ -77,12 +78,14 @@ def access_day_schedule(
     providers: list[Provider] | None = None,
     now: datetime | None = None,
     printing: bool = False,
-) -> cal.Grid:
-    """The day grid at `location` (see `selectors_calendar.day_schedule`), audited as one read
+) -> calendar_grid.Grid:
+    """The day grid at `location` (see `calendar_grid.day_schedule`), audited as one read
     (or one print, for the PDF). Raises PermissionDenied without schedule.read."""
     _check(actor, Cap.SCHEDULE_READ)
     with transaction.atomic():
-        grid = cal.day_schedule(location=location, day=day, providers=providers, lens=schedule_lens(actor), now=now)
+        grid = calendar_grid.day_schedule(
+            location=location, day=day, providers=providers, lens=schedule_lens(actor), now=now
+        )
         _audit_read(
             actor=actor,
             object_type=ObjectType.SCHEDULE_DAY,
@@ -96,11 +99,11 @@ def access_day_schedule(
 
 def access_week_schedule(
     *, actor: User, provider: Provider, location: Location, week_start: date, now: datetime | None = None
-) -> cal.Grid:
+) -> calendar_grid.Grid:
     """One provider's week at one location, audited as one read."""
     _check(actor, Cap.SCHEDULE_READ)
     with transaction.atomic():
-        grid = cal.week_schedule(
+        grid = calendar_grid.week_schedule(
             provider=provider, location=location, week_start=week_start, lens=schedule_lens(actor), now=now
         )
         _audit_read(
@@ -116,7 +119,7 @@ def access_week_schedule(
 
 def access_flow_board(
     *, actor: User, location: Location, now: datetime, seen: Any = None, always: bool = False
-) -> cal.FlowBoard:
+) -> boards.FlowBoard:
     """Today's flow board at `location`, audited once per distinct set of patients shown.
 
     `seen` is somewhere to remember what this viewer was last shown (the session, a mapping);
@@ -124,19 +127,19 @@ def access_flow_board(
     """
     _check(actor, Cap.SCHEDULE_READ)
     with transaction.atomic():
-        board = cal.flow_board(location=location, now=now, lens=schedule_lens(actor))
+        board = boards.flow_board(location=location, now=now, lens=schedule_lens(actor))
         _audit_board(actor, location, board.day, board.patient_mrns, seen=seen, always=always)
     return board
 
 
 def access_flow_board_page(
     *, actor: User, location: Location, now: datetime, seen: Any = None, always: bool = False, show: str = ""
-) -> cal.FlowBoardPage:
-    """`access_flow_board` for the HTML board (plain values, see `selectors_calendar.flow_board_page`);
+) -> boards.FlowBoardPage:
+    """`access_flow_board` for the HTML board (plain values, see `flow_board.flow_board_page`);
     `show` lists only some rows (FLOW_SHOWS), and the audit event names only the patients listed."""
     _check(actor, Cap.SCHEDULE_READ)
     with transaction.atomic():
-        board = cal.flow_board_page(location=location, now=now, lens=schedule_lens(actor), show=show)
+        board = boards.flow_board_page(location=location, now=now, lens=schedule_lens(actor), show=show)
         _audit_board(actor, location, board.day, board.patient_mrns, seen=seen, always=always)
     return board
 

@@ -16,9 +16,9 @@ from django.conf import settings
 
 from clinicdesk.core.datetimes import datetime_text, weekday_date_text
 
+from .calendar_grid import Grid
 from .clock import clock_range
 from .models import AppointmentStatus
-from .selectors_calendar import Grid
 
 
 def day_schedule_pdf(*, grid: Grid, day: date, printed_at: datetime) -> bytes:

@@ -23,6 +23,7 @@ from clinicdesk.core.capabilities import Cap, role_can
 from clinicdesk.core.guards import requires
 from clinicdesk.core.ranges import Span
 
+from . import calendar_grid
 from . import selectors_calendar as cal
 from .calendar_access import access_day_schedule, access_week_schedule
 from .calendar_pdf import day_schedule_pdf
@@ -66,7 +67,7 @@ def day_view(request: StaffRequest) -> HttpResponse:
         "grid": grid,
         "location": location,
         "locations": cal.active_locations(),
-        "all_providers": cal.providers_at(location=location) if location else [],
+        "all_providers": calendar_grid.providers_at(location=location) if location else [],
         "chosen": set(chosen),
         "day": day,
         "bad_date": bad_date,
@@ -106,8 +107,8 @@ def day_pdf(request: StaffRequest) -> HttpResponse:
 def week_view(request: StaffRequest) -> HttpResponse:
     location = chosen_location(request)
     day, bad_date = _chosen_day(request, location)
-    week_start = cal.week_start_of(day)
-    providers = list(cal.providers_at(location=location)) if location else []
+    week_start = calendar_grid.week_start_of(day)
+    providers = list(calendar_grid.providers_at(location=location)) if location else []
     chosen = cal.providers_named(public_ids=[request.GET.get("provider", "")])
     provider = chosen[0] if chosen else (providers[0] if providers else None)
     grid = None
@@ -141,7 +142,7 @@ def week_view(request: StaffRequest) -> HttpResponse:
     return render(request, "scheduling/calendar_week.html", context)
 
 
-def _columns_html(grid: cal.Grid | None, request: StaffRequest) -> None:
+def _columns_html(grid: calendar_grid.Grid | None, request: StaffRequest) -> None:
     """Build each column's body once in Python (hundreds of blocks and open times a day view),
     every value escaped; the template prints `column.body_html`. Same markup as before."""
     if grid is None:

@@ -30,6 +30,7 @@ from clinicdesk.patients.coverage import coverages_active
 from clinicdesk.patients.display import OPENED
 
 from . import flow
+from . import flow_board as boards
 from . import selectors_calendar as cal
 from .access import access_appointment
 from .calendar_access import access_flow_board_page
@@ -46,7 +47,7 @@ def chosen_location(request: HttpRequest) -> Location | None:
 def chosen_show(request: HttpRequest) -> str:
     """The board's ?show= filter (a key of FLOW_SHOWS, kept through the buttons' posts), else ""."""
     wanted = request.GET.get("show") or request.POST.get("show") or ""
-    return wanted if wanted in cal.FLOW_SHOWS else ""
+    return wanted if wanted in boards.FLOW_SHOWS else ""
 
 
 def _board_context(request: StaffRequest, location: Location | None, *, seen: Any, always: bool = False) -> dict:
@@ -66,7 +67,7 @@ def _board_context(request: StaffRequest, location: Location | None, *, seen: An
         "board_rows": rows,
         "done_rows": done_rows,
         "show": show,
-        "show_label": cal.FLOW_SHOWS.get(show, ""),
+        "show_label": boards.FLOW_SHOWS.get(show, ""),
         "location": location,
         "locations": cal.active_locations(),
         "can_write": can_write,
@@ -76,7 +77,7 @@ def _board_context(request: StaffRequest, location: Location | None, *, seen: An
 
 
 def board_rows_html(
-    board: cal.FlowBoardPage, *, can_write: bool, csrf: str, show: str = "", done: bool = False
+    board: boards.FlowBoardPage, *, can_write: bool, csrf: str, show: str = "", done: bool = False
 ) -> SafeString:
     """The board's table rows: `board.lines`, or with `done` the finished visits (`board.done`). Built here rather than in the template: the fragment is rendered
     every few seconds for up to a few hundred rows, and per-row template tags ({% url %},
@@ -104,7 +105,7 @@ def board_rows_html(
         label = escape(line.label)
         late = f'<br><span class="small muted">{line.late_minutes} min late</span>' if line.late_minutes else ""
         in_state = ""  # only while the patient is in the building: a finished visit is in no state
-        if line.minutes_in_state is not None and line.status in cal.LIVE_STATUSES:
+        if line.minutes_in_state is not None and line.status in boards.LIVE_STATUSES:
             since = (
                 f' <span class="muted small flow-since"><span class="flow-since-word">since </span>{line.since_label}</span>'
                 if line.since_label
@@ -322,7 +323,7 @@ def appointment_flow(request: StaffRequest, public_id) -> HttpResponse:
     now = clock.now()
     changes = list(appointment.changes.select_related("by"))
     undone = [c.at for c in changes if c.what == flow.UNDO_WHAT]
-    row = cal.flow_row(appointment, now=now, zone=zone, lens=OPENED, undone_at=max(undone, default=None))
+    row = boards.flow_row(appointment, now=now, zone=zone, lens=OPENED, undone_at=max(undone, default=None))
     context = {
         "appointment": appointment,
         "patient": patient,

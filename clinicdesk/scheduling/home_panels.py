@@ -3,7 +3,7 @@ desk, the confirmations to make, freed slots the waitlist fits, the waiting room
 and every location's day for the office manager.
 
 Each number is one aggregate over the day's appointments, counted with the same conditions the
-list it links to uses (`selectors_calendar.flow_show_q` for the flow board's `?show=`), so the
+list it links to uses (`flow_board.flow_show_q` for the flow board's `?show=`), so the
 number and the list agree. "Today" is the location's own day. Counts only, never names: the
 lists behind them are audited where they show patients.
 """
@@ -22,6 +22,7 @@ from clinicdesk.core.capabilities import Cap, Role
 from clinicdesk.core.datetimes import weekday_date_text
 from clinicdesk.core.home import Choice, Figure, PanelContent, PanelRequest, Section
 
+from . import flow_board as boards
 from . import selectors_calendar as cal
 from .confirmations import default_window
 from .models import Appointment, AppointmentStatus, ConfirmationStatus, Location, WaitlistEntry
@@ -107,7 +108,7 @@ def front_desk_today(asked: PanelRequest) -> PanelContent:
     day, _, _ = location_day(location, asked.now)
     counts = _day_rows(location, asked.now).aggregate(
         booked=Count("id"),
-        **{key: Count("id", filter=cal.flow_show_q(key, asked.now)) for key, _, _ in FRONT_DESK_FIGURES},
+        **{key: Count("id", filter=boards.flow_show_q(key, asked.now)) for key, _, _ in FRONT_DESK_FIGURES},
     )
     figures = [Figure("Booked today", counts["booked"], board_url(location))]
     for key, label, urgent in FRONT_DESK_FIGURES:
@@ -209,11 +210,11 @@ def waiting_room(asked: PanelRequest) -> PanelContent:
     day, _, _ = location_day(location, asked.now)
     found = (
         _day_rows(location, asked.now)
-        .filter(cal.flow_show_q("waiting_room", asked.now))
+        .filter(boards.flow_show_q("waiting_room", asked.now))
         .aggregate(n=Count("id"), first=Min("arrived_at"))
     )
     longest = asked.now - found["first"] if found["first"] else None
-    level = cal.wait_level(round(longest.total_seconds() // 60) if longest else None)
+    level = boards.wait_level(round(longest.total_seconds() // 60) if longest else None)
     url = board_url(location, "waiting_room")
     return PanelContent(
         sections=[
@@ -254,12 +255,12 @@ def practice_today(asked: PanelRequest) -> PanelContent:
     counts = {
         row["location_id"]: row
         for row in rows.values("location_id").annotate(
-            booked=Count("id"), no_show=Count("id", filter=cal.flow_show_q("no_show", now))
+            booked=Count("id"), no_show=Count("id", filter=boards.flow_show_q("no_show", now))
         )
     }
     waits: dict[int, list[timedelta]] = {}
     stays: dict[int, list[timedelta]] = {}
-    seen = rows.filter(cal.flow_show_q("seen", now), arrived_at__isnull=False)
+    seen = rows.filter(boards.flow_show_q("seen", now), arrived_at__isnull=False)
     for location_id, status, arrived, with_provider, checked_out in seen.values_list(
         "location_id", "status", "arrived_at", "with_provider_at", "checked_out_at"
     ):

@@ -38,7 +38,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, Q
 
 from clinicdesk.core import clock
-from clinicdesk.core.datetimes import date_text, weekday_datetime_text
 from clinicdesk.patients.models import Patient
 
 from .availability import (
@@ -46,12 +45,9 @@ from .availability import (
     Span,
     VersionSpec,
     day_bounds,
-    day_text,
-    local_to_utc,
     location_holidays,
     open_intervals,
 )
-from .clock import clock_text
 from .models import (
     HOLDING_STATUSES,
     Appointment,
@@ -60,13 +56,12 @@ from .models import (
     HolidayOverride,
     Location,
     OpeningHours,
-    PatientKind,
     Provider,
     Room,
-    Weekday,
 )
+from .patient_kind import patient_kind_problem
 from .setup import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
-from .setup_snapshot import ExceptionRow, SetupSnapshot, current_setup, exceptions_in, versions_of
+from .setup_snapshot import ExceptionRow, exceptions_in, versions_of
 
 MAX_BLOCK = timedelta(minutes=MAX_DURATION_MINUTES + 2 * MAX_BUFFER_MINUTES)
 MAX_RANGE_DAYS = 366
@@ -113,7 +108,7 @@ class SlotResult:
 
 
 @dataclass
-class _Context:
+class SearchContext:
     kind: AppointmentType
     providers: list[Provider]
     locations: dict[int, Location]
@@ -188,7 +183,7 @@ def _hours(location_ids: Sequence[int]) -> dict[int, dict[int, tuple[Any, Any]]]
     return hours
 
 
-def _active_rooms(locations: dict[int, Location]) -> dict[int, list[Room]]:
+def active_rooms(locations: dict[int, Location]) -> dict[int, list[Room]]:
     rooms: dict[int, list[Room]] = {pk: [] for pk in locations}
     for room in Room.objects.filter(location__in=list(locations), active=True).order_by("name", "pk"):
         room.location = locations[room.location_id]  # str(room) needs it; no query per room
@@ -203,7 +198,7 @@ def _load(
     locations: Sequence[Location] | None,
     start_date: date,
     end_date: date,
-) -> _Context:
+) -> SearchContext:
     chosen = Provider.objects.filter(appointment_types=kind, active=True, user__is_active=True)
     if providers is not None:
         chosen = chosen.filter(pk__in=[p.pk for p in providers])
@@ -227,12 +222,12 @@ def _load(
     exceptions = exceptions_in(
         Q(provider__in=provider_ids) | Q(provider__isnull=True, location__in=chosen_locations), start_date, end_date
     )
-    return _Context(
+    return SearchContext(
         kind=kind,
         providers=provider_list,
         locations=location_map,
         hours=_hours(chosen_locations),
-        rooms=_active_rooms(location_map),
+        rooms=active_rooms(location_map),
         type_room_ids=frozenset(kind.rooms.values_list("pk", flat=True)),
         versions=versions_of(blocks),
         exceptions=exceptions,
@@ -241,7 +236,7 @@ def _load(
     )
 
 
-def _provider_flags(kind: AppointmentType, provider: Provider, location: Location) -> tuple[bool, bool]:
+def provider_flags(kind: AppointmentType, provider: Provider, location: Location) -> tuple[bool, bool]:
     """(does `provider` take `kind`?, do they work at `location`?) in one query."""
     takes = AppointmentType.providers.through.objects.filter(appointmenttype_id=kind.pk, provider_id=provider.pk)
     works = Provider.locations.through.objects.filter(provider_id=provider.pk, location_id=location.pk)
@@ -254,7 +249,7 @@ def _provider_flags(kind: AppointmentType, provider: Provider, location: Locatio
     return (bool(row[0]), bool(row[1])) if row else (False, False)
 
 
-def _load_one(
+def load_one(
     kind: AppointmentType,
     provider: Provider,
     location: Location,
@@ -262,7 +257,7 @@ def _load_one(
     type_room_ids: frozenset[int],
     *,
     rooms: bool,
-) -> _Context:
+) -> SearchContext:
     """The setup `availability_problem` needs for one provider at one location around local `day`.
 
     Days day-1..day+1 (a block in UTC may reach into the neighbours). Three small indexed
@@ -282,12 +277,12 @@ def _load_one(
         Q(provider=provider.pk) | Q(provider__isnull=True)
     )
     overrides = _overrides([location.pk], start, end) if location_holidays(location, start, end) else {}
-    return _Context(
+    return SearchContext(
         kind=kind,
         providers=[provider],
         locations={location.pk: location},
         hours=_hours([location.pk]),
-        rooms=_active_rooms({location.pk: location}) if rooms else {},
+        rooms=active_rooms({location.pk: location}) if rooms else {},
         type_room_ids=type_room_ids,
         versions=versions_of(blocks, joined=True),
         exceptions=exceptions_in(scope, start, end),
@@ -313,12 +308,12 @@ class _Busy:
         return [e for _, e in self.spans]
 
 
-def _holding(queryset):
+def holding(queryset):
     return queryset.filter(status__in=HOLDING_STATUSES)
 
 
 def _appointments_in(
-    ctx: _Context, window_start: datetime, window_end: datetime, patient: Patient | None
+    ctx: SearchContext, window_start: datetime, window_end: datetime, patient: Patient | None
 ) -> tuple[dict[int, _Busy], dict[int, _Busy], _Busy]:
     """Three queries: the providers', the rooms' and the patient's blocks overlapping the window."""
     overlaps = Q(block_start__lt=window_end, block_start__gte=window_start - MAX_BLOCK, block_end__gt=window_start)
@@ -327,14 +322,14 @@ def _appointments_in(
     rooms_wanted = set(room_ids) if not ctx.kind.telehealth else set()
     by_provider: dict[int, list] = defaultdict(list)
     by_room: dict[int, list] = defaultdict(list)
-    rows = _holding(Appointment.objects.filter(overlaps, provider__in=provider_ids, overbooked=False)).order_by()
+    rows = holding(Appointment.objects.filter(overlaps, provider__in=provider_ids, overbooked=False)).order_by()
     for provider_id, room_id, start, end in rows.values_list("provider_id", "room_id", "block_start", "block_end"):
         by_provider[provider_id].append((start, end))
         if room_id in rooms_wanted:
             by_room[room_id].append((start, end))
     if rooms_wanted:
         # The searched providers' own bookings of these rooms came with the first query.
-        rows = _holding(
+        rows = holding(
             Appointment.objects.filter(overlaps, room__in=room_ids, overbooked=False).exclude(provider__in=provider_ids)
         ).order_by()
         for room_id, start, end in rows.values_list("room_id", "block_start", "block_end"):
@@ -343,7 +338,7 @@ def _appointments_in(
     if patient is not None:
         # The patient index is on starts_at: a block overlapping the window has its visit start
         # at most MAX_BLOCK before the window and at most the largest buffer after its end.
-        rows = _holding(
+        rows = holding(
             Appointment.objects.filter(
                 patient=patient,
                 starts_at__gte=window_start - MAX_BLOCK,
@@ -404,7 +399,7 @@ def _candidates(
 
 
 def _pair_slots(
-    ctx: _Context,
+    ctx: SearchContext,
     provider: Provider,
     location: Location,
     days: tuple[date, date],
@@ -465,7 +460,9 @@ def _pair_slots(
     return found[:limit] if len(found) > limit else found
 
 
-def _phase_end(ctx: _Context, phase_start: date, end_date: date, open_days: int, closed: dict[int, set[date]]) -> date:
+def _phase_end(
+    ctx: SearchContext, phase_start: date, end_date: date, open_days: int, closed: dict[int, set[date]]
+) -> date:
     """The last day of a phase that starts on `phase_start` and holds `open_days` open days.
 
     A day is open when some searched location has opening hours that weekday and is not
@@ -583,261 +580,3 @@ def slot_search(
         grouped[slot.local_start.date()].append(slot)
     days = [SlotDay(day, grouped[day]) for day in sorted(grouped)]
     return SlotResult(days=days, count=len(found), start_date=start_date, end_date=end_date, notes=notes)
-
-
-# --- New or established patient ----------------------------------------------------------------
-
-# A patient seen by the practice within this many years is established (the usual billing rule).
-ESTABLISHED_YEARS = 3
-_SEEN = ("checked_out", "completed")
-
-
-def patient_kind_problem(kind: AppointmentType, patient: Patient, at: datetime, time_zone: str) -> str | None:
-    """Why `patient` may not have a `kind` visit at `at` (new-patient types only for patients
-    not seen in three years, established ones only for the others); None if they may.
-
-    One query on the (patient, starts_at) index, none for types open to any patient.
-    """
-    if kind.patient_kind == PatientKind.ANY:
-        return None
-    last = (
-        Appointment.objects.filter(
-            patient=patient,
-            status__in=_SEEN,
-            starts_at__lt=at,
-            starts_at__gte=at - timedelta(days=365 * ESTABLISHED_YEARS),
-        )
-        .order_by("-starts_at")
-        .values_list("starts_at", flat=True)
-        .first()
-    )
-    if kind.patient_kind == PatientKind.NEW and last is not None:
-        return (
-            f"{kind} is for new patients, and this patient was seen on "
-            f"{date_text(last, time_zone)}. Book an established-patient visit."
-        )
-    if kind.patient_kind == PatientKind.ESTABLISHED and last is None:
-        return (
-            f"{kind} is for established patients, and this patient has no visit in the last "
-            f"{ESTABLISHED_YEARS} years. Book a new-patient visit."
-        )
-    return None
-
-
-# --- One proposed booking ----------------------------------------------------------------------
-
-
-def _clock(moment: datetime) -> str:
-    return clock_text(moment)
-
-
-def _when(moment: datetime) -> str:
-    return weekday_datetime_text(moment, moment.tzinfo)
-
-
-@dataclass
-class _OneBooking:
-    """What availability_problem knows of the records named in one booking, fresh."""
-
-    kind: AppointmentType
-    provider: Provider
-    location: Location
-    room: Room | None
-    takes: bool  # the provider takes the type
-    works: bool  # the provider works at the location
-    type_rooms: list[Room]  # the rooms the type is limited to (none: any)
-    ctx: _Context | None = None  # local day-1..day+1 for this provider at this location
-
-
-def _from_database(kind, provider, location, room, day: date) -> _OneBooking:
-    takes, works = _provider_flags(kind, provider, location)
-    type_rooms = [] if kind.telehealth else list(kind.rooms.all())
-    one = _OneBooking(kind, provider, location, room, takes, works, type_rooms)
-    if takes and works:
-        allowed = frozenset(r.pk for r in type_rooms)
-        one.ctx = _load_one(kind, provider, location, day, allowed, rooms=room is None and not kind.telehealth)
-    return one
-
-
-def _from_snapshot(setup: SetupSnapshot, kind, provider, location, room, day: date) -> _OneBooking | None:
-    """The same facts from the setup snapshot, with no query; None when it does not cover `day`."""
-    fresh = (
-        setup.types.get(kind.pk),
-        setup.providers.get(provider.pk),
-        setup.locations.get(location.pk),
-        setup.rooms.get(room.pk) if room is not None else None,
-    )
-    if not setup.covers(day - timedelta(days=1)) or None in fresh[:3] or (room is not None and fresh[3] is None):
-        return None
-    kind, provider, location, room = fresh  # type: ignore[assignment]  # the snapshot answers Model rows typed loosely; each is the model named
-    takes = provider.pk in setup.type_providers.get(kind.pk, ())
-    works = location.pk in setup.provider_locations.get(provider.pk, ())
-    allowed = frozenset() if kind.telehealth else setup.type_rooms.get(kind.pk, frozenset())
-    type_rooms = sorted((setup.rooms[pk] for pk in allowed), key=lambda r: (r.name, r.pk))
-    start, end = day - timedelta(days=1), day + timedelta(days=1)
-    ctx = _Context(
-        kind=kind,
-        providers=[provider],
-        locations={location.pk: location},
-        hours={location.pk: setup.hours.get(location.pk, {})},
-        rooms={location.pk: setup.location_rooms.get(location.pk, [])},
-        type_room_ids=allowed,
-        versions={(provider.pk, location.pk): setup.versions.get((provider.pk, location.pk), [])},
-        exceptions=setup.exceptions_for(provider.pk, location.pk, start, end),
-        overrides={location.pk: set(setup.overrides.get(location.pk, ()))},
-        provider_locations={provider.pk: [location.pk]},
-    )
-    return _OneBooking(kind, provider, location, room, takes, works, type_rooms, ctx)
-
-
-def availability_problem(
-    *,
-    appointment_type: AppointmentType,
-    provider: Provider,
-    location: Location,
-    room: Room | None,
-    starts_at: datetime,
-    patient: Patient | None = None,
-    now: datetime | None = None,
-    setup: SetupSnapshot | None = None,
-) -> str | None:
-    """Why this booking does not fit the schedule, in words for the front desk; None if it fits.
-
-    Checks everything but overlaps with other appointments (the booking service checks those
-    under its lock): the past, inactive records, who takes the type and works where, the room
-    (telehealth takes none; otherwise an active room of the location, allowed by the type and
-    by the block's room pool), public holidays, opening hours, the template and exceptions,
-    with the buffers included. `patient` is accepted for symmetry with the booking call.
-
-    The setup comes from `setup` or the process's setup snapshot (one query while current), or from
-    a few small queries for a day before the snapshot's horizon. The records' own state
-    (active or not) is read fresh either way, not taken from the caller's instances.
-    """
-    now = now or clock.now()
-    if starts_at.tzinfo is None:
-        return "Give the start time with its time zone."
-    tz = ZoneInfo(location.time_zone)
-    local = starts_at.astimezone(tz)
-    if starts_at < now:
-        return f"{_when(local)} is in the past; choose a later time."
-    day = local.date()
-    setup = setup or current_setup()
-    one = (setup and _from_snapshot(setup, appointment_type, provider, location, room, day)) or _from_database(
-        appointment_type, provider, location, room, day
-    )
-    kind, provider, location, room = one.kind, one.provider, one.location, one.room
-    if not kind.active:
-        return f"{kind.name} is inactive and cannot be booked."
-    if not provider.active or not provider.user.is_active:
-        return f"{provider} is inactive and cannot be booked."
-    if not location.active:
-        return f"{location.name} is inactive and cannot be booked."
-    if not one.takes:
-        return f"{provider} does not take {kind.name}; choose a provider who does."
-    if not one.works:
-        return f"{provider} does not work at {location.name}."
-    if kind.telehealth and room is not None:
-        return f"{kind.name} is a telehealth visit and takes no room; leave the room empty."
-    allowed = frozenset(r.pk for r in one.type_rooms)
-    if not kind.telehealth:
-        # No room is allowed: it may be chosen at rooming; then a suitable one must exist (below).
-        if room is not None and room.location_id != location.pk:
-            return f"{room} is not at {location.name}."
-        if room is not None and not room.active:
-            return f"{room.name} is inactive; choose another room."
-        if room is not None and allowed and room.pk not in allowed:
-            return f"{kind.name} cannot be done in {room.name}; it needs {', '.join(r.name for r in one.type_rooms)}."
-    assert one.ctx is not None  # noqa: S101 - built whenever the provider takes the type and works here
-    ctx = one.ctx
-    before = timedelta(minutes=kind.buffer_before_minutes)
-    block_start, block_end = starts_at - before, starts_at - before + timedelta(minutes=kind.blocked_minutes)
-    holiday = location_holidays(location, day, day).get(day)
-    if holiday and day not in ctx.overrides.get(location.pk, set()):
-        return f"{day_text(day)} is a public holiday ({holiday}) at {location.name}; it is closed unless opened anyway in availability."
-    hours = ctx.hours.get(location.pk, {}).get(day.weekday())
-    weekday = Weekday(day.weekday()).label
-    if hours is None:
-        return f"{location.name} is closed on {weekday}s.{_next_opening(kind, provider, location, day, now)}"
-    intervals = ctx.intervals(provider, location, day - timedelta(days=1), day + timedelta(days=1))
-    fitting = [i for i in intervals if i.contains(block_start, block_end)]
-    for interval in fitting:
-        if not interval.allows_type(kind.pk):
-            continue
-        if room is not None and interval.room_ids and room.pk not in interval.room_ids:
-            continue
-        if room is None and ctx.room_candidates(location, interval) == []:
-            continue
-        return None
-    if fitting:
-        interval = fitting[0]
-        if not interval.allows_type(kind.pk):
-            return f"{provider}'s hours at {location.name} then are kept for other appointment types than {kind.name}."
-        if room is None:
-            return f"No active room at {location.name} suits {kind.name} then; add or activate a room."
-        pool = _active_rooms({location.pk: location})[location.pk]  # only for this message
-        names = ", ".join(r.name for r in pool if r.pk in interval.room_ids)
-        return f"{provider} uses {names or 'other rooms'} then, not {room.name if room else 'this room'}; choose one of those."
-    for e in ctx.exceptions:
-        if e.kind != ExceptionKind.EXTRA and e.starts_at < block_end and e.ends_at > block_start:
-            if e.provider_id is None and e.location_id == location.pk:
-                return f"{location.name} is closed then: {e.reason}."
-            if e.provider_id == provider.pk and e.location_id in (None, location.pk):
-                what = "on vacation" if e.kind == ExceptionKind.VACATION else "blocked"
-                return f"That time is {what} for {provider}: {e.reason}.{_next_opening(kind, provider, location, day, now)}"
-    opens = local_to_utc(day, hours[0], tz).astimezone(tz)
-    closes = local_to_utc(day, hours[1], tz, end=True).astimezone(tz)
-    if block_start.astimezone(tz) < opens or block_end.astimezone(tz) > closes:
-        return (
-            f"{location.name} is open {_clock(opens)}–{_clock(closes)} on {weekday}s; the visit with its buffers "
-            f"({_clock(block_start.astimezone(tz))}–{_clock(block_end.astimezone(tz))}) does not fit."
-        )
-    same_day = [i for i in intervals if i.start.astimezone(tz).date() == day]
-    if not same_day:
-        return f"{provider} is not working at {location.name} on {weekday}s.{_next_opening(kind, provider, location, day, now)}"
-    for interval in same_day:
-        if interval.start <= block_start < interval.end:
-            return (
-                f"The visit with its buffers ({_clock(block_start.astimezone(tz))}–{_clock(block_end.astimezone(tz))}) "
-                f"runs past the end of {provider}'s hours at {_clock(interval.end.astimezone(tz))}."
-            )
-    spans = ", ".join(f"{_clock(i.start.astimezone(tz))}–{_clock(i.end.astimezone(tz))}" for i in same_day)
-    return f"That is outside {provider}'s availability at {location.name} on {day_text(day)} ({spans})."
-
-
-def _next_opening(kind: AppointmentType, provider: Provider, location: Location, day: date, now: datetime) -> str:
-    try:
-        result = slot_search(
-            appointment_type=kind,
-            providers=[provider],
-            locations=[location],
-            start_date=day,
-            end_date=day + timedelta(days=NEXT_OPENING_DAYS),
-            limit=1,
-            now=now,
-        )
-    except ValidationError:
-        return ""
-    if not result.count:
-        return f" No opening in the next {NEXT_OPENING_DAYS} days."
-    return f" The next opening is {_when(result.days[0].slots[0].local_start)}."
-
-
-def overbook_count(provider: Provider, appointment_type: AppointmentType, day: date, *, time_zone: str = "") -> int:
-    """How many overbooked, time-holding appointments of this type `provider` has on local `day`.
-
-    `time_zone` is the IANA zone of the day (the booking's location); blank means the
-    practice's. The booking service compares it with `appointment_type.overbook_limit`.
-    """
-    tz = ZoneInfo(time_zone or settings.TIME_ZONE)
-    start, end = day_bounds(day, tz)
-    return _holding(
-        Appointment.objects.filter(
-            provider=provider,
-            appointment_type=appointment_type,
-            overbooked=True,
-            block_start__gte=start - MAX_BLOCK,
-            block_start__lt=end,
-            starts_at__gte=start,
-            starts_at__lt=end,
-        )
-    ).count()

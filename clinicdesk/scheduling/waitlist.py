@@ -46,6 +46,7 @@ from clinicdesk.patients.display import patient_lens
 from clinicdesk.patients.models import Patient, PatientStatus
 
 from . import booking
+from .booking_checks import availability_problem
 from .models import (
     HOLDING_STATUSES,
     Appointment,
@@ -59,7 +60,6 @@ from .models import (
     WaitlistOffer,
     Weekday,
 )
-from .slots import availability_problem
 
 STAFF_CHANNEL = "staff"
 AUDIT_DETAIL_LIMIT = 500

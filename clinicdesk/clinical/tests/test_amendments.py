@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from clinicdesk.audit.models import AuditEvent
-from clinicdesk.clinical import notes
+from clinicdesk.clinical import amendments, notes
 from clinicdesk.clinical.models import Addendum, AmendmentRequest
 from clinicdesk.core import clock as app_clock
 from clinicdesk.core.errors import Conflict
@@ -32,12 +32,12 @@ def signed(office_manager, clinician, front_desk):
 def _record(actor, note, **extra):
     values = {"received_on": app_clock.today(), "requested_change": CHANGE}
     values.update(extra)
-    return notes.amendment_request_record(actor=actor, patient=note.encounter.patient, note=note, **values)
+    return amendments.amendment_request_record(actor=actor, patient=note.encounter.patient, note=note, **values)
 
 
 def test_the_office_manager_records_a_request_due_in_60_days(office_manager, signed):
     request = _record(office_manager, signed, received_on=date(2026, 3, 2))
-    assert request.status == "pending" and notes.amendment_due_on(request) == date(2026, 5, 1)
+    assert request.status == "pending" and amendments.amendment_due_on(request) == date(2026, 5, 1)
     event = AuditEvent.objects.filter(object_type="amendment_request", action="create").get()
     assert "smoked" not in event.detail
 
@@ -61,24 +61,24 @@ def test_front_desk_and_nurses_do_not_record_requests(front_desk, nurse, signed)
 def test_a_clinician_accepts_and_the_addendum_is_linked(office_manager, clinician, signed):
     request = _record(office_manager, signed)
     with pytest.raises(PermissionDenied):  # the office manager does not write clinical text
-        notes.amendment_accept(actor=office_manager, request=request, addendum_text="Never smoked.")
+        amendments.amendment_accept(actor=office_manager, request=request, addendum_text="Never smoked.")
     with pytest.raises(ValidationError) as blank:
-        notes.amendment_accept(actor=clinician, request=request, addendum_text="")
+        amendments.amendment_accept(actor=clinician, request=request, addendum_text="")
     assert "addendum_text" in blank.value.message_dict
-    addendum = notes.amendment_accept(actor=clinician, request=request, addendum_text="Correction: never smoked.")
+    addendum = amendments.amendment_accept(actor=clinician, request=request, addendum_text="Correction: never smoked.")
     stored = AmendmentRequest.objects.get(pk=request.pk)
     assert stored.status == "accepted" and stored.decided_by == clinician and stored.addendum == addendum
     assert Addendum.objects.get(amendment_request=stored).note_id == signed.pk
     with pytest.raises(Conflict, match="already accepted"):
-        notes.amendment_deny(actor=office_manager, request=stored, reason="Too late.")
+        amendments.amendment_deny(actor=office_manager, request=stored, reason="Too late.")
 
 
 def test_a_denial_keeps_the_request_and_the_reason(office_manager, signed):
     request = _record(office_manager, signed)
     with pytest.raises(ValidationError) as blank:
-        notes.amendment_deny(actor=office_manager, request=request, reason="  ")
+        amendments.amendment_deny(actor=office_manager, request=request, reason="  ")
     assert "reason" in blank.value.message_dict
-    notes.amendment_deny(actor=office_manager, request=request, reason="The history was recorded as given.")
+    amendments.amendment_deny(actor=office_manager, request=request, reason="The history was recorded as given.")
     stored = AmendmentRequest.objects.get(pk=request.pk)
     assert stored.status == "denied" and stored.requested_change == CHANGE
     assert stored.denial_reason == "The history was recorded as given." and not Addendum.objects.exists()

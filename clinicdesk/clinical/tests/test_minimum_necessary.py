@@ -40,7 +40,7 @@ from pypdf import PdfReader
 
 from clinicdesk.accounts.services import emergency_access_grant, record_restrict
 from clinicdesk.audit.models import Action, AuditEvent
-from clinicdesk.clinical import notes
+from clinicdesk.clinical import amendments, notes
 from clinicdesk.clinical.allergies import allergy_add
 from clinicdesk.clinical.medications import MedicationInput, medication_add, prescription_write
 from clinicdesk.clinical.problems import DiagnosisInput, encounter_diagnoses_set, problem_add
@@ -122,7 +122,7 @@ def data(office_manager, front_desk, clinician, nurse, biller, auditor, admin_us
     )  # fmt: skip
     note = notes.note_sign(actor=clinician, note=note)
     addendum = notes.addendum_add(actor=clinician, note=note, text=ADDENDUM)
-    amendment = notes.amendment_request_record(
+    amendment = amendments.amendment_request_record(
         actor=office_manager, patient=patient, note=note, received_on=app_clock.today(), requested_change=AMENDMENT
     )
     d = Data()

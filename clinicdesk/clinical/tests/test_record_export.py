@@ -20,7 +20,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from clinicdesk.accounts.services import emergency_access_grant, record_restrict
 from clinicdesk.audit.models import Action, AuditEvent
-from clinicdesk.clinical import notes
+from clinicdesk.clinical import amendments, notes
 from clinicdesk.clinical.allergies import allergy_add, allergy_mark_in_error, allergy_record_nka
 from clinicdesk.clinical.medications import (
     MedicationInput,
@@ -30,7 +30,7 @@ from clinicdesk.clinical.medications import (
     prescription_write,
 )
 from clinicdesk.clinical.models import EncounterDiagnosis, Problem, Recall, RecallStatus, Vitals
-from clinicdesk.clinical.record_export import VITAL_SIGNS
+from clinicdesk.clinical.record_export.chart import VITAL_SIGNS
 from clinicdesk.patients.export import ExportScope, patient_record_export
 from clinicdesk.patients.models import Disclosure
 
@@ -110,16 +110,16 @@ def record(clock, office_manager, clinician, front_desk, nurse):
 
     clock.set(datetime(2026, 3, 5, 15, 0, tzinfo=UTC))
     addendum = notes.addendum_add(actor=clinician, note=note, text=ADDENDUM_TEXT)
-    accepted = notes.amendment_request_record(
+    accepted = amendments.amendment_request_record(
         actor=office_manager, patient=patient, note=note, received_on=date(2026, 3, 5), requested_change=ACCEPTED_CHANGE
     )
-    amendment = notes.amendment_accept(
+    amendment = amendments.amendment_accept(
         actor=clinician, request=accepted, addendum_text="The patient checks their blood pressure every morning."
     )
-    denied = notes.amendment_request_record(
+    denied = amendments.amendment_request_record(
         actor=office_manager, patient=patient, note=note, received_on=date(2026, 3, 5), requested_change=DENIED_CHANGE
     )
-    notes.amendment_deny(actor=office_manager, request=denied, reason=DENIAL_REASON)
+    amendments.amendment_deny(actor=office_manager, request=denied, reason=DENIAL_REASON)
 
     clock.set(datetime(2026, 3, 9, 15, 0, tzinfo=UTC))
     cough = make_encounter(clinician, clinic, day=date(2026, 3, 9), reason="Cough")

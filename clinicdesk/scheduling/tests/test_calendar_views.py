@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clinicdesk.audit.models import Action, AuditEvent
+from clinicdesk.scheduling.calendar_grid import day_schedule
 from clinicdesk.scheduling.models import Appointment, AppointmentChange, AppointmentStatus
-from clinicdesk.scheduling.selectors_calendar import day_schedule
 
 from .factories import make_appointment, make_patient, make_practice, make_provider
 from .helpers import FLOW_NOW as NOW

@@ -8,10 +8,10 @@ from clinicdesk.accounts.demo import demo_staff
 from clinicdesk.core import clock as app_clock
 from clinicdesk.core.demo import DemoOptions
 from clinicdesk.patients.demo import demo_patients
+from clinicdesk.scheduling.booking_checks import availability_problem
 from clinicdesk.scheduling.demo import demo_scheduling
 from clinicdesk.scheduling.demo_appointments import demo_appointments
 from clinicdesk.scheduling.models import Appointment, AvailabilityTemplate, WaitlistEntry
-from clinicdesk.scheduling.slots import availability_problem
 
 from .helpers import overlapping_pairs
 

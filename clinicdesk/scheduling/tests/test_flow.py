@@ -10,13 +10,9 @@ from django.db import connection
 from clinicdesk.audit.models import Action, AuditEvent
 from clinicdesk.core.errors import Conflict
 from clinicdesk.scheduling import flow
+from clinicdesk.scheduling.flow_board import flow_board, wait_level
 from clinicdesk.scheduling.models import Appointment, AppointmentChange, AppointmentStatus
-from clinicdesk.scheduling.selectors_calendar import (
-    flow_board,
-    visit_timing_summary,
-    visit_timings,
-    wait_level,
-)
+from clinicdesk.scheduling.visit_timing import visit_timing_summary, visit_timings
 
 from .factories import make_appointment, make_patient, make_practice, make_room
 from .helpers import FLOW_NOW as NOW

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.availability import BlockInput, exception_add, holiday_override_add
+from clinicdesk.scheduling.booking_checks import availability_problem
 from clinicdesk.scheduling.models import (
     AppointmentType,
     AvailabilityException,
@@ -26,7 +27,6 @@ from clinicdesk.scheduling.models import (
     TemplateBlock,
 )
 from clinicdesk.scheduling.setup_snapshot import current_setup
-from clinicdesk.scheduling.slots import availability_problem
 
 from .factories import make_location, make_patient, make_provider, make_room, make_template, make_type
 from .helpers import SLOTS_MONDAY as MONDAY

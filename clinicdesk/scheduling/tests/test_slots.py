@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinicdesk.scheduling.availability import BlockInput, exception_add, holiday_override_add
+from clinicdesk.scheduling.booking_checks import availability_problem, overbook_count
 from clinicdesk.scheduling.models import Appointment
-from clinicdesk.scheduling.slots import availability_problem, overbook_count, slot_search
+from clinicdesk.scheduling.slots import slot_search
 from conftest import make_staff
 
 from .factories import make_appointment, make_location, make_patient, make_provider, make_room, make_template, make_type
