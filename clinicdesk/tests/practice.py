@@ -146,9 +146,10 @@ def _patient(desk: User, first: str, last: str) -> Any:
 def _records(people: dict[str, User], setup: SimpleNamespace, payer: Any, patient: Any, hour: int) -> PatientRecords:
     """Every record of one patient; their visit today starts at `hour`:00 local (EST)."""
     from clinicdesk.clinical.allergies import allergy_add
+    from clinicdesk.clinical.amendments import amendment_request_record
     from clinicdesk.clinical.encounters import encounter_open
     from clinicdesk.clinical.medications import MedicationInput, medication_add, prescription_write
-    from clinicdesk.clinical.notes import addendum_add, amendment_request_record, note_save_draft, note_sign, note_start
+    from clinicdesk.clinical.notes import addendum_add, note_save_draft, note_sign, note_start
     from clinicdesk.clinical.problems import problem_add
     from clinicdesk.clinical.recalls import recall_create
     from clinicdesk.clinical.vitals import VitalsInput, vitals_record
