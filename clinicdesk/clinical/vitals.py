@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinicdesk.accounts.models import User
-from clinicdesk.audit.models import Action
+from clinicdesk.audit.models import Action, ObjectType
 from clinicdesk.audit.services import audit_record
 from clinicdesk.core import clock, ranges
 from clinicdesk.core.capabilities import Cap, role_can
@@ -491,7 +491,7 @@ def vitals_record(*, actor: User, patient: Patient, data: VitalsInput, encounter
     audit_record(
         actor=actor,
         action=Action.CREATE,
-        object_type="vitals",
+        object_type=ObjectType.VITALS,
         object_id=str(vitals.public_id),
         patient_id=patient.mrn,
         changed_fields=[name for name, value in values.items() if value is not None] + (["bmi"] if bmi else []),
@@ -524,7 +524,7 @@ def vitals_mark_in_error(*, actor: User, vitals: Vitals, reason: str) -> Vitals:
     audit_record(
         actor=actor,
         action=Action.UPDATE,
-        object_type="vitals",
+        object_type=ObjectType.VITALS,
         object_id=str(locked.public_id),
         patient_id=locked.patient.mrn,
         changed_fields=["in_error", "in_error_reason"],
