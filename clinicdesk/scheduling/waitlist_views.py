@@ -165,6 +165,8 @@ def _refused(request: StaffRequest, appointment: Appointment, exc: ValidationErr
 def slot_offer(request: StaffRequest, public_id) -> HttpResponse:
     """One click: offer the freed slot to a waiting patient; with `book`, they accepted on the phone."""
     appointment = access_appointment(actor=request.user, public_id=public_id, need=Cap.SCHEDULE_WRITE)
+    if not request.POST.get("entry"):
+        return _refused(request, appointment, ValidationError({"entry": ["Choose who on the waitlist gets the slot."]}))
     entry = waitlist.access_waitlist_entry(actor=request.user, public_id=request.POST.get("entry"),
                                            need=Cap.SCHEDULE_WRITE)  # fmt: skip
     if appointment.status not in FREED_STATUSES:

@@ -253,6 +253,9 @@ def test_cancelling_shows_who_waits_and_one_click_books_them(waiting, as_user):
     assert body.index(waiting["bo"].display_name) < body.index(waiting["ann"].display_name)
 
     offer_url = reverse("scheduling:slot_offer", kwargs={"public_id": freed.public_id})
+    nobody = client.post(offer_url, {})  # no one chosen: the page says so and offers nothing
+    assert nobody.status_code == 422 and "Choose who on the waitlist gets the slot." in nobody.content.decode()
+    assert not WaitlistOffer.objects.exists()
     assert client.post(offer_url, {"entry": newer.public_id}).status_code == 302
     assert WaitlistOffer.objects.get().entry == newer
     response = client.post(offer_url, {"entry": older.public_id, "book": "1"})
