@@ -28,6 +28,7 @@ from clinicdesk.core.datetimes import date_text
 from clinicdesk.core.errors import Conflict
 from clinicdesk.core.forms import apply_service_errors
 from clinicdesk.core.guards import requires
+from clinicdesk.core.text import sentence
 from clinicdesk.patients.access import access_patient
 
 from . import recalls, selectors
@@ -203,7 +204,7 @@ def recall_contact(request: StaffRequest, public_id) -> HttpResponse:
         except ValidationError as exc:
             apply_service_errors(form, exc)
             return _recall_page(request, recall, contact=form, status=_status(exc), refusal=" ".join(exc.messages))
-        messages.success(request, f"Contact attempt logged for {recall.patient.display_name}.")
+        messages.success(request, sentence(f"Contact attempt logged for {recall.patient.display_name}"))
         return redirect(_back(request))
     return _recall_page(request, recall, contact=form, status=422)
 
@@ -220,7 +221,7 @@ def recall_close(request: StaffRequest, public_id) -> HttpResponse:
         except ValidationError as exc:
             apply_service_errors(form, exc)
             return _recall_page(request, recall, close=form, status=_status(exc), refusal=" ".join(exc.messages))
-        messages.success(request, f"Recall closed for {recall.patient.display_name}.")
+        messages.success(request, sentence(f"Recall closed for {recall.patient.display_name}"))
         return redirect(_back(request))
     return _recall_page(request, recall, close=form, status=422)
 
