@@ -161,14 +161,13 @@ def _dec(value: Decimal | None) -> str:
 def vitals_rows(entries: list[Vitals], encounter: Encounter) -> list[VitalsRow]:
     rows = []
     for entry in entries:
-        t, h, w = entry.temperature_c, entry.height_cm, entry.weight_kg
         rows.append(
             VitalsRow(
                 entry=entry,
                 bp=f"{entry.systolic}/{entry.diastolic}" if entry.systolic is not None else "",
-                temperature=f"{t} °C ({vitals.c_to_f(t)} °F)" if t is not None else "",
-                height=f"{h} cm ({vitals.cm_to_in(h)} in)" if h is not None else "",
-                weight=f"{w} kg ({vitals.kg_to_lb(w)} lb)" if w is not None else "",
+                temperature=vitals.reading_text(entry, "temperature"),
+                height=vitals.reading_text(entry, "height"),
+                weight=vitals.reading_text(entry, "weight"),
                 in_this_encounter=entry.encounter_id == encounter.pk,
             )
         )
