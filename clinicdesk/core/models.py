@@ -10,7 +10,27 @@ from django.db import models
 from . import clock
 from .scheduler.models import RunOutcome, ScheduledRun, SchedulerLease
 
-__all__ = ["PublicIdModel", "RunOutcome", "ScheduledRun", "SchedulerLease", "TimestampedModel"]
+__all__ = ["ClockDateTimeField", "PublicIdModel", "RunOutcome", "ScheduledRun", "SchedulerLease", "TimestampedModel"]
+
+
+class ClockDateTimeField(models.DateTimeField):
+    """A DateTimeField whose `auto_now` / `auto_now_add` read the project's clock, not the system's.
+
+    Django fills `auto_now` fields from its own `timezone.now()`; a frozen test clock or a
+    practice-time setting would not reach them. This field is stored and migrated exactly as a
+    DateTimeField (its deconstructed path is Django's), so using it changes no table.
+    """
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> object:
+        if self.auto_now or (self.auto_now_add and add):
+            value = clock.now()
+            setattr(model_instance, self.attname, value)
+            return value
+        return super().pre_save(model_instance, add)
+
+    def deconstruct(self):  # type: ignore[no-untyped-def]  # Django's own signature is untyped
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DateTimeField", args, kwargs
 
 
 class PublicIdModel(models.Model):
@@ -33,7 +53,7 @@ class TimestampedModel(PublicIdModel):
     """
 
     created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = ClockDateTimeField(auto_now=True)
 
     class Meta:
         abstract = True

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from clinicdesk.core import clock
 from clinicdesk.core.datetimes import date_text, datetime_text
-from clinicdesk.core.models import PublicIdModel
+from clinicdesk.core.models import ClockDateTimeField, PublicIdModel
 
 
 class EncounterStatus(models.TextChoices):
@@ -33,7 +33,7 @@ class Encounter(PublicIdModel):
     status = models.CharField(max_length=10, choices=EncounterStatus.choices, default=EncounterStatus.OPEN)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     opened_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = ClockDateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-date_of_service", "-opened_at"]

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from clinicdesk.core import clock
 from clinicdesk.core.datetimes import date_text, datetime_text
 from clinicdesk.core.fields import EncryptedTextField
-from clinicdesk.core.models import PublicIdModel
+from clinicdesk.core.models import ClockDateTimeField, PublicIdModel
 
 from .encounters import Encounter
 
@@ -31,7 +31,7 @@ class NoteTemplate(models.Model):
     assessment = models.TextField(blank=True)
     plan = models.TextField(blank=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = ClockDateTimeField(auto_now=True)
 
     class Meta:
         constraints = [

@@ -49,3 +49,27 @@ def test_a_new_record_gets_a_random_public_id_and_the_clocks_time(clock, db):
     second = Location.objects.create(name="South", time_zone="America/New_York")
     assert isinstance(first.public_id, uuid.UUID) and first.public_id != second.public_id
     assert first.created_at == datetime(2026, 12, 31, 23, 59, tzinfo=UTC)
+
+
+def test_updated_at_is_the_clocks_time_on_every_save_and_every_auto_now_field_reads_the_clock(clock, db):
+    from clinicdesk.core.models import ClockDateTimeField
+    from clinicdesk.scheduling.models import Location
+
+    clock.set(datetime(2027, 3, 14, 6, 59, tzinfo=UTC))
+    location = Location.objects.create(name="North", time_zone="America/New_York")
+    assert location.updated_at == datetime(2027, 3, 14, 6, 59, tzinfo=UTC)
+    clock.advance(minutes=90)
+    location.name = "North Clinic"
+    location.save()
+    location.refresh_from_db()
+    assert location.updated_at == datetime(2027, 3, 14, 8, 29, tzinfo=UTC)
+    auto = [
+        f"{model._meta.label}.{f.name}"
+        for model in _concrete_models()
+        if model.__module__.startswith("clinicdesk.")
+        for f in model._meta.fields
+        if isinstance(f, models.DateTimeField)
+        and (f.auto_now or f.auto_now_add)
+        and not isinstance(f, ClockDateTimeField)
+    ]
+    assert auto == []  # Django's own auto_now reads the system clock, not the project's
