@@ -25,7 +25,7 @@ from clinicdesk.clinical.models import Encounter
 from clinicdesk.core.capabilities import Role
 from clinicdesk.scheduling.models import Location
 from clinicdesk.tests.browser.accessibility import AxeWatch
-from clinicdesk.tests.browser.test_first_day import sign_in, sign_out
+from clinicdesk.tests.browser.helpers import sign_in, sign_out
 from conftest import PASSWORD, make_staff
 
 pytestmark = pytest.mark.browser

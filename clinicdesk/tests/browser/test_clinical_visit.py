@@ -47,9 +47,8 @@ from clinicdesk.scheduling.tests.factories import (
     make_room,
     make_type,
 )
-from clinicdesk.tests.browser import test_front_desk_patients
-from clinicdesk.tests.browser.test_first_day import DESKTOP, labelled
-from clinicdesk.tests.browser.test_front_desk_scheduling import CLOSES, OPENS, clinic_zone, sign_in_with_code
+from clinicdesk.tests.browser.conftest import DESKTOP
+from clinicdesk.tests.browser.helpers import CLOSES, OPENS, DesktopCamera, clinic_zone, labelled, sign_in_with_code
 from conftest import enrol_totp, make_staff
 
 pytestmark = pytest.mark.browser
@@ -66,7 +65,7 @@ AFTER_THE_SHOT = """() => {
   for (const el of document.querySelectorAll("[style='']")) el.removeAttribute("style"); }"""
 
 
-class Camera(test_front_desk_patients.Camera):
+class Camera(DesktopCamera):
     """The front-desk camera, with the closed disclosures (the vitals' "Mark in error") opened
     for the shot and no trace of the shot left in the page.
 

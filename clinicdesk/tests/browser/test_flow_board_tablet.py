@@ -28,8 +28,8 @@ from clinicdesk.scheduling.tests.factories import (
     make_room,
     make_type,
 )
-from clinicdesk.tests.browser.test_first_day import ARTIFACTS, DESKTOP, TABLET, Camera, fresh_code, sign_in
-from clinicdesk.tests.browser.test_front_desk_scheduling import clinic_zone
+from clinicdesk.tests.browser.conftest import DESKTOP
+from clinicdesk.tests.browser.helpers import ARTIFACTS, TABLET, Camera, clinic_zone, fresh_code, sign_in
 from conftest import PASSWORD, enrol_totp, make_staff
 
 pytestmark = pytest.mark.browser

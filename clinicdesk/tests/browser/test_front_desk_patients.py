@@ -22,8 +22,7 @@ from clinicdesk.audit.models import Action, AuditEvent
 from clinicdesk.core.capabilities import Role
 from clinicdesk.patients.models import Coverage, CoveragePriority, Patient, PayerType
 from clinicdesk.patients.payers import PayerInput, payer_create
-from clinicdesk.tests.browser import test_first_day
-from clinicdesk.tests.browser.test_first_day import fresh_code, labelled, sign_in
+from clinicdesk.tests.browser.helpers import DesktopCamera, fresh_code, labelled, sign_in
 from conftest import PASSWORD, enrol_totp, make_staff
 
 SSN = "123-45-6789"
@@ -31,15 +30,6 @@ SSN_MASKED = "***-**-6789"
 SSN_DIGITS = ("123-45-6789", "123456789", "123 45 6789")
 MOBILE = "(518) 555-0142"
 MOBILE_TYPED_DIFFERENTLY = "518.555.0142"
-
-
-class Camera(test_first_day.Camera):
-    """The first-day camera, which also refuses a page that scrolls sideways at desktop width."""
-
-    def shoot(self, name: str) -> None:
-        overflow = self.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{self.page.url} scrolls sideways by {overflow}px at desktop width"
-        super().shoot(name)
 
 
 def assert_no_full_ssn(page: Page) -> None:
@@ -64,7 +54,7 @@ def fill_name_and_birth(page: Page, *, first: str, last: str, born: str) -> None
 
 
 def test_front_desk_registers_a_patient_is_warned_of_a_duplicate_and_finds_him_by_phone(page: Page):
-    camera = Camera(page, "front-desk-patients")
+    camera = DesktopCamera(page, "front-desk-patients")
     luis = make_staff("luis", Role.FRONT_DESK, display_name="Luis Moreno")
     secret = enrol_totp(luis)
     payer = payer_create(

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -66,25 +66,11 @@ from clinicdesk.scheduling.setup import (
     provider_create,
     room_create,
 )
-from clinicdesk.tests.browser.test_first_day import DESKTOP, chromium, fresh_code, labelled, page, sign_in
-from clinicdesk.tests.browser.test_front_desk_patients import Camera
-from conftest import PASSWORD, enrol_totp, make_staff
-
-__all__ = ["chromium", "page"]  # fixtures used by the test below, imported so pytest finds them
+from clinicdesk.tests.browser.conftest import DESKTOP
+from clinicdesk.tests.browser.helpers import CLOSES, OPENS, DesktopCamera, clinic_zone, labelled, sign_in_with_code
+from conftest import enrol_totp, make_staff
 
 pytestmark = pytest.mark.browser
-
-# Ordered so that New York (the practice's default zone) is used whenever it fits.
-ZONES = ("America/New_York", "America/Los_Angeles", "Pacific/Honolulu", "Pacific/Guam", "Asia/Kolkata", "Europe/London")
-OPENS, CLOSES = time(7), time(21)
-
-
-def clinic_zone(now: datetime) -> ZoneInfo:
-    """The first of ZONES where it is between 08:00 and 16:00 at `now`."""
-    for name in ZONES:
-        if 8 <= now.astimezone(ZoneInfo(name)).hour < 16:
-            return ZoneInfo(name)
-    raise AssertionError(f"no zone of {ZONES} is between 08:00 and 16:00 at {now:%H:%M} UTC")  # pragma: no cover
 
 
 @pytest.fixture
@@ -99,14 +85,6 @@ def second_page(chromium: Browser, live_app) -> Iterator[Page]:
     yield second
     context.close()
     assert broken == [], broken
-
-
-def sign_in_with_code(page: Page, user: User, secret: str) -> None:
-    sign_in(page, user.username, PASSWORD)
-    expect(page).to_have_url(re.compile(r"/account/2fa/authenticate/$"))
-    page.get_by_label("Code").fill(fresh_code(secret))
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(user.display_name)
 
 
 def register(actor: User, first: str, last: str, born: date, mobile: str) -> Patient:
@@ -132,8 +110,8 @@ def open_slot_search(page: Page, *, kind: str, today: date, mrn: str = "") -> No
 def test_front_desk_books_the_next_new_patient_slot_loses_no_race_and_checks_her_in(
     page: Page, second_page: Page, settings
 ):
-    camera = Camera(page, "front-desk-scheduling")
-    camera_ana = Camera(second_page, "front-desk-scheduling-second-desk")
+    camera = DesktopCamera(page, "front-desk-scheduling")
+    camera_ana = DesktopCamera(second_page, "front-desk-scheduling-second-desk")
     ana_page = second_page
 
     # --- The practice, set up through the services ---------------------------------------------

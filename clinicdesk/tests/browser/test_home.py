@@ -20,8 +20,7 @@ from clinicdesk.clinical.models import VisitNote
 from clinicdesk.clinical.tests.factories import make_encounter
 from clinicdesk.core.capabilities import Role
 from clinicdesk.scheduling.tests.factories import make_appointment, make_patient, make_practice
-from clinicdesk.tests.browser.test_first_day import fresh_code, sign_in, sign_out
-from clinicdesk.tests.browser.test_front_desk_patients import Camera
+from clinicdesk.tests.browser.helpers import DesktopCamera, fresh_code, sign_in, sign_out
 from conftest import PASSWORD, enrol_totp, make_staff
 
 pytestmark = pytest.mark.browser
@@ -65,7 +64,7 @@ def test_the_front_desk_and_the_clinician_follow_a_number_to_its_list(page: Page
     VisitNote.objects.create(encounter=encounter, subjective="Cough for a week.", author=okafor,
                              last_edited_by=okafor)  # fmt: skip
 
-    camera = Camera(page, "home")
+    camera = DesktopCamera(page, "home")
     sign_in_with_code(page, "luis", luis_secret, "Luis Moreno")
     main = page.locator("main")
     expect(main.get_by_role("heading", level=2, name="Today's arrivals")).to_be_visible()

@@ -16,7 +16,7 @@ from clinicdesk.clinical import notes
 from clinicdesk.clinical.models import Addendum, VisitNote
 from clinicdesk.clinical.tests.factories import make_clinic, make_encounter
 from clinicdesk.core.capabilities import Role
-from clinicdesk.tests.browser.test_first_day import fresh_code, sign_in
+from clinicdesk.tests.browser.helpers import fresh_code, sign_in
 from conftest import PASSWORD, enrol_totp, make_staff
 
 pytestmark = pytest.mark.browser

@@ -17,7 +17,7 @@ from clinicdesk.clinical.tests.factories import make_clinic, make_encounter
 from clinicdesk.clinical.tests.helpers import CODES
 from clinicdesk.codes.services import icd10_load
 from clinicdesk.core.capabilities import Role
-from clinicdesk.tests.browser.test_first_day import fresh_code, sign_in
+from clinicdesk.tests.browser.helpers import fresh_code, sign_in
 from conftest import PASSWORD, enrol_totp, make_staff
 
 pytestmark = pytest.mark.browser

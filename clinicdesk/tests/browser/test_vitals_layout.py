@@ -11,6 +11,7 @@ and the chart's weight is in lb like its graph. Screenshots: test-artifacts/vita
 from __future__ import annotations
 
 import time as clock_time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -48,11 +49,11 @@ def test_the_encounter_and_the_chart_fit_768_and_1280_and_show_the_vitals_as_typ
     clinic = make_clinic(manager, doctor)
     encounter = make_encounter(doctor, clinic, day=app_clock.today(), reason="Blood pressure follow-up")
     vitals_record(actor=nurse, patient=clinic.patient, encounter=encounter, data=VitalsInput(
-        systolic="142", diastolic="88", pulse="72", temperature="98.6", temperature_unit="F", respiratory_rate="16",
-        spo2="98", height="65.25", height_unit="in", weight="150", weight_unit="lb", pain="2",
+        systolic=Decimal("142"), diastolic=Decimal("88"), pulse=Decimal("72"), temperature=Decimal("98.6"), temperature_unit="F", respiratory_rate=Decimal("16"),
+        spo2=Decimal("98"), height=Decimal("65.25"), height_unit="in", weight=Decimal("150"), weight_unit="lb", pain=Decimal("2"),
     ))  # fmt: skip
-    vitals_record(actor=nurse, patient=clinic.patient, data=VitalsInput(weight="68.5", weight_unit="kg",
-                  systolic="138", diastolic="86"))  # fmt: skip
+    vitals_record(actor=nurse, patient=clinic.patient, data=VitalsInput(weight=Decimal("68.5"), weight_unit="kg",
+                  systolic=Decimal("138"), diastolic=Decimal("86")))  # fmt: skip
     secret = enrol_totp(doctor)
 
     context = chromium.new_context(base_url=live_app.url, viewport={"width": 1280, "height": 900})
