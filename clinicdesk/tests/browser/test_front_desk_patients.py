@@ -188,9 +188,10 @@ def test_front_desk_registers_a_patient_is_warned_of_a_duplicate_and_finds_him_b
     checked = mine.get(action=Action.READ, object_type="patient_duplicates")
     assert checked.detail == f"results={william.mrn}"
     reads = mine.filter(action=Action.READ, object_type="patient", object_id=william.mrn)
-    # The chart after registering, after the coverage, from the warning and from the search;
-    # the coverage form (shown, posted); the edit form.
-    assert reads.count() == 7, [(e.reason, e.object_id) for e in reads]
+    # The chart after registering, after the coverage, from the warning and from the search, each
+    # with its appointments section (a read of its own); the coverage form (shown, posted); the edit form.
+    assert reads.count() == 11, [(e.reason, e.object_id) for e in reads]
+    assert reads.filter(reason="appointments").count() == 4
     # The coverage form opens the chart twice, to show the form and to save it.
     assert mine.filter(action=Action.READ, object_type="patient", reason="add coverage").count() == 2
     searches = mine.filter(action=Action.READ, object_type="patient_search", detail__endswith=william.mrn)

@@ -43,6 +43,7 @@ from playwright.sync_api import Browser, Page, expect
 from clinicdesk.accounts.models import User
 from clinicdesk.core import clock as app_clock
 from clinicdesk.core.capabilities import Role
+from clinicdesk.core.datetimes import weekday_date_text
 from clinicdesk.patients.models import Patient
 from clinicdesk.patients.services import PatientInput, patient_register
 from clinicdesk.scheduling.availability import (
@@ -93,7 +94,7 @@ def register(actor: User, first: str, last: str, born: date, mobile: str) -> Pat
 
 
 def day_heading(day: date) -> str:
-    return f"{day:%A}, {day:%B} {day.day}, {day.year}"  # the slot list's "l, F j, Y"
+    return weekday_date_text(day)  # the house style, as the slot list shows a day: "Tue 12/08/2026"
 
 
 def open_slot_search(page: Page, *, kind: str, today: date, mrn: str = "") -> None:
@@ -211,7 +212,7 @@ def test_front_desk_books_the_next_new_patient_slot_loses_no_race_and_checks_her
     expect(page).to_have_url(re.compile(r"/scheduling/book/\?"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Book an appointment")
     slot_summary = page.get_by_role("region", name="Slot")
-    expect(slot_summary).to_contain_text(f"{slot_start:%A}, {slot_start:%B} {slot_start.day}, {slot_start.year}")
+    expect(slot_summary).to_contain_text(weekday_date_text(slot_start.date()))
     expect(slot_summary).to_contain_text(f"with {provider} at Riverside Clinic · New patient visit, 40 min")
     expect(page.get_by_role("region", name="Patient")).to_contain_text("Whitaker, Grace")
     expect(page.get_by_label(labelled("Date"))).to_have_value(today.isoformat())
@@ -281,7 +282,7 @@ def test_front_desk_books_the_next_new_patient_slot_loses_no_race_and_checks_her
     # --- 6. Grace arrives: Luis checks her in from today's schedule ----------------------------------
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Schedule", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Schedule · Riverside Clinic")
-    expect(page.get_by_role("heading", level=2)).to_have_text(f"{today:%A} {today.day} {today:%B} {today.year}")
+    expect(page.get_by_role("heading", level=2)).to_have_text(weekday_date_text(today))
     column = page.get_by_role("region", name=str(provider))
     expect(column.get_by_role("link", name=f"{clock_text(maria_starts)} Lopez, Maria")).to_be_visible()
     grace_block = column.get_by_role("link", name=f"{clock_text(slot_start)} Whitaker, Grace")
