@@ -14,7 +14,6 @@ Screenshots go where the other browser tests put theirs (test-artifacts/calendar
 from __future__ import annotations
 
 import re
-import time as clock_time
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -33,7 +32,8 @@ from clinicdesk.scheduling.tests.factories import (
     make_provider,
     make_type,
 )
-from conftest import PASSWORD, enrol_totp, make_staff, totp_now
+from clinicdesk.tests.browser.helpers import sign_in_with_code
+from conftest import enrol_totp, make_staff
 
 pytestmark = pytest.mark.browser
 
@@ -43,14 +43,6 @@ SCREEN: ViewportSize = {"width": 1280, "height": 800}
 DOCTORS = ("Dr. Maximiliana Okonkwo-Armstrong", "Dr. Bartholomew Fitzgerald-Hughes", "Dr. Amara Okafor",
            "Dr. Lee Chen", "Dr. Josephine Abernathy-Castellanos")  # fmt: skip
 NPIS = (VALID_NPI, "1245319599", "1679576722", "1588667638", "1497758544")  # valid check digits
-
-
-def _fresh_code(secret: str) -> str:
-    """The current TOTP code, waiting out the last seconds of a period so it is still valid when posted."""
-    left = 30 - clock_time.time() % 30
-    if left < 4:
-        clock_time.sleep(left + 0.5)
-    return totp_now(secret)
 
 
 def test_the_week_shows_saturday_and_short_visits_whole_at_1280(chromium: Browser, live_app):
@@ -83,13 +75,7 @@ def test_the_week_shows_saturday_and_short_visits_whole_at_1280(chromium: Browse
     context = chromium.new_context(base_url=live_app.url, viewport=SCREEN)
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto("/account/login/")
-    page.fill("#id_login", "ana")
-    page.fill("#id_password", PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    page.get_by_label("Code").fill(_fresh_code(secret))
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Ana Ruiz")
+    sign_in_with_code(page, ana, secret)
 
     page.goto(f"/scheduling/calendar/week/?location={location.public_id}&provider={provider.public_id}&date={monday}")
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Week"))

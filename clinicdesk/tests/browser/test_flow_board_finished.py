@@ -9,7 +9,6 @@ the section stays open, now showing the finished rows; she closes it and it stay
 from __future__ import annotations
 
 import re
-import time as clock_time
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,21 +26,14 @@ from clinicdesk.scheduling.tests.factories import (
     make_provider,
     make_type,
 )
-from conftest import PASSWORD, enrol_totp, make_staff, totp_now
+from clinicdesk.tests.browser.helpers import sign_in_with_code
+from conftest import enrol_totp, make_staff
 
 pytestmark = pytest.mark.browser
 
 S = AppointmentStatus
 ZONE = ZoneInfo("America/New_York")
 SCREEN: ViewportSize = {"width": 1280, "height": 800}
-
-
-def _fresh_code(secret: str) -> str:
-    """The current TOTP code, waiting out the last seconds of a period so it is still valid when posted."""
-    left = 30 - clock_time.time() % 30
-    if left < 4:
-        clock_time.sleep(left + 0.5)
-    return totp_now(secret)
 
 
 def test_the_finished_visits_stay_folded_or_open_across_refreshes(chromium: Browser, live_app, settings):
@@ -80,13 +72,7 @@ def test_the_finished_visits_stay_folded_or_open_across_refreshes(chromium: Brow
     context = chromium.new_context(base_url=live_app.url, viewport=SCREEN)
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto("/account/login/")
-    page.fill("#id_login", "ana")
-    page.fill("#id_password", PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    page.get_by_label("Code").fill(_fresh_code(secret))
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Ana Ruiz")
+    sign_in_with_code(page, ana, secret)
 
     page.goto(f"/scheduling/flow/?location={location.public_id}")
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Flow board"))
