@@ -232,7 +232,7 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_IPWARE_PROXY_COUNT = env.int("CLINICDESK_PROXY_COUNT", default=0)
 
 # Sessions: 15 minutes idle, 12 hours at most, server-side (database) so logout really ends them.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "clinicdesk.accounts.sessions"  # Django's database sessions, on the project clock
 CLINICDESK_IDLE_TIMEOUT = timedelta(minutes=env.int("CLINICDESK_IDLE_MINUTES", default=15))
 CLINICDESK_SESSION_MAX_AGE = timedelta(hours=env.int("CLINICDESK_SESSION_HOURS", default=12))
 SESSION_COOKIE_AGE = int(CLINICDESK_IDLE_TIMEOUT.total_seconds())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 
 from clinicdesk.accounts.housekeeping import sessions_clear_expired
 from clinicdesk.accounts.models import EmergencyAccess, StaffSession
+from clinicdesk.accounts.sessions import SessionStore
 from clinicdesk.core.models import RunOutcome, ScheduledRun
 from clinicdesk.core.scheduler import REGISTRY
 from clinicdesk.core.scheduler.services import scheduler_tick
@@ -50,11 +50,27 @@ def test_it_keeps_emergency_access_grants_which_are_records_for_review(db, clock
 def test_the_scheduler_runs_it_once_a_night_and_records_what_it_removed(db, clock):
     from datetime import UTC, datetime
 
-    _session(-60)
     job = REGISTRY.get("accounts.sessions_cleanup")
     assert job is not None and job.describe().startswith("daily at 3:15 AM")
     clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=UTC))  # 04:00 in New York: the 03:15 run is due
+    _session(-60)  # expired a minute ago by the project's clock
     scheduler_tick(holder="test", jobs=[job])
     scheduler_tick(holder="test", jobs=[job])
     run = ScheduledRun.objects.get(job="accounts.sessions_cleanup")
     assert run.outcome == RunOutcome.SUCCEEDED and run.detail == "expired sessions: 1, orphaned staff sessions: 0"
+
+
+def test_sessions_expire_by_the_project_clock_not_the_system_clock(db, clock):
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2031, 6, 1, 12, 0, tzinfo=UTC))  # years from the system's today
+    store = SessionStore()
+    store["who"] = "front desk"
+    store.create()
+    key = store.session_key
+    assert Session.objects.get(session_key=key).expire_date == datetime(2031, 6, 1, 12, 15, tzinfo=UTC)
+    clock.advance(minutes=14)
+    assert SessionStore(key).load().get("who") == "front desk"  # still live
+    clock.advance(minutes=2)
+    assert SessionStore(key).load() == {}  # idle for more than 15 minutes: it no longer opens
+    assert sessions_clear_expired()["expired sessions"] == 1

@@ -65,7 +65,7 @@ def overlapping_pairs() -> list[tuple[int, int]]:
 def next_monday(weeks: int = 1) -> date:
     """A Monday at least a week away, so every test books in the future whatever day it runs."""
     today = app_clock.today()
-    return today + timedelta(days=7 * weeks - today.weekday())
+    return today + timedelta(days=7 * weeks + (7 - today.weekday()) % 7)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

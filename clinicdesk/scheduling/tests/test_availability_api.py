@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from clinicdesk.audit.models import AuditEvent
+from clinicdesk.core import clock as app_clock
 from clinicdesk.scheduling.models import AvailabilityTemplate
 from clinicdesk.scheduling.setup import HoursInput
 
@@ -93,14 +94,15 @@ def test_errors_are_problem_details_naming_the_field(as_user, office_manager, se
 def test_exceptions_and_holiday_overrides_through_the_api(as_user, office_manager, setup):
     main, _, lee, _ = setup
     client = as_user(office_manager)
+    away = app_clock.today() + timedelta(days=14)
     created = _post(
         client,
         f"{BASE}/exceptions",
         {
             "kind": "vacation",
             "provider": str(lee.public_id),
-            "starts_at": "2026-12-21T00:00:00-05:00",
-            "ends_at": "2026-12-24T00:00:00-05:00",
+            "starts_at": f"{away}T00:00:00-05:00",  # upcoming, whatever day the test runs
+            "ends_at": f"{away + timedelta(days=3)}T00:00:00-05:00",
             "reason": "Vacation",
         },
     )

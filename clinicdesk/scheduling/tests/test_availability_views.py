@@ -149,8 +149,9 @@ def test_bad_slot_search_input_is_shown_beside_the_fields(as_user, front_desk, s
 
 
 def test_slot_times_are_shown_in_the_clinics_time_zone_not_the_practices(
-    as_user, office_manager, front_desk, setup, settings
+    as_user, office_manager, front_desk, setup, settings, clock
 ):
+    clock.set(datetime(2026, 11, 30, 17, 0, tzinfo=UTC))  # the week searched below is ahead
     main, _room, lee, kind = setup
     make_template(office_manager, lee, main, date(2026, 1, 1), [(0, "09:00", "10:00")])
     settings.TIME_ZONE = "Europe/London"  # a practice set up elsewhere; the clinic is in New York
