@@ -36,8 +36,10 @@ NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
 TODAY, TOMORROW = date(2030, 3, 4), date(2030, 3, 5)
 ROLES = ("front_desk", "nurse", "clinician", "office_manager", "biller", "auditor")
 
-# What must never show of the restricted patient without a grant.
-SECRETS = ("Quixwright", "Zebulon", "Xanthelasma", "1961", "555-0187", "5550187")
+# What must never show of the restricted patient without a grant. The birth date is looked for
+# as a date, in each way it is written: a bare "1961" also turns up by chance in random ids.
+SECRETS = ("Quixwright", "Zebulon", "Xanthelasma", "07/23/1961", "7/23/1961", "1961-07-23", "Jul 23, 1961",
+           "555-0187", "5550187")  # fmt: skip
 NAME, REASON = "Quixwright", "Xanthelasma"
 CONTROL_NAME, CONTROL_REASON = "Brackwater", "Knee pain recheck"
 
