@@ -1,7 +1,7 @@
 """Server-side sessions (SESSION_ENGINE) whose expiry follows the project clock.
 
-Django's database sessions read the system clock (`timezone.now()`) to stamp and check a
-session's expiry; here the same backend reads `clinicdesk.core.clock`, like everything else, so
+Django's database sessions read the system clock to stamp and check a session's expiry; here
+the same backend reads `clinicdesk.core.clock`, like everything else, so
 the idle limit and the nightly cleanup agree with the rest of the product about what time it
 is (and a test that moves the clock moves sessions with it). The table and the rows are
 Django's own.
