@@ -20,9 +20,11 @@ from clinicdesk.core import datetimes
 register = template.Library()
 
 
-def _zoned(value: Any, zone: Any) -> Any:
-    if zone and isinstance(value, datetime):
-        return datetimes.local(value, zone)
+def _wall(value: Any, zone: Any) -> Any:
+    """An aware datetime as naive wall-clock time (in `zone` when given, else in the zone it
+    arrived in); anything else as it is."""
+    if isinstance(value, datetime):
+        return (datetimes.local(value, zone) if zone else value).replace(tzinfo=None)
     return value
 
 
@@ -32,43 +34,37 @@ def _zoned(value: Any, zone: Any) -> Any:
 @register.filter(expects_localtime=True)
 def date_text(value: Any, zone: Any = None) -> str:
     """ "12/07/2026"."""
-    value = _zoned(value, zone)
-    if isinstance(value, datetime):
-        return datetimes.date_text(value.date())
+    value = _wall(value, zone)
     return datetimes.date_text(value) if isinstance(value, date) else ""
 
 
 @register.filter(expects_localtime=True)
 def weekday_date_text(value: Any, zone: Any = None) -> str:
     """ "Mon 12/07/2026"."""
-    value = _zoned(value, zone)
-    if isinstance(value, datetime):
-        return datetimes.weekday_date_text(value.date())
+    value = _wall(value, zone)
     return datetimes.weekday_date_text(value) if isinstance(value, date) else ""
 
 
 @register.filter(expects_localtime=True)
 def time_text(value: Any, zone: Any = None) -> str:
     """ "4:17 PM"."""
-    value = _zoned(value, zone)
-    if isinstance(value, datetime):
-        return datetimes.time_text(value.replace(tzinfo=None))
-    return datetimes.time_text(value) if isinstance(value, time) else ""
+    value = _wall(value, zone)
+    return datetimes.time_text(value) if isinstance(value, (datetime, time)) else ""
 
 
 @register.filter(expects_localtime=True)
 def datetime_text(value: Any, zone: Any = None) -> str:
     """ "12/07/2026 4:17 PM"; a plain date gives its date alone."""
-    value = _zoned(value, zone)
+    value = _wall(value, zone)
     if isinstance(value, datetime):
-        return datetimes.datetime_text(value.replace(tzinfo=None))
+        return datetimes.datetime_text(value)
     return datetimes.date_text(value) if isinstance(value, date) else ""
 
 
 @register.filter(expects_localtime=True)
 def weekday_datetime_text(value: Any, zone: Any = None) -> str:
     """ "Mon 12/07/2026 4:17 PM"."""
-    value = _zoned(value, zone)
+    value = _wall(value, zone)
     if isinstance(value, datetime):
-        return datetimes.weekday_datetime_text(value.replace(tzinfo=None))
+        return datetimes.weekday_datetime_text(value)
     return datetimes.weekday_date_text(value) if isinstance(value, date) else ""
